@@ -1,0 +1,50 @@
+"""Identifiers that sort by time (ULID-like: 48-bit milliseconds + 80 random bits, Crockford base32)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def _ulid(now_ms: int | None = None) -> str:
+    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    value = (ms << 80) | int.from_bytes(os.urandom(10), "big")
+    out = []
+    for _ in range(26):
+        out.append(_ALPHABET[value & 31])
+        value >>= 5
+    return "".join(reversed(out))
+
+
+def new_event_id() -> str:
+    """A new event id, `evt_` + 26 characters that sort by creation time."""
+    return "evt_" + _ulid()
+
+
+def new_webhook_id() -> str:
+    """A new webhook id, `wh_` + 26 characters that sort by creation time."""
+    return "wh_" + _ulid()
+
+
+def delivery_id(event_id: str, webhook_id: str) -> str:
+    """The delivery id of (event, webhook): derived, so a fan-out that runs twice makes no second delivery."""
+    return f"msg_{event_id.removeprefix('evt_')}_{webhook_id.removeprefix('wh_')}"
+
+
+def split_delivery_id(value: str) -> tuple[str, str]:
+    """The (event id, webhook id) a delivery id was derived from; raises ValueError when it is not one."""
+    parts = value.split("_")
+    if len(parts) != 3 or parts[0] != "msg" or not parts[1] or not parts[2]:
+        raise ValueError(f"not a delivery id: {value!r}")
+    return "evt_" + parts[1], "wh_" + parts[2]
+
+
+def timestamp_ms(any_id: str) -> int:
+    """The creation time in Unix milliseconds encoded in an event or webhook id."""
+    body = any_id.split("_", 1)[1][:10]
+    value = 0
+    for ch in body:
+        value = value * 32 + _ALPHABET.index(ch)
+    return value

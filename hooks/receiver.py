@@ -1,0 +1,101 @@
+"""A webhook receiver on 127.0.0.1 for the demo, the tests and the benchmark.
+
+It records every request and answers with a programmable script per path: a list of (status, delay s,
+headers) steps, the last repeated. Never point anything but loopback traffic at it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+Step = tuple[int, float, dict[str, str]]
+
+
+@dataclass
+class Received:
+    """One request as the receiver saw it."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float
+    status: int
+
+
+@dataclass
+class Receiver:
+    """A threaded HTTP server on 127.0.0.1 that records what it receives."""
+
+    default: Step = (204, 0.0, {})
+    scripts: dict[str, list[Step]] = field(default_factory=dict)
+    received: list[Received] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                status, delay, headers = receiver._next(self.path)
+                with receiver._lock:
+                    receiver.received.append(Received(self.path, dict(self.headers.items()), body, time.time(), status))
+                if delay:
+                    time.sleep(delay)
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # a client that hangs up (a worker stopping) is not news
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def script(self, path: str, steps: list[Step]) -> None:
+        """Answer requests to `path` with these steps in order, the last one repeated."""
+        with self._lock:
+            self.scripts[path] = steps
+            self._counts[path] = 0
+
+    def _next(self, path: str) -> Step:
+        with self._lock:
+            steps = self.scripts.get(path)
+            if not steps:
+                return self.default
+            n = self._counts.get(path, 0)
+            self._counts[path] = n + 1
+            return steps[min(n, len(steps) - 1)]
+
+    def requests_to(self, path: str) -> list[Received]:
+        """What arrived at one path, in order."""
+        with self._lock:
+            return [r for r in self.received if r.path == path]

@@ -1,0 +1,68 @@
+"""Shared input rules and the translation of pydantic's errors into one-sentence `ValidationError`s."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pydantic
+
+from hooks.errors import ValidationError
+
+SEGMENT = r"[a-z0-9_]+"
+EVENT_TYPE_RE = re.compile(rf"^{SEGMENT}(?:\.{SEGMENT})*$")
+PATTERN_RE = re.compile(rf"^(?:{SEGMENT}|\*|#)(?:\.(?:{SEGMENT}|\*|#))*$")
+NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+MAX_EVENT_TYPE_LEN = 255
+
+
+def check_event_type(value: Any, field: str = "event_type") -> str:
+    """Return `value` if it is a dotted lowercase event type; raises ValidationError naming `field`."""
+    if not isinstance(value, str):
+        raise ValidationError(f"{field}: expected a string, got {type(value).__name__}.")
+    if len(value) > MAX_EVENT_TYPE_LEN:
+        raise ValidationError(f"{field}: at most {MAX_EVENT_TYPE_LEN} characters, got {len(value)}.")
+    if not EVENT_TYPE_RE.match(value):
+        raise ValidationError(
+            f"{field}: must be dot-separated segments of a-z, 0-9 and _ "
+            f"(like content_types.entries.publish), got {_show(value)}."
+        )
+    return value
+
+
+def check_pattern(value: Any, field: str = "events") -> str:
+    """Return `value` if it is an AMQP topic pattern (`*` one segment, `#` any); raises ValidationError."""
+    if not isinstance(value, str):
+        raise ValidationError(f"{field}: expected a string pattern, got {type(value).__name__}.")
+    if len(value) > MAX_EVENT_TYPE_LEN or not PATTERN_RE.match(value):
+        raise ValidationError(
+            f"{field}: {_show(value)} is not a valid pattern (dot-separated segments of a-z, 0-9 and _, "
+            f"or * for one segment, or # for any number)."
+        )
+    return value
+
+
+def check_name(value: Any, field: str) -> str:
+    """Return `value` if it is a stack or branch name (letters, digits, _ . -; 1-64); raises ValidationError."""
+    if not isinstance(value, str):
+        raise ValidationError(f"{field}: expected a string, got {type(value).__name__}.")
+    if not NAME_RE.match(value):
+        raise ValidationError(
+            f"{field}: must be 1-64 letters, digits, _, . or - (not starting with . or -), got {_show(value)}."
+        )
+    return value
+
+
+def from_pydantic(exc: pydantic.ValidationError, prefix: str = "") -> ValidationError:
+    """One sentence naming the first bad field of a pydantic error."""
+    err = exc.errors(include_url=False)[0]
+    loc = ".".join(str(part) for part in err["loc"]) or "input"
+    msg = str(err["msg"])
+    msg = msg.removeprefix("Value error, ")
+    if msg.startswith(f"{loc}:"):  # our own validators already name the field
+        return ValidationError(prefix + msg)
+    return ValidationError(f"{prefix}{loc}: {msg[:1].lower()}{msg[1:].rstrip('.')}.")
+
+
+def _show(value: str) -> str:
+    return repr(value if len(value) <= 60 else value[:57] + "...")

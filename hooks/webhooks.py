@@ -1,0 +1,206 @@
+"""What a webhook is: a pydantic model with every rule its fields must follow."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import secrets
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from hooks.ids import new_webhook_id
+from hooks.validation import check_name, check_pattern
+
+MAX_PATTERNS = 64
+MAX_HEADERS = 32
+SECRET_PREFIX = "whsec_"
+_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
+_FORBIDDEN_HEADERS = {"host", "content-length", "content-type", "transfer-encoding", "authorization",
+                      "connection", "user-agent", "upgrade", "te", "trailer", "expect", "keep-alive",
+                      "proxy-authorization", "cookie"}  # fmt: skip
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, to the millisecond."""
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def generate_secret() -> str:
+    """A new signing secret: `whsec_` + base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key of a `whsec_` secret: the base64-decoded part after the prefix."""
+    return base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+
+
+class BasicAuth(BaseModel):
+    """HTTP Basic credentials sent with every request."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    type: Literal["basic"] = "basic"
+    username: str = Field(min_length=1, max_length=256)
+    password: str = Field(max_length=1024)
+
+    @field_validator("username")
+    @classmethod
+    def _no_colon(cls, v: str) -> str:
+        if ":" in v or not v.isprintable():
+            raise ValueError("auth.username: must be printable and cannot contain ':'")
+        return v
+
+
+class BearerAuth(BaseModel):
+    """A bearer token sent as `Authorization: Bearer ...`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    type: Literal["bearer"] = "bearer"
+    token: str = Field(min_length=1, max_length=4096)
+
+    @field_validator("token")
+    @classmethod
+    def _printable(cls, v: str) -> str:
+        if not v.isprintable() or " " in v:
+            raise ValueError("auth.token: must be printable with no spaces")
+        return v
+
+
+Auth = Annotated[BasicAuth | BearerAuth, Field(discriminator="type")]
+
+
+class RetryOverrides(BaseModel):
+    """Per-webhook overrides of the retry settings; None keeps the global value."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    base_s: float | None = Field(None, gt=0)
+    factor: float | None = Field(None, ge=1)
+    max_delay_s: float | None = Field(None, gt=0)
+    jitter: float | None = Field(None, ge=0, lt=1)
+    max_attempts: int | None = Field(None, ge=1, le=100)
+
+
+class OldSecret(BaseModel):
+    """A rotated-out secret that still signs until `expires_at`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    secret: str
+    expires_at: datetime
+
+
+class Webhook(BaseModel):
+    """A subscription: where to POST which events of which stack and branches, and how."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    id: str = Field(default_factory=new_webhook_id, pattern=r"^wh_[0-9A-Z]{26}$")
+    name: str = Field("", max_length=256)
+    url: str
+    events: list[str] = Field(min_length=1, max_length=MAX_PATTERNS)
+    stack: str = "default"
+    branches: list[str] = Field(default_factory=lambda: ["main"], min_length=1, max_length=64)
+    headers: dict[str, str] = Field(default_factory=dict)
+    auth: Auth | None = None
+    secret: str = Field(default_factory=generate_secret)
+    old_secrets: list[OldSecret] = Field(default_factory=list)
+    concise: bool = False
+    enabled: bool = True
+    disabled_reason: str | None = None
+    disabled_at: datetime | None = None
+    retry_policy: Literal["auto", "manual"] = "auto"
+    retry: RetryOverrides = Field(default_factory=RetryOverrides)
+    description: str = Field("", max_length=2048)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        from hooks.ssrf import parse_url  # the guard's own URL rules (scheme, no credentials, literal tricks)
+
+        parse_url(v)
+        return v
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, v: list[str]) -> list[str]:
+        for pattern in v:
+            check_pattern(pattern, "events")
+        return list(dict.fromkeys(v))
+
+    @field_validator("stack")
+    @classmethod
+    def _stack(cls, v: str) -> str:
+        return check_name(v, "stack")
+
+    @field_validator("branches")
+    @classmethod
+    def _branches(cls, v: list[str]) -> list[str]:
+        for b in v:
+            if b != "*":
+                check_name(b, "branches")
+        return ["*"] if "*" in v else list(dict.fromkeys(v))
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, v: dict[str, str]) -> dict[str, str]:
+        if len(v) > MAX_HEADERS:
+            raise ValueError(f"headers: at most {MAX_HEADERS} custom headers")
+        for name, value in v.items():
+            check_header(name, value)
+        return v
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, v: str) -> str:
+        check_secret(v)
+        return v
+
+    @model_validator(mode="after")
+    def _name_default(self) -> Webhook:
+        if not self.name:
+            object.__setattr__(self, "name", self.url.split("?", 1)[0][:256])
+        return self
+
+    def public_dict(self, *, show_secret: bool = False) -> dict[str, Any]:
+        """The webhook as JSON-ready data, with the secret and auth values masked unless asked for."""
+        data = self.model_dump(mode="json")
+        if not show_secret:
+            data["secret"] = mask(self.secret)
+            data["old_secrets"] = [{"secret": mask(o.secret), "expires_at": o.expires_at.isoformat()}
+                                   for o in self.old_secrets]  # fmt: skip
+            if self.auth is not None:
+                data["auth"] = {**data["auth"], **{k: "***" for k in ("password", "token") if k in data["auth"]}}
+        return data
+
+
+def check_header(name: Any, value: Any) -> None:
+    """Refuse a custom header the request must not carry or that could split it; raises ValueError."""
+    if not isinstance(name, str) or not _HEADER_NAME_RE.match(name):
+        raise ValueError(f"headers: {name!r} is not a valid header name")
+    low = name.lower()
+    if low in _FORBIDDEN_HEADERS or low.startswith("webhook-"):
+        raise ValueError(f"headers: {name} cannot be set as a custom header (use the auth field for Authorization)")
+    if not isinstance(value, str) or len(value) > 4096 or any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in value):
+        raise ValueError(f"headers: the value of {name} must be at most 4096 characters with no control characters")
+
+
+def check_secret(secret: Any) -> None:
+    """Refuse a signing secret that is not `whsec_` + base64 of 24-64 bytes; raises ValueError."""
+    if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX):
+        raise ValueError("secret: must start with whsec_ followed by base64 of 24 to 64 random bytes")
+    try:
+        raw = base64.b64decode(secret[len(SECRET_PREFIX):], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("secret: the part after whsec_ is not valid base64") from None
+    if not 24 <= len(raw) <= 64:
+        raise ValueError(f"secret: must decode to 24 to 64 bytes, got {len(raw)}")
+
+
+def mask(secret: str) -> str:
+    """A secret shown as its prefix and last four characters."""
+    return f"{secret[:6]}…{secret[-4:]}" if len(secret) > 12 else "***"

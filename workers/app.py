@@ -1,0 +1,43 @@
+"""The Celery app: Redis broker, at-least-once settings, two queues (`events`, `deliveries`)."""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu import Queue
+
+from config import get_settings
+from hooks.keys import DELIVERIES_QUEUE, EVENTS_QUEUE
+
+
+def make_app() -> Celery:
+    """Build the Celery app from the settings."""
+    settings = get_settings()
+    app = Celery("hooks", broker=settings.redis_url, include=["workers.tasks"])
+    app.conf.update(
+        task_acks_late=True,  # a task is acknowledged after it ran: a killed worker loses nothing
+        task_reject_on_worker_lost=True,  # ... and its task goes back on the queue
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        task_queues=[Queue(EVENTS_QUEUE, routing_key=EVENTS_QUEUE), Queue(DELIVERIES_QUEUE, routing_key=DELIVERIES_QUEUE)],
+        task_default_queue=DELIVERIES_QUEUE,
+        task_routes={
+            "workers.tasks.fan_out": {"queue": EVENTS_QUEUE},
+            "workers.tasks.deliver": {"queue": DELIVERIES_QUEUE},
+        },
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            # just above the longest task (the HTTP deadline plus margin), so a lost task comes back soon
+            "visibility_timeout": settings.visibility_timeout_s,
+            "max_connections": settings.worker_concurrency * 2 + 10,
+        },
+        worker_eta_task_limit=100,  # we never use ETAs; a guard against someone who does
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        task_send_sent_event=False,
+    )
+    return app
+
+
+app = make_app()

@@ -1,0 +1,67 @@
+"""The scheduler process: moves due retries onto the `deliveries` queue and sends breaker probes.
+
+Safe to run several at once (every move is an atomic claim in Redis) and to kill at any time (a waiting retry
+lives in Redis, not here). Run it with `python -m workers.scheduler`.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+
+import redis
+
+from config import Settings, get_settings
+from hooks.breaker import release_probes
+from hooks.connection import get_redis
+from hooks.deliveries import prune_indexes
+from hooks.schedule import move_due
+
+log = logging.getLogger("workers.scheduler")
+
+
+def run(settings: Settings, stop: threading.Event) -> None:
+    """Move due work until `stop` is set; Redis outages are waited out, not fatal."""
+    client = get_redis(settings)
+    last_prune = 0.0
+    while not stop.is_set():
+        try:
+            moved = release_probes(client, settings) + _drain(client, settings)
+            if time.time() - last_prune > 3600:
+                prune_indexes(client, settings, time.time())
+                last_prune = time.time()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            log.warning("scheduler: Redis unavailable (%s); retrying", type(exc).__name__)
+            moved = 0
+            stop.wait(1.0)
+        if not moved:
+            stop.wait(settings.scheduler_poll_s)
+
+
+def _drain(client: redis.Redis, settings: Settings) -> int:
+    total = 0
+    while True:
+        moved = move_due(client, settings)
+        total += moved
+        if moved < settings.scheduler_batch:
+            return total
+
+
+def main() -> int:
+    """Entry point of the scheduler process."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    log.info("scheduler started (poll %.2fs, batch %d)", settings.scheduler_poll_s, settings.scheduler_batch)
+    run(settings, stop)
+    log.info("scheduler stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
