@@ -17,6 +17,7 @@ import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from config import Settings
+from hooks import deadline as watchdog
 from hooks.errors import BlockedAddressError
 from hooks.ssrf import Target, parse_networks, parse_url, resolve_checked
 
@@ -60,7 +61,7 @@ def post(url: str, body: bytes, headers: dict[str, str], settings: Settings) -> 
         return _failed("dns_error", address, started)
     except urllib3.exceptions.ConnectTimeoutError:
         return _failed("connect_timeout", address, started)
-    except (urllib3.exceptions.ReadTimeoutError, TimeoutError, socket.timeout):
+    except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
         return _failed("timeout", address, started)
     except urllib3.exceptions.NewConnectionError as exc:
         name = "connection_refused" if isinstance(exc.__cause__, ConnectionRefusedError) or "refused" in str(exc) else "connect_error"
@@ -80,22 +81,30 @@ def _send(target: Target, ip: ipaddress.IPv4Address | ipaddress.IPv6Address, bod
     host_header = target.host if target.port == default_port else f"{_bracket(target.host)}:{target.port}"
     deadline = started + settings.request_timeout_s
     timeout = urllib3.Timeout(connect=settings.connect_timeout_s, read=max(0.001, deadline - time.monotonic()))
-    resp = pool.urlopen(
-        "POST",
-        target.path,
-        body=body,
-        headers={**headers, "Host": host_header, "Content-Length": str(len(body))},
-        redirect=False,
-        retries=False,
-        preload_content=False,
-        timeout=timeout,
-        assert_same_host=False,
-    )
+    attempt = watchdog.begin(deadline)
     try:
-        data, complete = _read_bounded(resp, settings.max_response_bytes, deadline)
-    except BaseException:
-        resp.close()
+        resp = pool.urlopen(
+            "POST",
+            target.path,
+            body=body,
+            headers={**headers, "Host": host_header, "Content-Length": str(len(body))},
+            redirect=False,
+            retries=False,
+            preload_content=False,
+            timeout=timeout,
+            assert_same_host=False,
+        )
+        try:
+            data, complete = _read_bounded(resp, settings.max_response_bytes, deadline)
+        except BaseException:
+            resp.close()
+            raise
+    except (Urllib3Error, OSError):
+        if attempt.fired:
+            raise TimeoutError("attempt deadline passed") from None
         raise
+    finally:
+        watchdog.end(attempt)
     if complete:
         resp.release_conn()
     else:
@@ -109,7 +118,7 @@ def _read_bounded(resp: urllib3.BaseHTTPResponse, limit: int, deadline: float) -
     while size < limit:
         if time.monotonic() > deadline:
             raise TimeoutError("response deadline passed")
-        chunk = resp.read1(min(65536, limit - size)) if hasattr(resp, "read1") else resp.read(min(65536, limit - size))
+        chunk = resp.read(min(8192, limit - size))
         if not chunk:
             return b"".join(chunks), True
         chunks.append(chunk)
@@ -133,6 +142,7 @@ def _pool(target: Target, ip: ipaddress.IPv4Address | ipaddress.IPv6Address, set
             )  # fmt: skip
         else:
             pool = urllib3.HTTPConnectionPool(str(ip), **common)
+        pool.ConnectionCls = watchdog.HTTPSConnection if target.scheme == "https" else watchdog.HTTPConnection
         pools[key] = pool
     return pool
 

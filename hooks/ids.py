@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_lock = threading.Lock()
+_last = 0
 
 
-def _ulid(now_ms: int | None = None) -> str:
-    ms = int(time.time() * 1000) if now_ms is None else now_ms
-    value = (ms << 80) | int.from_bytes(os.urandom(10), "big")
+def _ulid() -> str:
+    # Monotonic within a process: ids made in the same millisecond still sort in the order they were made.
+    global _last
+    fresh = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    with _lock:
+        value = fresh if fresh > _last else _last + 1
+        _last = value
     out = []
     for _ in range(26):
         out.append(_ALPHABET[value & 31])

@@ -73,6 +73,8 @@ class RedisServer:
     def stop(self) -> None:
         """Stop the server by its pid."""
         stop_process(self.proc)
+        if self.proc is not None and self.proc.stderr is not None:
+            self.proc.stderr.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

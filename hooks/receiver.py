@@ -52,9 +52,10 @@ class Receiver:
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
-                self.send_header("Content-Length", "2")
+                payload = b"" if status in (204, 304) else b"ok"
+                self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(payload)
 
             def log_message(self, *args: object) -> None:
                 pass
