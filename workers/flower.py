@@ -18,7 +18,7 @@ def flower_argv(argv: list[str], environ: dict[str, str]) -> list[str]:
         user, sep, password = auth.partition(":")
         if not sep or not user or len(password) < 8:
             raise SystemExit("flower: FLOWER_BASIC_AUTH must be user:password with a password of 8+ characters.")
-        return ["celery", "-A", "workers.app", "flower", f"--basic-auth={auth}", *argv]
+        return ["celery", "-A", "workers.app", "flower", *argv]  # Flower reads FLOWER_BASIC_AUTH itself: not in ps
     if open_ok:
         return ["celery", "-A", "workers.app", "flower", *argv]
     raise SystemExit("flower: refusing to start without FLOWER_BASIC_AUTH=user:password "
