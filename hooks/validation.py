@@ -48,7 +48,8 @@ def check_name(value: Any, field: str) -> str:
         raise ValidationError(f"{field}: expected a string, got {type(value).__name__}.")
     if not NAME_RE.match(value):
         raise ValidationError(
-            f"{field}: must be 1-64 letters, digits, _, . or - (not starting with . or -), got {_show(value)}."
+            f"{field}: must be 1-64 characters among letters, digits, '_', '.' and '-', "
+            f"not starting with '.' or '-', got {_show(value)}."
         )
     return value
 
