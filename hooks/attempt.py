@@ -63,7 +63,8 @@ def run_delivery(delivery_id: str, settings: Settings, client: redis.Redis) -> s
     body = bodies[1] if webhook.concise else bodies[0]
     if body is None:
         return _finish_without_attempt(client, settings, delivery, "failed", "event_expired")
-    admission = breaker.admit(client, settings, webhook)
+    token = f"{delivery_id}:{delivery.attempts}:{time.monotonic_ns()}"
+    admission = breaker.admit(client, settings, webhook, token)
     if admission != "go":
         return _defer(client, keys, delivery, admission)
     try:
@@ -71,7 +72,7 @@ def run_delivery(delivery_id: str, settings: Settings, client: redis.Redis) -> s
         started_at = time.time()
         result = post(webhook.url, body, headers, settings)
     finally:
-        breaker.release(client, settings, webhook)
+        breaker.release(client, settings, webhook, token)
     decision = decide(result, delivery, webhook, settings)
     _record(client, settings, delivery, webhook, result, decision, started_at, headers)
     breaker.observe(client, settings, webhook, result.ok)

@@ -26,22 +26,24 @@ log = logging.getLogger(__name__)
 
 BUSY_DELAY_S = 0.25
 
-# KEYS: state, inflight. ARGV: now, cap, lease s. Returns 'go' | 'open' | 'busy'.
+# KEYS: state, inflight leases. ARGV: now, cap, lease s, lease token. Returns 'go' | 'open' | 'busy'.
+# In-flight slots are leases in a sorted set scored by expiry, so a worker killed mid-request leaks nothing:
+# its lease simply runs out.
 _ADMIT_LUA = """
 local now = tonumber(ARGV[1])
 local open_until = tonumber(redis.call('HGET', KEYS[1], 'open_until') or '0')
+local probing = false
 if open_until > 0 then
   if now < open_until then return 'open' end
   local probe = tonumber(redis.call('HGET', KEYS[1], 'probe_until') or '0')
   if probe > now then return 'open' end
-  redis.call('HSET', KEYS[1], 'probe_until', now + tonumber(ARGV[3]))
+  probing = true
 end
-local n = redis.call('INCR', KEYS[2])
-redis.call('EXPIRE', KEYS[2], math.ceil(tonumber(ARGV[3])))
-if n > tonumber(ARGV[2]) then
-  redis.call('DECR', KEYS[2])
-  return 'busy'
-end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 'busy' end
+if probing then redis.call('HSET', KEYS[1], 'probe_until', now + tonumber(ARGV[3])) end
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[4])
+redis.call('EXPIRE', KEYS[2], math.ceil(tonumber(ARGV[3])) + 1)
 return 'go'
 """
 
@@ -105,13 +107,13 @@ return n
 """
 
 
-def admit(client: redis.Redis, settings: Settings, webhook: Webhook) -> str:
-    """`go` (an in-flight slot was taken: call `release` after), `open` (wait for the breaker) or `busy`."""
+def admit(client: redis.Redis, settings: Settings, webhook: Webhook, token: str) -> str:
+    """`go` (an in-flight lease `token` was taken: `release` it after), `open` (breaker) or `busy` (at the cap)."""
     keys = Keys(settings)
     lease_s = settings.request_timeout_s + settings.connect_timeout_s + 5
     script = client.register_script(_ADMIT_LUA)
     result = script(keys=[keys.webhook_state(webhook.id), keys.inflight(webhook.id)],
-                    args=[time.time(), settings.max_in_flight_per_webhook, lease_s])  # fmt: skip
+                    args=[time.time(), settings.max_in_flight_per_webhook, lease_s, token])  # fmt: skip
     return result.decode() if isinstance(result, bytes) else str(result)
 
 
@@ -125,9 +127,9 @@ def busy_delay_s() -> float:
     return BUSY_DELAY_S * (1 + random.random())
 
 
-def release(client: redis.Redis, settings: Settings, webhook: Webhook) -> None:
-    """Give back the in-flight slot taken by `admit`."""
-    client.decr(Keys(settings).inflight(webhook.id))
+def release(client: redis.Redis, settings: Settings, webhook: Webhook, token: str) -> None:
+    """Give back the in-flight lease taken by `admit`."""
+    client.zrem(Keys(settings).inflight(webhook.id), token)
 
 
 def observe(client: redis.Redis, settings: Settings, webhook: Webhook, ok: bool) -> None:
@@ -173,7 +175,7 @@ def state(client: redis.Redis, settings: Settings, webhook_id: str) -> dict[str,
     with client.pipeline(transaction=False) as pipe:
         pipe.hgetall(keys.webhook_state(webhook_id))
         pipe.zcard(keys.waiting(webhook_id))
-        pipe.get(keys.inflight(webhook_id))
+        pipe.zcount(keys.inflight(webhook_id), time.time(), "+inf")
         raw, waiting, inflight = pipe.execute()
     st = {k.decode(): v.decode() for k, v in raw.items()}
     open_until = float(st.get("open_until") or 0)

@@ -52,7 +52,8 @@ def list_dead(*, webhook_id: str | None = None, since: float | None = None, limi
             for i in ids:
                 pipe.hgetall(keys.delivery(i))
             raws = pipe.execute()
-        out.extend(parse_delivery(i, raw) for i, raw in zip(ids, raws, strict=True) if raw)  # no hash: expired, skip it
+        # no hash (or one without event_id, rewritten after it expired): nothing to show, skip it
+        out.extend(parse_delivery(i, raw) for i, raw in zip(ids, raws, strict=True) if b"event_id" in raw)
     return out[:limit]
 
 
@@ -173,7 +174,7 @@ def _transact(keys: Keys, ids: list[str], action: Action, *, only_dead: bool) ->
 def _lookup(client: redis.Redis, keys: Keys, ids: list[str]) -> tuple[list[bool], list[bool]]:
     with client.pipeline(transaction=False) as pipe:
         for i in ids:
-            pipe.exists(keys.delivery(i))
+            pipe.hexists(keys.delivery(i), "event_id")  # a hash without it is a remnant, not a delivery
             pipe.zscore(keys.dlq, i)
         results = pipe.execute()
     return [bool(r) for r in results[0::2]], [r is not None for r in results[1::2]]

@@ -15,7 +15,7 @@
 | {p}:dl:all / by_wh:{id} / by_ev:{id} | zset   | delivery ids by creation time, for listing               |
 | {p}:retry                            | zset   | deliveries waiting to retry, scored by due time (s)      |
 | {p}:dlq                              | zset   | dead-lettered deliveries, scored by time (s)             |
-| {p}:inflight:{webhook_id}            | string | requests in flight to a webhook (counter, TTL)           |
+| {p}:inflight:{webhook_id}            | zset   | in-flight leases to a webhook, scored by lease expiry    |
 | {p}:wh:waiting:{webhook_id}          | zset   | deliveries parked while the breaker is open, by age      |
 | {p}:breakers                         | zset   | webhooks with an open breaker, scored by cool-down end   |
 | {p}:seq                              | string | counter that makes scheduler task ids unique             |

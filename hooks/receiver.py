@@ -6,6 +6,7 @@ headers) steps, the last repeated. Never point anything but loopback traffic at 
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,10 +33,12 @@ class Receiver:
     default: Step = (204, 0.0, {})
     scripts: dict[str, list[Step]] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
+    chaos: dict[str, float] = field(default_factory=dict)  # path -> share of requests answered 500 at random
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
+        self._random = random.Random(1234)
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -89,12 +92,18 @@ class Receiver:
 
     def _next(self, path: str) -> Step:
         with self._lock:
+            if path in self.chaos:
+                return (500, 0.0, {}) if self._random.random() < self.chaos[path] else self.default
             steps = self.scripts.get(path)
             if not steps:
                 return self.default
             n = self._counts.get(path, 0)
             self._counts[path] = n + 1
             return steps[min(n, len(steps) - 1)]
+
+    def ids_at(self, path: str, *, status: int | None = None) -> list[str]:
+        """The `webhook-id` of every request to `path` (answered with `status`, if given), in arrival order."""
+        return [r.headers.get("webhook-id", "") for r in self.requests_to(path) if status is None or r.status == status]
 
     def requests_to(self, path: str) -> list[Received]:
         """What arrived at one path, in order."""

@@ -118,3 +118,35 @@ def _wait_ready(log: Path, proc: object) -> None:
         return log.exists() and " ready." in log.read_text()
 
     wait_for(ready, timeout_s=30, what="the worker to be ready")
+
+
+@pytest.fixture
+def make_cluster(redis_server, hooks_env, log_dir, monkeypatch):
+    """Factory: a private Redis database with its own worker/scheduler processes and setting overrides."""
+    from tests.integration.cluster import Cluster
+
+    made: list[object] = []
+    counter = iter(range(1, 16))
+
+    def make(**overrides: str) -> Cluster:
+        db = next(counter)
+        env = {**hooks_env, "REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/{db}", **overrides}
+        for k, v in env.items():
+            if k == "REDIS_URL" or k.startswith("HOOKS_"):
+                monkeypatch.setenv(k, v)
+        close_all()
+        s = Settings.from_env()
+        reset_settings(s)
+        from hooks.connection import get_redis
+
+        get_redis(s).flushdb()
+        cluster = Cluster(env, log_dir)
+        cluster.settings = s  # type: ignore[attr-defined]
+        made.append(cluster)
+        return cluster
+
+    yield make
+    for cluster in made:
+        cluster.stop()  # type: ignore[attr-defined]
+    reset_settings(None)
+    close_all()

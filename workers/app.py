@@ -31,6 +31,12 @@ def make_app() -> Celery:
             # just above the longest task (the HTTP deadline plus margin), so a lost task comes back soon
             "visibility_timeout": settings.visibility_timeout_s,
             "max_connections": settings.worker_concurrency * 2 + 10,
+            # kombu 5.7 sweeps abandoned (unacked) messages every interval x throttle = 100 s by default;
+            # sweep at about a fifth of the visibility timeout instead, so a killed worker's tasks return soon.
+            "unacked_restore_interval": max(1, min(10, settings.visibility_timeout_s // 5)),
+            "unacked_restore_throttle": 1,
+            # a worker killed while it held the sweep's mutex would otherwise block every sweep for 5 minutes
+            "unacked_mutex_expire": max(5, settings.visibility_timeout_s),
         },
         worker_eta_task_limit=100,  # we never use ETAs; a guard against someone who does
         worker_hijack_root_logger=False,
