@@ -25,10 +25,30 @@ _EXPORTS = {
     "get_webhook": "hooks.registry",
     "list_webhooks": "hooks.registry",
     "update_webhook": "hooks.registry",
+    "rotate_secret": "hooks.registry",
     "Webhook": "hooks.webhooks",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Delivery",
+    "HooksError",
+    "NotFoundError",
+    "PublishError",
+    "ValidationError",
+    "Webhook",
+    "create_webhook",
+    "delete_webhook",
+    "disable_webhook",
+    "enable_webhook",
+    "get_delivery",
+    "get_webhook",
+    "list_deliveries",
+    "list_webhooks",
+    "publish_event",
+    "publish_events",
+    "rotate_secret",
+    "update_webhook",
+]
 
 if TYPE_CHECKING:
     from hooks.deliveries import Delivery, get_delivery, list_deliveries
@@ -41,6 +61,7 @@ if TYPE_CHECKING:
         enable_webhook,
         get_webhook,
         list_webhooks,
+        rotate_secret,
         update_webhook,
     )
     from hooks.webhooks import Webhook

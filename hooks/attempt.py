@@ -102,7 +102,7 @@ def request_headers(webhook: Webhook, delivery_id: str, body: bytes, settings: S
     headers["User-Agent"] = settings.user_agent
     now = time.time()
     secrets = [webhook.secret, *(o.secret for o in webhook.old_secrets if o.expires_at.timestamp() > now)]
-    headers.update(standard_headers(secrets, delivery_id, int(now), body))
+    headers.update(standard_headers(secrets, delivery_id, int(now), body, webhook.signing_key))
     return headers
 
 
@@ -195,7 +195,9 @@ def _apply(pipe: Any, keys: Keys, delivery: Delivery, decision: Decision, fields
     pipe.hset(keys.delivery(delivery.id), mapping=fields)
 
 
-def _finish_without_attempt(client: redis.Redis, settings: Settings, delivery: Delivery, outcome: str, reason: str) -> str:
+def _finish_without_attempt(
+    client: redis.Redis, settings: Settings, delivery: Delivery, outcome: str, reason: str
+) -> str:
     keys = Keys(settings)
     now = time.time()
     with client.pipeline(transaction=True) as pipe:

@@ -146,12 +146,23 @@ def observe(client: redis.Redis, settings: Settings, webhook: Webhook, ok: bool)
         return
     failures, first, opened = client.register_script(_FAIL_LUA)(
         keys=[keys.webhook_state(webhook.id), keys.breakers],
-        args=[webhook.id, now, settings.breaker_threshold, settings.breaker_cooldown_s, settings.breaker_max_cooldown_s],
+        args=[
+            webhook.id,
+            now,
+            settings.breaker_threshold,
+            settings.breaker_cooldown_s,
+            settings.breaker_max_cooldown_s,
+        ],
     )
     if opened:
         log.warning("breaker: webhook %s opened after %s consecutive failures", webhook.id, failures)
     if now - float(first) >= settings.disable_after_failing_s:
-        disable(client, settings, webhook, f"failing without a success since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(float(first)))}")
+        disable(
+            client,
+            settings,
+            webhook,
+            f"failing without a success since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(float(first)))}",
+        )
 
 
 def release_probes(client: redis.Redis, settings: Settings) -> int:

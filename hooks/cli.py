@@ -93,6 +93,11 @@ def _add_webhook_parsers(sub: Any) -> None:
     upd.add_argument("id")
     _webhook_options(upd, update=True)
     upd.set_defaults(handler=cmd_webhook_update)
+    rot = cmds.add_parser("rotate-secret", help="issue a new signing secret; the old one keeps signing for --grace")
+    rot.add_argument("id")
+    rot.add_argument("--grace", default="24h", help="how long requests carry both signatures (e.g. 24h, 90m, 0s)")
+    _json_option(rot)
+    rot.set_defaults(handler=cmd_webhook_rotate_secret)
     for name, handler, text in (("remove", cmd_webhook_remove, "delete a webhook"),
                                 ("enable", cmd_webhook_enable, "enable a webhook and reset its breaker"),
                                 ("disable", cmd_webhook_disable, "stop sending to a webhook")):  # fmt: skip
@@ -111,6 +116,10 @@ def _webhook_options(p: argparse.ArgumentParser, *, update: bool) -> None:
     p.add_argument("--stack", help="the stack whose events it receives (default: default)")
     p.add_argument("--branch", dest="branches", action="append", metavar="B", help="branch, repeatable (* any)")
     p.add_argument("--secret", help="signing secret whsec_... (default: generated)")
+    if not update:
+        p.add_argument("--ed25519", action="store_true",
+                       help="also sign with a generated ed25519 key (Standard Webhooks v1a); receivers verify "
+                            "with the printed whpk_ public key")  # fmt: skip
     p.add_argument(
         "--header", dest="headers", action="append", metavar="'NAME: VALUE'", help="custom header, repeatable"
     )
@@ -183,6 +192,10 @@ def cmd_webhook_add(args: argparse.Namespace) -> int:
     fields = webhook_fields(args)
     if args.max_attempts is not None:
         fields["retry"] = {"max_attempts": args.max_attempts}
+    if args.ed25519:
+        from hooks.webhooks import generate_signing_key
+
+        fields["signing_key"] = generate_signing_key()
     webhook = create_webhook(args.url, args.events, **fields)
     if args.json:
         _print_json(webhook.public_dict(show_secret=True))  # the one time the secret is shown
@@ -245,6 +258,28 @@ def cmd_webhook_update(args: argparse.Namespace) -> int:
     else:
         _print_pairs(_webhook_pairs(public_webhook(webhook)))
     return EXIT_OK
+
+
+def cmd_webhook_rotate_secret(args: argparse.Namespace) -> int:
+    """`hooks webhook rotate-secret`; prints the new secret once. Raises NotFoundError or ValidationError."""
+    from hooks.registry import rotate_secret
+
+    grace_s = parse_duration(args.grace, option="--grace")
+    webhook = rotate_secret(args.id, grace_s=grace_s)
+    if args.json:
+        _print_json(webhook.public_dict(show_secret=True))
+        return EXIT_OK
+    print(f"new secret for {webhook.id}: {webhook.secret}")
+    print(f"the previous secret keeps signing for {args.grace}; requests carry both signatures until then.")
+    return EXIT_OK
+
+
+def parse_duration(text: str, *, option: str) -> float:
+    """Seconds from `90s`, `30m`, `24h`, `7d`; raises ValidationError naming the option."""
+    match = _AGE_RE.match(text.strip())
+    if not match:
+        raise ValidationError(f"{option}: expected a duration like 90s, 30m, 24h or 7d, got {text!r}.")
+    return float(match[1]) * _UNITS[match[2]]
 
 
 def cmd_webhook_remove(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ at its deadline; the blocked read then fails at once and the attempt is recorded
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import socket
@@ -62,10 +63,8 @@ def _cut(attempt: Attempt) -> None:
     sock = getattr(attempt.conn, "sock", None)
     attempt.fired = True
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):  # already closed: nothing left to cut
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 _watchdog = _Watchdog()

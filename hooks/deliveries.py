@@ -49,10 +49,11 @@ class Delivery:
 def parse_delivery(delivery_id: str, raw: dict[bytes, bytes]) -> Delivery:
     """A Delivery from its hash."""
     d = {k.decode(): v.decode() for k, v in raw.items()}
+    event_id, webhook_id = split_delivery_id(delivery_id)  # derived, so even a partial record can be read
     return Delivery(
         id=delivery_id,
-        event_id=d["event_id"],
-        webhook_id=d["webhook_id"],
+        event_id=d.get("event_id") or event_id,
+        webhook_id=d.get("webhook_id") or webhook_id,
         status=d.get("status", "pending"),
         attempts=int(d.get("attempts", 0)),
         round_attempts=int(d.get("round_attempts", 0)),
@@ -111,7 +112,7 @@ def list_deliveries(
             for i in ids:
                 pipe.hgetall(keys.delivery(i))
             raws = pipe.execute()
-        for i, raw in zip(ids, raws):
+        for i, raw in zip(ids, raws, strict=True):
             if not raw:
                 continue  # expired: its index entry is trimmed by prune_indexes
             d = parse_delivery(i, raw)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -42,7 +42,8 @@ def list_dead(*, webhook_id: str | None = None, since: float | None = None, limi
     out: list[Delivery] = []
     offset = 0
     while len(out) < limit:
-        ids = [i.decode() for i in client.zrevrangebyscore(keys.dlq, "+inf", low, start=offset, num=CHUNK)]
+        page = cast("list[bytes]", client.zrevrangebyscore(keys.dlq, "+inf", low, start=offset, num=CHUNK))
+        ids = [i.decode() for i in page]
         if not ids:
             break
         offset += len(ids)

@@ -1,14 +1,14 @@
 """The one error tree of the project.
 
-    HooksError
-    ├── ConfigurationError      a setting is missing or malformed (names the variable)
-    ├── ValidationError         bad input to a public entry point (also a ValueError; names the field)
-    │   └── BlockedAddressError a URL resolves to an address the SSRF guard refuses
-    ├── NotFoundError           a webhook, event or delivery id that does not exist (also a KeyError)
-    ├── PublishError            the event could not be made durable in Redis (broker unreachable, timeout)
-    └── DeliveryError           one HTTP attempt did not succeed
-        ├── RetryableDeliveryError   try again later (timeout, refused connection, 5xx, 429 ...)
-        └── PermanentDeliveryError   never try again (410 Gone, blocked address ...)
+HooksError
+├── ConfigurationError      a setting is missing or malformed (names the variable)
+├── ValidationError         bad input to a public entry point (also a ValueError; names the field)
+│   └── BlockedAddressError a URL resolves to an address the SSRF guard refuses
+├── NotFoundError           a webhook, event or delivery id that does not exist (also a KeyError)
+├── PublishError            the event could not be made durable in Redis (broker unreachable, timeout)
+└── DeliveryError           one HTTP attempt did not succeed
+    ├── RetryableDeliveryError   try again later (timeout, refused connection, 5xx, 429 ...)
+    └── PermanentDeliveryError   never try again (410 Gone, blocked address ...)
 """
 
 from __future__ import annotations

@@ -64,7 +64,11 @@ def post(url: str, body: bytes, headers: dict[str, str], settings: Settings) -> 
     except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
         return _failed("timeout", address, started)
     except urllib3.exceptions.NewConnectionError as exc:
-        name = "connection_refused" if isinstance(exc.__cause__, ConnectionRefusedError) or "refused" in str(exc) else "connect_error"
+        name = (
+            "connection_refused"
+            if isinstance(exc.__cause__, ConnectionRefusedError) or "refused" in str(exc)
+            else "connect_error"
+        )
         return _failed(name, address, started)
     except urllib3.exceptions.SSLError:
         return _failed("tls_error", address, started)
@@ -126,7 +130,9 @@ def _read_bounded(resp: urllib3.BaseHTTPResponse, limit: int, deadline: float) -
     return b"".join(chunks), False
 
 
-def _pool(target: Target, ip: ipaddress.IPv4Address | ipaddress.IPv6Address, settings: Settings) -> urllib3.HTTPConnectionPool:
+def _pool(
+    target: Target, ip: ipaddress.IPv4Address | ipaddress.IPv6Address, settings: Settings
+) -> urllib3.HTTPConnectionPool:
     pools: dict[tuple[str, str, int, str], urllib3.HTTPConnectionPool] = getattr(_local, "pools", None) or {}
     _local.pools = pools
     key = (target.scheme, str(ip), target.port, target.host)

@@ -60,7 +60,9 @@ class RedisServer:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"redis-server exited: {self.proc.stderr.read().decode()[-500:] if self.proc.stderr else ''}")
+                raise RuntimeError(
+                    f"redis-server exited: {self.proc.stderr.read().decode()[-500:] if self.proc.stderr else ''}"
+                )
             try:
                 if client.ping():
                     client.close()

@@ -7,6 +7,7 @@ in memory, then their sets are read. Branch and enabled are checked on the (few)
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Iterable
 from typing import Any
@@ -120,6 +121,22 @@ def disable_webhook(webhook_id: str, reason: str = "disabled by an operator") ->
     return update_webhook(webhook_id, enabled=False, disabled_reason=reason, disabled_at=utcnow())
 
 
+def rotate_secret(webhook_id: str, *, grace_s: float = 86400, new_secret: str | None = None) -> Webhook:
+    """Give a webhook a new secret; the old one keeps signing too for `grace_s`. Raises NotFoundError/ValidationError."""
+    from datetime import timedelta
+
+    from hooks.webhooks import OldSecret, generate_secret
+
+    if not isinstance(grace_s, (int, float)) or not 0 <= grace_s <= 30 * 86400:
+        raise ValidationError("grace: must be between 0 seconds and 30 days.")
+    current = get_webhook(webhook_id)
+    now = utcnow()
+    kept = [o for o in current.old_secrets if o.expires_at > now]
+    if grace_s > 0:
+        kept.append(OldSecret(secret=current.secret, expires_at=now + timedelta(seconds=grace_s)))
+    return update_webhook(webhook_id, secret=new_secret or generate_secret(), old_secrets=kept[-5:])
+
+
 def resolve(stack: str, branch: str, topics: Iterable[str], client: redis.Redis | None = None) -> list[Webhook]:
     """The enabled webhooks of `stack` and `branch` with a pattern matching any topic, each once."""
     settings = get_settings()
@@ -153,14 +170,13 @@ def check_destination(url: str, settings: Settings) -> None:
     from hooks.ssrf import parse_networks, parse_url, resolve_checked
 
     target = parse_url(url, require_https=settings.require_https)
-    try:
+    # a name that does not resolve yet is accepted: the guard checks it again at every attempt
+    with contextlib.suppress(socket.gaierror, UnicodeError):
         resolve_checked(
             target,
             allow_private=settings.allow_private_networks,
             allowed_networks=parse_networks(settings.allowed_networks),
         )
-    except (socket.gaierror, UnicodeError):
-        pass  # a name that does not resolve yet is checked again at every attempt
 
 
 def _validate(data: dict[str, Any]) -> Webhook:
@@ -210,4 +226,6 @@ def _unindex(pipe: Any, keys: Keys, webhook: Webhook) -> None:
             pipe.eval(_PRUNE_LUA, 1, keys.wild_patterns(webhook.stack), pattern)
 
 
-_PRUNE_LUA = "if tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0') <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end"
+_PRUNE_LUA = (
+    "if tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0') <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end"
+)

@@ -51,7 +51,9 @@ def move_due(client: redis.Redis, settings: Settings, *, now_s: float | None = N
     script = client.register_script(_MOVE_DUE_LUA)
     template = message_template(DELIVER_TASK, DELIVERIES_QUEUE)
     now = time.time() if now_s is None else now_s
-    return int(script(keys=[keys.retry, DELIVERIES_QUEUE, keys.sequence], args=[now, settings.scheduler_batch, template]))
+    return int(
+        script(keys=[keys.retry, DELIVERIES_QUEUE, keys.sequence], args=[now, settings.scheduler_batch, template])
+    )
 
 
 def pending_count(client: redis.Redis, settings: Settings) -> int:

@@ -17,6 +17,8 @@ from hooks.validation import check_name, check_pattern
 MAX_PATTERNS = 64
 MAX_HEADERS = 32
 SECRET_PREFIX = "whsec_"
+SIGNING_KEY_PREFIX = "whsk_"
+PUBLIC_KEY_PREFIX = "whpk_"
 _HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
 _FORBIDDEN_HEADERS = {"host", "content-length", "content-type", "transfer-encoding", "authorization",
                       "connection", "user-agent", "upgrade", "te", "trailer", "expect", "keep-alive",
@@ -37,6 +39,21 @@ def generate_secret() -> str:
 def secret_key(secret: str) -> bytes:
     """The HMAC key of a `whsec_` secret: the base64-decoded part after the prefix."""
     return base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+
+
+def generate_signing_key() -> str:
+    """A new ed25519 signing key for Standard Webhooks `v1a`: `whsk_` + base64 of the 32-byte seed."""
+    return SIGNING_KEY_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def public_key(signing_key: str) -> str:
+    """The `whpk_` public key a receiver verifies `v1a` signatures with."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    seed = base64.b64decode(signing_key.removeprefix(SIGNING_KEY_PREFIX))
+    raw = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return PUBLIC_KEY_PREFIX + base64.b64encode(raw).decode()
 
 
 class BasicAuth(BaseModel):
@@ -107,6 +124,7 @@ class Webhook(BaseModel):
     auth: Auth | None = None
     secret: str = Field(default_factory=generate_secret)
     old_secrets: list[OldSecret] = Field(default_factory=list)
+    signing_key: str | None = None  # ed25519 (`whsk_`): adds a `v1a` signature receivers check with a public key
     concise: bool = False
     enabled: bool = True
     disabled_reason: str | None = None
@@ -160,6 +178,19 @@ class Webhook(BaseModel):
         check_secret(v)
         return v
 
+    @field_validator("signing_key")
+    @classmethod
+    def _signing_key(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            raw = base64.b64decode(v.removeprefix(SIGNING_KEY_PREFIX), validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+        if not v.startswith(SIGNING_KEY_PREFIX) or len(raw) != 32:
+            raise ValueError("signing_key: must be whsk_ followed by base64 of a 32-byte ed25519 seed")
+        return v
+
     @model_validator(mode="after")
     def _name_default(self) -> Webhook:
         if not self.name:
@@ -169,10 +200,15 @@ class Webhook(BaseModel):
     def public_dict(self, *, show_secret: bool = False) -> dict[str, Any]:
         """The webhook as JSON-ready data, with the secret and auth values masked unless asked for."""
         data = self.model_dump(mode="json")
+        if self.signing_key:
+            data["public_key"] = public_key(self.signing_key)
         if not show_secret:
+            if self.signing_key:
+                data["signing_key"] = mask(self.signing_key)
             data["secret"] = mask(self.secret)
             data["old_secrets"] = [{"secret": mask(o.secret), "expires_at": o.expires_at.isoformat()}
                                    for o in self.old_secrets]  # fmt: skip
+            data["headers"] = {name: mask(value) for name, value in self.headers.items()}  # often API keys
             if self.auth is not None:
                 data["auth"] = {**data["auth"], **{k: "***" for k in ("password", "token") if k in data["auth"]}}
         return data
@@ -185,7 +221,11 @@ def check_header(name: Any, value: Any) -> None:
     low = name.lower()
     if low in _FORBIDDEN_HEADERS or low.startswith("webhook-"):
         raise ValueError(f"headers: {name} cannot be set as a custom header (use the auth field for Authorization)")
-    if not isinstance(value, str) or len(value) > 4096 or any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in value):
+    if (
+        not isinstance(value, str)
+        or len(value) > 4096
+        or any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in value)
+    ):
         raise ValueError(f"headers: the value of {name} must be at most 4096 characters with no control characters")
 
 
@@ -194,7 +234,7 @@ def check_secret(secret: Any) -> None:
     if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX):
         raise ValueError("secret: must start with whsec_ followed by base64 of 24 to 64 random bytes")
     try:
-        raw = base64.b64decode(secret[len(SECRET_PREFIX):], validate=True)
+        raw = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
     except (binascii.Error, ValueError):
         raise ValueError("secret: the part after whsec_ is not valid base64") from None
     if not 24 <= len(raw) <= 64:

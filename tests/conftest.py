@@ -30,7 +30,9 @@ TEST_ENV = {
 }
 
 
-def wait_for(condition: Callable[[], object], timeout_s: float = 20.0, interval_s: float = 0.05, what: str = "") -> object:
+def wait_for(
+    condition: Callable[[], object], timeout_s: float = 20.0, interval_s: float = 0.05, what: str = ""
+) -> object:
     """Poll `condition` until it returns something truthy; fail the test at the deadline."""
     deadline = time.monotonic() + timeout_s
     while True:

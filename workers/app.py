@@ -20,7 +20,10 @@ def make_app() -> Celery:
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],
-        task_queues=[Queue(EVENTS_QUEUE, routing_key=EVENTS_QUEUE), Queue(DELIVERIES_QUEUE, routing_key=DELIVERIES_QUEUE)],
+        task_queues=[
+            Queue(EVENTS_QUEUE, routing_key=EVENTS_QUEUE),
+            Queue(DELIVERIES_QUEUE, routing_key=DELIVERIES_QUEUE),
+        ],
         task_default_queue=DELIVERIES_QUEUE,
         task_routes={
             "workers.tasks.fan_out": {"queue": EVENTS_QUEUE},

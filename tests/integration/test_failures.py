@@ -16,7 +16,9 @@ def delivered(event_ids_or_webhook, n, timeout_s=30.0):
                     timeout_s, what=f"{n} delivered")  # fmt: skip
 
 
-def test_an_endpoint_failing_twice_then_succeeding_gets_it_on_the_third_attempt_with_one_webhook_id(make_cluster, receiver):
+def test_an_endpoint_failing_twice_then_succeeding_gets_it_on_the_third_attempt_with_one_webhook_id(
+    make_cluster, receiver
+):
     cluster = make_cluster()
     cluster.worker(), cluster.scheduler()
     receiver.script("/flaky", [(500, 0, {}), (502, 0, {}), (204, 0, {})])
@@ -83,7 +85,9 @@ def test_the_breaker_opens_parks_without_spending_attempts_probes_and_releases_i
     wh = hooks.create_webhook(receiver.url + "/down", ["e"])
     for i in range(3):
         hooks.publish_event("e", {"i": i})
-    wait_for(lambda: breaker_state(get_redis(), cluster.settings, wh.id)["state"] != "closed", what="the breaker to open")
+    wait_for(
+        lambda: breaker_state(get_redis(), cluster.settings, wh.id)["state"] != "closed", what="the breaker to open"
+    )
     later = [hooks.publish_event("e", {"i": i}) for i in range(3, 8)]
     wait_for(lambda: breaker_state(get_redis(), cluster.settings, wh.id)["waiting_deliveries"] >= 5,
              what="new deliveries to park")  # fmt: skip
@@ -101,7 +105,9 @@ def test_the_breaker_opens_parks_without_spending_attempts_probes_and_releases_i
 
 
 def test_a_dead_endpoint_does_not_stop_deliveries_to_a_healthy_one(make_cluster, receiver):
-    cluster = make_cluster(HOOKS_MAX_IN_FLIGHT_PER_WEBHOOK="4", HOOKS_REQUEST_TIMEOUT_S="30", HOOKS_BREAKER_THRESHOLD="1000")
+    cluster = make_cluster(
+        HOOKS_MAX_IN_FLIGHT_PER_WEBHOOK="4", HOOKS_REQUEST_TIMEOUT_S="30", HOOKS_BREAKER_THRESHOLD="1000"
+    )
     cluster.worker(concurrency=8), cluster.scheduler()
     dead = socket.socket()
     dead.bind(("127.0.0.1", 0))

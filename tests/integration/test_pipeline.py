@@ -9,8 +9,8 @@ import pytest
 from standardwebhooks.webhooks import Webhook as StandardVerifier
 
 import hooks
-from hooks.fanout import fan_out
 from hooks.connection import get_redis
+from hooks.fanout import fan_out
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -69,9 +69,7 @@ def test_wildcards_stack_and_branch_decide_who_hears_an_event(settings, receiver
 
 def test_a_webhook_matching_by_several_patterns_and_channels_gets_the_event_once(settings, receiver):
     hooks.create_webhook(receiver.url + "/once", ["content_types.#", "content_types.blog.entries.publish", "#"])
-    event_id = hooks.publish_event(
-        "content_types.entries.publish", {}, channels=["content_types.blog.entries.publish"]
-    )
+    event_id = hooks.publish_event("content_types.entries.publish", {}, channels=["content_types.blog.entries.publish"])
     _arrived(receiver, "/once")
     deliveries = wait_for(lambda: hooks.list_deliveries(event_id=event_id, status="delivered"))
     assert len(deliveries) == 1 and len(receiver.requests_to("/once")) == 1

@@ -76,8 +76,8 @@ def test_wildcard_patterns_no_longer_used_leave_the_index(settings):
 
 def test_resolution_reads_only_candidate_sets(settings):
     # 2,000 webhooks with exact patterns in one stack, one wildcard: only matching sets are read.
-    from hooks.webhooks import Webhook
     from hooks.registry import _write
+    from hooks.webhooks import Webhook
 
     keys = Keys(settings)
     with get_redis(settings).pipeline(transaction=False) as pipe:

@@ -9,7 +9,9 @@ from hooks.backoff import compute_delay_s, parse_retry_after
 DEFAULTS = {"base_s": 5, "factor": 5, "max_delay_s": 36000, "jitter": 0.2}
 
 
-@pytest.mark.parametrize(("attempt", "delay"), [(1, 5), (2, 25), (3, 125), (4, 625), (5, 3125), (6, 15625), (7, 36000), (8, 36000)])
+@pytest.mark.parametrize(
+    ("attempt", "delay"), [(1, 5), (2, 25), (3, 125), (4, 625), (5, 3125), (6, 15625), (7, 36000), (8, 36000)]
+)
 def test_without_jitter_the_schedule_is_contentstacks_then_capped(attempt, delay):
     assert compute_delay_s(attempt, **{**DEFAULTS, "jitter": 0}) == delay
 

@@ -13,7 +13,9 @@ def test_defaults_are_safe_for_production():
 
 
 def test_variables_are_read_and_typed():
-    s = Settings.from_env({"REDIS_URL": "redis://h:1/2", "HOOKS_RETRY_BASE_S": "0.25", "HOOKS_ALLOW_PRIVATE_NETWORKS": "yes"})
+    s = Settings.from_env(
+        {"REDIS_URL": "redis://h:1/2", "HOOKS_RETRY_BASE_S": "0.25", "HOOKS_ALLOW_PRIVATE_NETWORKS": "yes"}
+    )
     assert s.redis_url == "redis://h:1/2" and s.retry_base_s == 0.25 and s.allow_private_networks
 
 
