@@ -207,8 +207,10 @@ def state(client: redis.Redis, settings: Settings, webhook_id: str) -> dict[str,
 def disable(client: redis.Redis, settings: Settings, webhook: Webhook, reason: str) -> None:
     """Disable a webhook for a reason and tell the operators through a `hooks.webhook.disabled` event."""
     from hooks.notify import notify_disabled
-    from hooks.registry import disable_webhook
+    from hooks.registry import disable_webhook, get_webhook
 
+    if not get_webhook(webhook.id).enabled:
+        return  # another worker got there first: one announcement is enough
     current = disable_webhook(webhook.id, reason)
     log.warning("webhook %s disabled: %s", webhook.id, reason)
     notify_disabled(current, reason)

@@ -136,3 +136,30 @@ def test_a_thousand_deliveries_to_an_endpoint_failing_half_the_time_all_arrive(m
     print(f"\n1000 deliveries at 50% failure: {len(set(ok_ids))} arrived, {len(ok_ids) - len(set(ok_ids))} duplicates, "
           f"{len(receiver.requests_to('/half'))} requests, {len(dead)} dead-lettered")  # fmt: skip
     assert len(set(ok_ids)) == 1000 and dead == []
+
+
+def test_enabling_a_webhook_again_resets_its_breaker_and_releases_what_waited(settings):
+    from hooks import breaker
+    from hooks.keys import Keys
+
+    wh = hooks.create_webhook("http://127.0.0.1:9/x", ["e"])
+    client, keys = get_redis(settings), Keys(settings)
+    for _ in range(settings.breaker_threshold):
+        breaker.observe(client, settings, wh, ok=False)
+    assert breaker_state(client, settings, wh.id)["state"] == "open"
+    client.zadd(keys.waiting(wh.id), {"msg_A_B": 1.0, "msg_C_D": 2.0})
+    hooks.disable_webhook(wh.id)
+    hooks.enable_webhook(wh.id)
+    st = breaker_state(client, settings, wh.id)
+    assert st["state"] == "closed" and st["consecutive_failures"] == 0 and st["waiting_deliveries"] == 0
+    assert [m.decode() for m in client.zrange(keys.retry, 0, -1)] == ["msg_A_B", "msg_C_D"]
+
+
+def test_a_webhook_failing_for_too_long_without_a_success_is_disabled(make_cluster, receiver):
+    cluster = make_cluster(HOOKS_DISABLE_AFTER_FAILING_S="1", HOOKS_BREAKER_THRESHOLD="1000")
+    cluster.worker(), cluster.scheduler()
+    receiver.script("/failing", [(500, 0, {})])
+    wh = hooks.create_webhook(receiver.url + "/failing", ["e"], retry={"max_attempts": 50, "base_s": 0.3, "factor": 1})
+    hooks.publish_event("e", {})
+    wait_for(lambda: not hooks.get_webhook(wh.id).enabled, timeout_s=30, what="the webhook to be disabled")
+    assert "failing without a success since" in (hooks.get_webhook(wh.id).disabled_reason or "")
