@@ -19,10 +19,13 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from config import Settings
 from hooks import deadline as watchdog
 from hooks.errors import BlockedAddressError
-from hooks.ssrf import Target, parse_networks, parse_url, resolve_checked
+from hooks.ssrf import Resolver, Target, parse_networks, parse_url, resolve_checked, system_resolver
 
 _local = threading.local()
 _MAX_POOLS_PER_THREAD = 256
+
+# How names are resolved; read at every attempt, so tests can stub DNS with monkeypatch.setattr(http, "resolver", f).
+resolver: Resolver = system_resolver
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ def post(url: str, body: bytes, headers: dict[str, str], settings: Settings) -> 
             target,
             allow_private=settings.allow_private_networks,
             allowed_networks=_networks(settings.allowed_networks),
+            resolver=resolver,
         )
         address = str(addresses[0])
         return _send(target, addresses[0], body, headers, settings, started)
