@@ -24,7 +24,7 @@ from hooks.ids import split_delivery_id
 from hooks.keys import Keys
 from hooks.schedule import schedule
 from hooks.signing import standard_headers
-from hooks.webhooks import Webhook
+from hooks.webhooks import Webhook, parse_stored
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def run_delivery(delivery_id: str, settings: Settings, client: redis.Redis) -> s
         return "skipped"
     if wh_raw is None:
         return _finish_without_attempt(client, settings, delivery, "failed", "webhook_deleted")
-    webhook = Webhook.model_validate_json(wh_raw)
+    webhook = parse_stored(wh_raw)
     if not webhook.enabled:
         return _finish_without_attempt(client, settings, delivery, "dead", "webhook_disabled")
     body = bodies[1] if webhook.concise else bodies[0]

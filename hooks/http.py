@@ -18,7 +18,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from config import Settings
 from hooks import deadline as watchdog
-from hooks.errors import BlockedAddressError
+from hooks.errors import BlockedAddressError, ValidationError
 from hooks.ssrf import Resolver, Target, parse_networks, parse_url, resolve_checked, system_resolver
 
 _local = threading.local()
@@ -51,6 +51,9 @@ def post(url: str, body: bytes, headers: dict[str, str], settings: Settings) -> 
     address: str | None = None
     try:
         target = parse_url(url, require_https=settings.require_https)
+    except ValidationError:  # stored under other settings (HOOKS_REQUIRE_HTTPS turned on since): not sendable
+        return _failed("invalid_url", None, started)
+    try:
         addresses = resolve_checked(
             target,
             allow_private=settings.allow_private_networks,
@@ -78,6 +81,8 @@ def post(url: str, body: bytes, headers: dict[str, str], settings: Settings) -> 
         return _failed("tls_error", address, started)
     except (urllib3.exceptions.ProtocolError, ConnectionError):
         return _failed("connection_error", address, started)
+    except UnicodeEncodeError:  # a header value HTTP/1.1 cannot carry (not latin-1): nothing was sent
+        return _failed("invalid_header", address, started)
     except (Urllib3Error, OSError) as exc:
         return _failed(type(exc).__name__, address, started)
 

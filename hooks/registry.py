@@ -21,7 +21,7 @@ from hooks.errors import NotFoundError, ValidationError
 from hooks.keys import Keys
 from hooks.matching import branch_matches, is_wildcard, topic_matches
 from hooks.validation import from_pydantic
-from hooks.webhooks import Webhook, utcnow
+from hooks.webhooks import Webhook, parse_stored, utcnow
 
 _IMMUTABLE = {"id", "created_at", "updated_at"}
 
@@ -45,7 +45,7 @@ def get_webhook(webhook_id: str) -> Webhook:
     raw = get_redis().get(Keys(get_settings()).webhook(_check_id(webhook_id)))
     if raw is None:
         raise NotFoundError(f"webhook {webhook_id} does not exist.")
-    return Webhook.model_validate_json(raw)
+    return parse_stored(raw)
 
 
 def list_webhooks(*, stack: str | None = None) -> list[Webhook]:
@@ -59,7 +59,7 @@ def list_webhooks(*, stack: str | None = None) -> list[Webhook]:
         chunk = ids[start : start + 1000]
         for raw in client.mget([keys.webhook(i) for i in chunk]):
             if raw is not None:
-                wh = Webhook.model_validate_json(raw)
+                wh = parse_stored(raw)
                 if stack is None or wh.stack == stack:
                     out.append(wh)
     return out
@@ -82,7 +82,7 @@ def update_webhook(webhook_id: str, **changes: Any) -> Webhook:
                 raw = pipe.get(keys.webhook(webhook_id))
                 if raw is None:
                     raise NotFoundError(f"webhook {webhook_id} does not exist.")
-                old = Webhook.model_validate_json(raw)
+                old = parse_stored(raw)
                 data = {**old.model_dump(), **changes, "updated_at": utcnow()}
                 new = _validate(data)
                 if new.url != old.url:
@@ -159,7 +159,7 @@ def resolve(stack: str, branch: str, topics: Iterable[str], client: redis.Redis 
     for raw in client.mget([keys.webhook(i) for i in ordered]):
         if raw is None:
             continue
-        wh = Webhook.model_validate_json(raw)
+        wh = parse_stored(raw)
         if wh.enabled and branch_matches(wh.branches, branch):
             out.append(wh)
     return out

@@ -7,6 +7,7 @@ import binascii
 import re
 import secrets
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -212,6 +213,12 @@ class Webhook(BaseModel):
             if self.auth is not None:
                 data["auth"] = {**data["auth"], **{k: "***" for k in ("password", "token") if k in data["auth"]}}
         return data
+
+
+@lru_cache(maxsize=4096)
+def parse_stored(raw: bytes) -> Webhook:
+    """A webhook from its stored JSON, parsed (and validated) once per distinct JSON: workers read it per delivery."""
+    return Webhook.model_validate_json(raw)
 
 
 def check_header(name: Any, value: Any) -> None:
