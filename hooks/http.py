@@ -66,17 +66,17 @@ def post(url: str, body: bytes, headers: dict[str, str], settings: Settings) -> 
         return _failed("blocked_address", exc.address or address, started)
     except socket.gaierror:
         return _failed("dns_error", address, started)
-    except urllib3.exceptions.ConnectTimeoutError:
-        return _failed("connect_timeout", address, started)
-    except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
-        return _failed("timeout", address, started)
-    except urllib3.exceptions.NewConnectionError as exc:
+    except urllib3.exceptions.NewConnectionError as exc:  # before ConnectTimeoutError: urllib3 2 subclasses it
         name = (
             "connection_refused"
             if isinstance(exc.__cause__, ConnectionRefusedError) or "refused" in str(exc)
             else "connect_error"
         )
         return _failed(name, address, started)
+    except urllib3.exceptions.ConnectTimeoutError:
+        return _failed("connect_timeout", address, started)
+    except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
+        return _failed("timeout", address, started)
     except urllib3.exceptions.SSLError:
         return _failed("tls_error", address, started)
     except (urllib3.exceptions.ProtocolError, ConnectionError):
@@ -128,10 +128,13 @@ def _send(target: Target, ip: ipaddress.IPv4Address | ipaddress.IPv6Address, bod
 def _read_bounded(resp: urllib3.BaseHTTPResponse, limit: int, deadline: float) -> tuple[bytes, bool]:
     chunks: list[bytes] = []
     size = 0
+    # read1 returns whatever has arrived, so the deadline is checked between bytes of a slow drip; read() would
+    # wait for a full chunk, and the watchdog cannot cut a close-delimited body (http.client drops conn.sock)
+    read = getattr(resp, "read1", resp.read)  # urllib3 >= 2.3
     while size < limit:
         if time.monotonic() > deadline:
             raise TimeoutError("response deadline passed")
-        chunk = resp.read(min(8192, limit - size))
+        chunk = read(min(8192, limit - size))
         if not chunk:
             return b"".join(chunks), True
         chunks.append(chunk)

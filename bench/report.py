@@ -1,0 +1,133 @@
+"""Figures to a table and JSON: the median over runs, each target checked, written under bench/results/."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+Row = tuple[str, str, Any, Any, str, bool | None]
+
+
+def median_of(runs: list[Any]) -> Any:
+    """Leaf-wise median of same-shaped nested dicts; non-numbers and missing values come from the first run."""
+    first = runs[0]
+    if isinstance(first, dict):
+        return {k: median_of([r[k] for r in runs if isinstance(r, dict) and k in r]) for k in first}
+    nums = [r for r in runs if isinstance(r, (int, float)) and not isinstance(r, bool)]
+    if nums and len(nums) == len(runs):
+        m = statistics.median(nums)
+        return round(m, 3) if isinstance(m, float) else m
+    return first
+
+
+def _get(d: dict[str, Any], path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(d, dict) or part not in d:
+            return None
+        d = d[part]
+    return d
+
+
+def _check(value: Any, test: Callable[[float], bool]) -> bool | None:
+    return None if value is None else bool(test(value))
+
+
+def rows(fig: dict[str, Any]) -> list[Row]:
+    """The README table: (scenario, metric, ours, baseline, target, met?)."""
+    g = lambda p: _get(fig, p)  # noqa: E731 - a short local accessor
+    out: list[Row] = []
+    for tag, label in (("events_off", "events off"), ("events_on", "events on (-E)")):
+        ours, base = g(f"throughput.ours_{tag}.deliveries_per_s"), g(f"throughput.baseline_{tag}.deliveries_per_s")
+        met = None if ours is None or not base else ours >= 3 * base
+        out.append(("1 throughput", f"deliveries/s, {label}", ours, base, ">= 3x baseline", met))
+    rate = g("latency.ours.rate_per_s")
+    out.append(("2 latency", f"p50 ms at half max ({rate}/s ours)", g("latency.ours.p50_ms"), g("latency.baseline.p50_ms"),
+                "<= 20 ms", _check(g("latency.ours.p50_ms"), lambda v: v <= 20)))  # fmt: skip
+    out.append(("2 latency", "p99 ms at half max", g("latency.ours.p99_ms"), g("latency.baseline.p99_ms"), "<= 100 ms",
+                _check(g("latency.ours.p99_ms"), lambda v: v <= 100)))  # fmt: skip
+    n = g("fanout.webhooks")
+    out.append(("3 fan-out", f"s until {n} deliveries enqueued", g("fanout.ours.enqueue_s"),
+                g("fanout.baseline.enqueue_s"), "<= 1 s", _check(g("fanout.ours.enqueue_s"), lambda v: v <= 1)))  # fmt: skip
+    out.append(("3 fan-out", f"s until all {n} arrived", g("fanout.ours.all_arrived_s"), g("fanout.baseline.all_arrived_s"),
+                "", None))  # fmt: skip
+    out.append(("4 isolation", "healthy deliveries/s with dead, % of alone", g("isolation.ours.throughput_pct"),
+                g("isolation.baseline.throughput_pct"), ">= 90 %",
+                _check(g("isolation.ours.throughput_pct"), lambda v: v >= 90)))  # fmt: skip
+    out.append(("4 isolation", "healthy p99 with dead / alone (x)", g("isolation.ours.p99_ratio"),
+                g("isolation.baseline.p99_ratio"), "<= 2x", _check(g("isolation.ours.p99_ratio"), lambda v: v <= 2)))  # fmt: skip
+    out.append(("4 isolation", "healthy p99 ms alone -> with dead",
+                _pair(g("isolation.ours.alone.p99_ms"), g("isolation.ours.with_dead.p99_ms")),
+                _pair(g("isolation.baseline.alone.p99_ms"), g("isolation.baseline.with_dead.p99_ms")), "", None))  # fmt: skip
+    w = g("retry_backlog.waiting")
+    out.append(("5 retry backlog", f"Redis bytes per waiting retry ({w} ours)", g("retry_backlog.ours.redis_bytes_per_retry"),
+                g("retry_backlog.baseline.redis_bytes_per_retry"), "", None))  # fmt: skip
+    out.append(("5 retry backlog", "worker RSS growth MB (baseline: per its N)", g("retry_backlog.ours.worker_rss_growth_mb"),
+                g("retry_backlog.baseline.worker_rss_growth_mb"), "~0",
+                _check(g("retry_backlog.ours.worker_rss_growth_mb"), lambda v: abs(v) < 5)))  # fmt: skip
+    out.append(("5 retry backlog", "scheduler moves/s", g("retry_backlog.ours.move_per_s"), None, ">= 20,000/s",
+                _check(g("retry_backlog.ours.move_per_s"), lambda v: v >= 20_000)))  # fmt: skip
+    wh = g("matching.webhooks")
+    out.append(("6 matching", f"resolve p50 ms ({wh} webhooks)", g("matching.p50_ms"), None, "", None))
+    out.append(
+        (
+            "6 matching",
+            "resolve p99 ms",
+            g("matching.p99_ms"),
+            None,
+            "<= 1 ms",
+            _check(g("matching.p99_ms"), lambda v: v <= 1),
+        )
+    )
+    out.append(("7 publishing", "publish_event p50 ms", g("publishing.ours.p50_ms"), g("publishing.baseline.p50_ms"),
+                "<= 1 ms", _check(g("publishing.ours.p50_ms"), lambda v: v <= 1)))  # fmt: skip
+    out.append(("7 publishing", "publish_event events/s, one thread", g("publishing.ours.events_per_s"),
+                g("publishing.baseline.events_per_s"), ">= 5,000/s",
+                _check(g("publishing.ours.events_per_s"), lambda v: v >= 5000)))  # fmt: skip
+    out.append(("7 publishing", f"publish_events events/s (batches of {g('publishing.ours.batch_size')})",
+                g("publishing.ours.batch_events_per_s"), None, ">= 20,000/s",
+                _check(g("publishing.ours.batch_events_per_s"), lambda v: v >= 20_000)))  # fmt: skip
+    for tag, label in (("1proc_1kb", "1 worker, 1 KB"), ("2proc_1kb", "2 workers, 1 KB"),
+                       ("1proc_64kb", "1 worker, 64 KB"), ("2proc_64kb", "2 workers, 64 KB")):  # fmt: skip
+        out.append(("8 scaling", f"deliveries/s, {label}", g(f"scaling.ours.{tag}.deliveries_per_s"),
+                    g(f"scaling.baseline.{tag}.deliveries_per_s"), "", None))  # fmt: skip
+    return out
+
+
+def _pair(a: Any, b: Any) -> str | None:
+    return None if a is None and b is None else f"{_fmt(a)} -> {_fmt(b)}"
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "NO"
+    if isinstance(v, float):
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}" if abs(v) < 10 else f"{v:,.1f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def table(table_rows: list[Row]) -> str:
+    """A plain-text table (also valid Markdown)."""
+    head = ("scenario", "metric", "ours", "baseline", "target", "met?")
+    cells = [head, *[(s, m, _fmt(o), _fmt(b), t, "" if ok is None else _fmt(ok)) for s, m, o, b, t, ok in table_rows]]
+    widths = [max(len(str(r[i])) for r in cells) for i in range(len(head))]
+    line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) + " |"  # noqa: E731
+    return "\n".join([line(cells[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, cells[1:])])
+
+
+def write(out_dir: Path, result: dict[str, Any]) -> Path:
+    """Write `<UTC timestamp>.json` and `latest.json` under out_dir; returns the timestamped path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = out_dir / f"{stamp}.json"
+    text = json.dumps(result, indent=2, sort_keys=False, default=str)
+    path.write_text(text)
+    (out_dir / "latest.json").write_text(text)
+    return path

@@ -1,0 +1,49 @@
+"""How big each scenario is: the full run (the issue's numbers) and `--quick` (tiny, for the test suite)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Counts and durations of every scenario."""
+
+    throughput_n: int = 20_000
+    baseline_throughput_n: int = 10_000  # its rate is steady well before; the full run must fit in 10 minutes
+    payload_b: int = 1024
+    latency_s: float = 8.0
+    fanout_n: int = 10_000
+    isolation_s: float = 12.0
+    isolation_drain_s: float = 8.0
+    backlog_n: int = 1_000_000
+    baseline_backlog_n: int = 10_000  # countdown tasks sent one by one: ~3,000/s
+    matching_webhooks: int = 100_000
+    matching_stacks: int = 1000
+    matching_lookups: int = 2000
+    publish_n: int = 5000
+    publish_batch_total: int = 50_000
+    publish_batch_size: int = 1000
+    scaling_n: int = 2500
+    baseline_scaling_n: int = 2500
+
+
+FULL = Sizes()
+QUICK = Sizes(
+    throughput_n=300,
+    baseline_throughput_n=300,
+    latency_s=2.0,
+    fanout_n=200,
+    isolation_s=2.0,
+    isolation_drain_s=2.0,
+    backlog_n=10_000,
+    baseline_backlog_n=1000,
+    matching_webhooks=2000,
+    matching_stacks=20,
+    matching_lookups=200,
+    publish_n=300,
+    publish_batch_total=2000,
+    publish_batch_size=500,
+    scaling_n=200,
+    baseline_scaling_n=200,
+)
