@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hooks.errors import ConfigurationError
 
@@ -84,6 +84,14 @@ class Settings(BaseModel):
             err = exc.errors()[0]
             var = env_var(str(err["loc"][0])) if err["loc"] else "settings"
             raise ConfigurationError(f"{var}: {err['msg']}.") from None
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, v: str) -> str:
+        from hooks.ssrf import parse_networks
+
+        parse_networks(v)  # raises ValidationError (a ValueError) naming the bad CIDR
+        return v
 
     def key(self, *parts: str) -> str:
         """Build a Redis key under this deployment's prefix."""

@@ -41,7 +41,50 @@ class Decision:
 
 
 def run_delivery(delivery_id: str, settings: Settings, client: redis.Redis) -> str:
-    """Make one attempt at a delivery (if it still needs one) and record it; returns the outcome name."""
+    """Make one attempt at a delivery (if it still needs one) and record it; returns the outcome name.
+
+    A bug or bad record must not leave a delivery stuck in pending: an unexpected exception is logged by type
+    only (its text could hold a secret) and counted as a failed attempt, retried like any other.
+    """
+    try:
+        return _run(delivery_id, settings, client)
+    except (redis.ConnectionError, redis.TimeoutError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the catch-all is the point
+        log.error("deliver: %s failed inside the worker (%s)", delivery_id, type(exc).__name__)
+        return _internal_error(client, settings, delivery_id, type(exc).__name__)
+
+
+def _internal_error(client: redis.Redis, settings: Settings, delivery_id: str, error: str) -> str:
+    keys = Keys(settings)
+    raw = client.hgetall(keys.delivery(delivery_id))
+    if not raw:
+        return "missing"
+    delivery = parse_delivery(delivery_id, raw)
+    if delivery.status != "pending":
+        return "skipped"
+    result = HttpResult(None, b"", f"internal_error:{error}", None, None, 0.0)
+    attempt = delivery.round_attempts + 1
+    if attempt >= settings.max_attempts:
+        decision = Decision("dead", "internal_error")
+    else:
+        decision = Decision("retry", None, compute_delay_s(attempt, base_s=settings.retry_base_s,
+                            factor=settings.retry_factor, max_delay_s=settings.retry_max_delay_s,
+                            jitter=settings.retry_jitter))  # fmt: skip
+    now = time.time()
+    fields: dict[str, Any] = {"attempts": delivery.attempts + 1, "round_attempts": attempt, "updated_at": now,
+                              "last_status": "", "last_error": result.error}  # fmt: skip
+    record = {"delivery_id": delivery_id, "event_id": delivery.event_id, "webhook_id": delivery.webhook_id,
+              "attempt": delivery.attempts + 1, "started_at": now, "duration_ms": 0, "status_code": None,
+              "error": result.error, "outcome": decision.outcome, "reason": decision.reason}  # fmt: skip
+    with client.pipeline(transaction=True) as pipe:
+        pipe.rpush(keys.attempts(delivery_id), json.dumps(record))
+        _apply(pipe, keys, delivery, decision, fields, now)
+        pipe.execute()
+    return decision.outcome
+
+
+def _run(delivery_id: str, settings: Settings, client: redis.Redis) -> str:
     event_id, webhook_id = split_delivery_id(delivery_id)
     keys = Keys(settings)
     with client.pipeline(transaction=False) as pipe:
@@ -112,8 +155,8 @@ def decide(result: HttpResult, delivery: Delivery, webhook: Webhook, settings: S
         return Decision("delivered")
     if result.status == 410:
         return Decision("dead", "gone")
-    if result.error == "blocked_address":
-        return Decision("dead", "blocked_address")
+    if result.error in ("blocked_address", "invalid_url", "invalid_header"):
+        return Decision("dead", result.error)  # retrying cannot fix these
     if webhook.retry_policy == "manual":
         return Decision("dead", "manual_retry_policy")
     policy = effective_retry(webhook, settings)

@@ -23,10 +23,11 @@ _local = threading.local()
 class Attempt:
     """The watchdog's handle on one attempt: its connection, and whether the deadline fired."""
 
-    __slots__ = ("conn", "done", "fired")
+    __slots__ = ("conn", "done", "fired", "sock")
 
     def __init__(self) -> None:
         self.conn: Any = None
+        self.sock: Any = None  # http.client may drop conn.sock while the body is still being read
         self.done = False
         self.fired = False
 
@@ -60,7 +61,7 @@ class _Watchdog:
 
 
 def _cut(attempt: Attempt) -> None:
-    sock = getattr(attempt.conn, "sock", None)
+    sock = attempt.sock or getattr(attempt.conn, "sock", None)
     attempt.fired = True
     if sock is not None:
         with contextlib.suppress(OSError):  # already closed: nothing left to cut
@@ -90,12 +91,19 @@ def _track(conn: Any) -> None:
         attempt.conn = conn
 
 
+def _remember_socket(conn: Any) -> None:
+    attempt = getattr(_local, "attempt", None)
+    if attempt is not None:
+        attempt.sock = conn.sock
+
+
 class HTTPConnection(urllib3.connection.HTTPConnection):
     """A urllib3 connection the watchdog can cut."""
 
     def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         _track(self)
         super().request(*args, **kwargs)
+        _remember_socket(self)
 
 
 class HTTPSConnection(urllib3.connection.HTTPSConnection):
@@ -104,3 +112,4 @@ class HTTPSConnection(urllib3.connection.HTTPSConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         _track(self)
         super().request(*args, **kwargs)
+        _remember_socket(self)

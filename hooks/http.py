@@ -112,6 +112,9 @@ def _send(target: Target, ip: ipaddress.IPv4Address | ipaddress.IPv6Address, bod
         except BaseException:
             resp.close()
             raise
+        if attempt.fired:  # a cut socket reads as end of body: the answer is incomplete, not a success
+            resp.close()
+            raise TimeoutError("attempt deadline passed")
     except (Urllib3Error, OSError):
         if attempt.fired:
             raise TimeoutError("attempt deadline passed") from None

@@ -60,7 +60,7 @@ def from_pydantic(exc: pydantic.ValidationError, prefix: str = "") -> Validation
     loc = ".".join(str(part) for part in err["loc"]) or "input"
     msg = str(err["msg"])
     msg = msg.removeprefix("Value error, ")
-    if msg.startswith(f"{loc}:"):  # our own validators already name the field
+    if re.match(r"^[a-z_][a-z_.\[\]0-9]*: ", msg):  # our own validators already name the field
         return ValidationError(prefix + msg)
     return ValidationError(f"{prefix}{loc}: {msg[:1].lower()}{msg[1:].rstrip('.')}.")
 

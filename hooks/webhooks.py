@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hooks.ids import new_webhook_id
 from hooks.validation import check_name, check_pattern
@@ -83,8 +83,8 @@ class BearerAuth(BaseModel):
     @field_validator("token")
     @classmethod
     def _printable(cls, v: str) -> str:
-        if not v.isprintable() or " " in v:
-            raise ValueError("auth.token: must be printable with no spaces")
+        if not v.isprintable() or " " in v or not v.isascii():
+            raise ValueError("auth.token: must be printable ASCII with no spaces")
         return v
 
 
@@ -107,7 +107,13 @@ class OldSecret(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     secret: str
-    expires_at: datetime
+    expires_at: AwareDatetime
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, v: str) -> str:
+        check_secret(v)
+        return v
 
 
 class Webhook(BaseModel):
@@ -231,9 +237,12 @@ def check_header(name: Any, value: Any) -> None:
     if (
         not isinstance(value, str)
         or len(value) > 4096
+        or not value.isascii()
         or any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in value)
     ):
-        raise ValueError(f"headers: the value of {name} must be at most 4096 characters with no control characters")
+        raise ValueError(
+            f"headers: the value of {name} must be at most 4096 ASCII characters with no control characters"
+        )
 
 
 def check_secret(secret: Any) -> None:

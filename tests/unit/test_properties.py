@@ -9,7 +9,6 @@ import math
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import pytest
 from hypothesis import event, example, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
@@ -222,11 +221,6 @@ _valid_webhook_fields = st.fixed_dictionaries(
 _FUTURE = (datetime.now(timezone.utc) + timedelta(days=365)).isoformat()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hooks/webhooks.py: OldSecret.secret is not checked like `secret`; custom header values and bearer "
-    "tokens may be non-latin-1, which HTTP/1.1 cannot send. Remove this marker once both are refused.",
-)
 @PROPERTY
 @given(fields=_valid_webhook_fields)
 @example(fields={"url": "https://hooks.example.test/in", "events": ["a.b"],
