@@ -24,7 +24,7 @@ from hooks.webhooks import Webhook
 
 log = logging.getLogger(__name__)
 
-BUSY_DELAY_S = 0.25
+BUSY_DELAY_S = 1.0  # long enough that a dead webhook's backlog does not churn through the queue
 
 # KEYS: state, inflight leases. ARGV: now, cap, lease s, lease token. Returns 'go' | 'open' | 'busy'.
 # In-flight slots are leases in a sorted set scored by expiry, so a worker killed mid-request leaks nothing:

@@ -100,25 +100,15 @@ def _store(settings: Settings, events: list[Event]) -> list[str]:
     keys = Keys(settings)
     script = client.register_script(_PUBLISH_LUA)
     retention_s = int(settings.retention_days * 86400)
+    calls = [_script_call(keys, ev, retention_s, settings) for ev in events]
     try:
-        with client.pipeline(transaction=len(events) > 1) as pipe:
-            for ev in events:
-                event_key = keys.event(ev.id)
-                idem_key = keys.idempotency(ev.idempotency_key) if ev.idempotency_key else event_key
-                message = task_message(FAN_OUT_TASK, ev.id, EVENTS_QUEUE)
-                script(
-                    keys=[idem_key, event_key, EVENTS_QUEUE],
-                    args=[
-                        ev.id,
-                        retention_s,
-                        settings.idempotency_ttl_s,
-                        1 if ev.idempotency_key else 0,
-                        message,
-                        *_fields(ev),
-                    ],
-                    client=pipe,
-                )
-            results = pipe.execute()
+        if len(calls) == 1:  # EVALSHA straight away: a pipeline would first ask SCRIPT EXISTS (a second trip)
+            results = [script(keys=calls[0][0], args=calls[0][1])]
+        else:
+            with client.pipeline(transaction=True) as pipe:
+                for call_keys, call_args in calls:
+                    script(keys=call_keys, args=call_args, client=pipe)
+                results = pipe.execute()
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         raise PublishError(
             f"could not publish to Redis at {_safe_url(settings.redis_url)} ({type(exc).__name__}); "
@@ -127,6 +117,14 @@ def _store(settings: Settings, events: list[Event]) -> list[str]:
     except redis.RedisError as exc:
         raise PublishError(f"Redis refused the event ({type(exc).__name__}: {str(exc)[:200]}).") from None
     return [r.decode() if isinstance(r, bytes) else str(r) for r in results]
+
+
+def _script_call(keys: Keys, ev: Event, retention_s: int, settings: Settings) -> tuple[list[str], list[Any]]:
+    event_key = keys.event(ev.id)
+    idem_key = keys.idempotency(ev.idempotency_key) if ev.idempotency_key else event_key
+    message = task_message(FAN_OUT_TASK, ev.id, EVENTS_QUEUE)
+    args = [ev.id, retention_s, settings.idempotency_ttl_s, 1 if ev.idempotency_key else 0, message, *_fields(ev)]
+    return [idem_key, event_key, EVENTS_QUEUE], args
 
 
 def _fields(ev: Event) -> list[str | bytes]:
