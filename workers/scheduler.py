@@ -26,10 +26,13 @@ log = logging.getLogger("workers.scheduler")
 def run(settings: Settings, stop: threading.Event) -> None:
     """Move due work until `stop` is set; Redis outages are waited out, not fatal."""
     client = get_redis(settings)
-    last_prune = 0.0
+    last_prune = last_restore = 0.0
     while not stop.is_set():
         try:
             moved = release_probes(client, settings) + _drain(client, settings)
+            if time.time() - last_restore > max(1.0, settings.visibility_timeout_s / 5):
+                moved += restore_abandoned()
+                last_restore = time.time()
             if time.time() - last_prune > 3600:
                 prune_indexes(client, settings, time.time())
                 last_prune = time.time()
@@ -39,6 +42,22 @@ def run(settings: Settings, stop: threading.Event) -> None:
             stop.wait(1.0)
         if not moved:
             stop.wait(settings.scheduler_poll_s)
+
+
+def restore_abandoned() -> int:
+    """Put tasks of killed workers (unacked past the visibility timeout) back on their queues.
+
+    Workers sweep for these themselves, but only from their event loop and behind a mutex; the scheduler sweeps
+    too, so a crashed worker's tasks come back even when no worker's sweep runs.
+    """
+    from workers.app import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.default_channel.qos.restore_visible(num=1000, interval=1)
+    except Exception as exc:  # noqa: BLE001 - a failed sweep is retried at the next one
+        log.warning("scheduler: restoring abandoned tasks failed (%s)", type(exc).__name__)
+    return 0
 
 
 def _drain(client: redis.Redis, settings: Settings) -> int:
