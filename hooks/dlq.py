@@ -68,8 +68,12 @@ def get_dead(delivery_id: str) -> Delivery:
 
 def replay(delivery_id: str) -> Delivery:
     """Send a dead-lettered delivery again, now, with a fresh round of attempts; raises NotFoundError or ValidationError."""
+    return _on_one_dead(delivery_id, _requeue)
+
+
+def _on_one_dead(delivery_id: str, action: Any) -> Delivery:
     get_delivery(delivery_id, with_attempts=False)  # NotFoundError first, for an unknown id
-    if not _transact(_keys(), [delivery_id], _requeue, only_dead=True):
+    if not _transact(_keys(), [delivery_id], action, only_dead=True):
         raise _not_dead(get_delivery(delivery_id, with_attempts=False))
     return get_delivery(delivery_id)
 
@@ -81,10 +85,7 @@ def replay_many(*, webhook_id: str | None = None, all: bool = False) -> int:
 
 def purge(delivery_id: str) -> Delivery:
     """Drop a delivery from the DLQ, keeping its record and attempts (reason "purged"); raises NotFoundError or ValidationError."""
-    get_delivery(delivery_id, with_attempts=False)
-    if not _transact(_keys(), [delivery_id], _purge, only_dead=True):
-        raise _not_dead(get_delivery(delivery_id, with_attempts=False))
-    return get_delivery(delivery_id)
+    return _on_one_dead(delivery_id, _purge)
 
 
 def purge_many(*, webhook_id: str | None = None, all: bool = False) -> int:
