@@ -69,6 +69,17 @@ class Settings(BaseModel):
     worker_concurrency: int = Field(32, ge=1, le=1000)
     visibility_timeout_s: int = Field(60, ge=5)
 
+    # Drains: the long-lived tasks that fan events out and POST deliveries, batch by batch (hooks/drain.py).
+    drain_tasks: int = Field(16, ge=1, le=1000)  # at most this many at once in the cluster; keep < worker threads
+    drain_batch: int = Field(20, ge=1, le=500)  # deliveries of one webhook taken at once
+    drain_slice_s: float = Field(10.0, gt=0, le=60)  # a drain hands over to a fresh task after this long
+    drain_linger_s: float = Field(2.0, ge=0, le=60)  # an idle drain waits this long for work before it ends
+
+    @property
+    def lease_s(self) -> float:
+        """How long work taken by a drain stays its own: a slice plus one full request, plus margin."""
+        return self.drain_slice_s + self.connect_timeout_s + self.request_timeout_s + 10
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read the settings from `environ` (default `os.environ`); raises ConfigurationError naming the variable."""

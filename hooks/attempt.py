@@ -1,8 +1,8 @@
-"""One delivery attempt, start to finish: load, sign, POST, record, and decide what happens next.
+"""One delivery attempt: sign, POST, decide what happens next, and the records it leaves.
 
 Outcomes: `delivered`; `retry` (back on the schedule with backoff); `dead` (in the dead-letter queue: attempts
-spent, 410 Gone, blocked address, webhook disabled); `deferred` (breaker open or webhook at its in-flight cap:
-back on the schedule without spending an attempt); `skipped` (already finished: a duplicate run).
+spent, 410 Gone, blocked address, webhook disabled). The drain (hooks/drain.py) loads a batch, calls `attempt`
+for each delivery and writes every record of the batch in one transaction.
 """
 
 from __future__ import annotations
@@ -18,13 +18,12 @@ import redis
 from config import Settings
 from hooks import breaker
 from hooks.backoff import compute_delay_s, parse_retry_after
-from hooks.deliveries import Delivery, parse_delivery
+from hooks.deliveries import Delivery
 from hooks.http import HttpResult, post
-from hooks.ids import split_delivery_id
 from hooks.keys import Keys
 from hooks.schedule import schedule
 from hooks.signing import standard_headers
-from hooks.webhooks import Webhook, parse_stored
+from hooks.webhooks import Webhook
 
 log = logging.getLogger(__name__)
 
@@ -40,100 +39,14 @@ class Decision:
     delay_s: float = 0.0
 
 
-def run_delivery(delivery_id: str, settings: Settings, client: redis.Redis) -> str:
-    """Make one attempt at a delivery (if it still needs one) and record it; returns the outcome name.
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt made: what the endpoint did, what follows, and the request headers (redacted when logged)."""
 
-    A bug or bad record must not leave a delivery stuck in pending: an unexpected exception is logged by type
-    only (its text could hold a secret) and counted as a failed attempt, retried like any other.
-    """
-    try:
-        return _run(delivery_id, settings, client)
-    except (redis.ConnectionError, redis.TimeoutError):
-        raise
-    except Exception as exc:  # noqa: BLE001 - the catch-all is the point
-        log.error("deliver: %s failed inside the worker (%s)", delivery_id, type(exc).__name__)
-        return _internal_error(client, settings, delivery_id, type(exc).__name__)
-
-
-def _internal_error(client: redis.Redis, settings: Settings, delivery_id: str, error: str) -> str:
-    keys = Keys(settings)
-    raw = client.hgetall(keys.delivery(delivery_id))
-    if not raw:
-        return "missing"
-    delivery = parse_delivery(delivery_id, raw)
-    if delivery.status != "pending":
-        return "skipped"
-    result = HttpResult(None, b"", f"internal_error:{error}", None, None, 0.0)
-    attempt = delivery.round_attempts + 1
-    if attempt >= settings.max_attempts:
-        decision = Decision("dead", "internal_error")
-    else:
-        decision = Decision("retry", None, compute_delay_s(attempt, base_s=settings.retry_base_s,
-                            factor=settings.retry_factor, max_delay_s=settings.retry_max_delay_s,
-                            jitter=settings.retry_jitter))  # fmt: skip
-    now = time.time()
-    fields: dict[str, Any] = {"attempts": delivery.attempts + 1, "round_attempts": attempt, "updated_at": now,
-                              "last_status": "", "last_error": result.error}  # fmt: skip
-    record = {"delivery_id": delivery_id, "event_id": delivery.event_id, "webhook_id": delivery.webhook_id,
-              "attempt": delivery.attempts + 1, "started_at": now, "duration_ms": 0, "status_code": None,
-              "error": result.error, "outcome": decision.outcome, "reason": decision.reason}  # fmt: skip
-    with client.pipeline(transaction=True) as pipe:
-        pipe.rpush(keys.attempts(delivery_id), json.dumps(record))
-        _apply(pipe, keys, delivery, decision, fields, now)
-        pipe.execute()
-    return decision.outcome
-
-
-def _run(delivery_id: str, settings: Settings, client: redis.Redis) -> str:
-    event_id, webhook_id = split_delivery_id(delivery_id)
-    keys = Keys(settings)
-    with client.pipeline(transaction=False) as pipe:
-        pipe.hgetall(keys.delivery(delivery_id))
-        pipe.get(keys.webhook(webhook_id))
-        pipe.hmget(keys.event(event_id), ["body", "concise_body"])
-        raw, wh_raw, bodies = pipe.execute()
-    if not raw:
-        log.warning("deliver: delivery %s is not stored (expired?); nothing to do", delivery_id)
-        return "missing"
-    delivery = parse_delivery(delivery_id, raw)
-    if delivery.status != "pending":
-        return "skipped"
-    if wh_raw is None:
-        return _finish_without_attempt(client, settings, delivery, "failed", "webhook_deleted")
-    webhook = parse_stored(wh_raw)
-    if not webhook.enabled:
-        return _finish_without_attempt(client, settings, delivery, "dead", "webhook_disabled")
-    body = bodies[1] if webhook.concise else bodies[0]
-    if body is None:
-        return _finish_without_attempt(client, settings, delivery, "failed", "event_expired")
-    token = f"{delivery_id}:{delivery.attempts}:{time.monotonic_ns()}"
-    admission = breaker.admit(client, settings, webhook, token)
-    if admission != "go":
-        return _defer(client, keys, delivery, admission)
-    try:
-        headers = request_headers(webhook, delivery_id, body, settings)
-        started_at = time.time()
-        result = post(webhook.url, body, headers, settings)
-    finally:
-        breaker.release(client, settings, webhook, token)
-    decision = decide(result, delivery, webhook, settings)
-    _record(client, settings, delivery, webhook, result, decision, started_at, headers)
-    breaker.observe(client, settings, webhook, result.ok)
-    return decision.outcome
-
-
-def _defer(client: redis.Redis, keys: Keys, delivery: Delivery, admission: str) -> str:
-    """Put the delivery back without spending an attempt: parked behind an open breaker, or briefly delayed."""
-    with client.pipeline(transaction=True) as pipe:
-        if admission == "open":
-            breaker.park(pipe, keys, delivery.webhook_id, delivery.id, delivery.created_at)
-            pipe.hset(keys.delivery(delivery.id), mapping={"next_attempt_at": "", "reason": "breaker_open"})
-        else:
-            due = time.time() + breaker.busy_delay_s()
-            schedule(pipe, keys, delivery.id, due)
-            pipe.hset(keys.delivery(delivery.id), mapping={"next_attempt_at": due})
-        pipe.execute()
-    return "deferred"
+    result: HttpResult
+    decision: Decision
+    started_at: float
+    headers: dict[str, str]
 
 
 def request_headers(webhook: Webhook, delivery_id: str, body: bytes, settings: Settings) -> dict[str, str]:
@@ -186,25 +99,54 @@ def effective_retry(webhook: Webhook, settings: Settings) -> dict[str, Any]:
     }
 
 
-def _record(client: redis.Redis, settings: Settings, delivery: Delivery, webhook: Webhook,
-            result: HttpResult, decision: Decision, started_at: float, headers: dict[str, str]) -> None:  # fmt: skip
+def attempt(delivery: Delivery, webhook: Webhook, body: bytes, settings: Settings) -> Attempt:
+    """Sign and POST one delivery and decide what follows; never raises for the endpoint's trouble.
+
+    A bug or bad record must not leave a delivery stuck in pending: an unexpected exception is logged by type
+    only (its text could hold a secret) and counted as a failed attempt, retried like any other.
+    """
+    started_at = time.time()
+    try:
+        headers = request_headers(webhook, delivery.id, body, settings)
+        result = post(webhook.url, body, headers, settings)
+        return Attempt(result, decide(result, delivery, webhook, settings), started_at, headers)
+    except Exception as exc:  # noqa: BLE001 - the catch-all is the point
+        log.error("deliver: %s failed inside the worker (%s)", delivery.id, type(exc).__name__)
+        result = HttpResult(None, b"", f"internal_error:{type(exc).__name__}", None, None, 0.0)
+        return Attempt(result, decide_internal_error(delivery, webhook, settings), started_at, {})
+
+
+def decide_internal_error(delivery: Delivery, webhook: Webhook, settings: Settings) -> Decision:
+    """A failure inside the worker is retried like an endpoint failure, and dead-lettered when attempts run out."""
+    policy = effective_retry(webhook, settings)
+    attempt_no = delivery.round_attempts + 1
+    if attempt_no >= policy["max_attempts"]:
+        return Decision("dead", "internal_error")
+    delay = compute_delay_s(attempt_no, base_s=policy["base_s"], factor=policy["factor"],
+                            max_delay_s=policy["max_delay_s"], jitter=policy["jitter"])  # fmt: skip
+    return Decision("retry", None, delay)
+
+
+def record(pipe: Any, settings: Settings, delivery: Delivery, webhook: Webhook, done: Attempt) -> None:
+    """Queue on `pipe` the attempt's log record and the delivery's new state (retry scheduled, or dead-lettered)."""
     keys = Keys(settings)
+    result, decision = done.result, done.decision
     now = time.time()
     ttl = int(settings.retention_days * 86400)
-    record = {
+    entry = {
         "delivery_id": delivery.id,
         "event_id": delivery.event_id,
         "webhook_id": webhook.id,
         "attempt": delivery.attempts + 1,
         "round": delivery.replays,
         "replay": delivery.replays > 0,
-        "started_at": started_at,
+        "started_at": done.started_at,
         "duration_ms": result.duration_ms,
         "status_code": result.status,
         "error": result.error,
         "address": result.address,
         "response": result.body[: settings.logged_response_bytes].decode("utf-8", "replace"),
-        "request_headers": redact_headers(headers, webhook),
+        "request_headers": redact_headers(done.headers, webhook),
         "outcome": decision.outcome,
         "reason": decision.reason,
         "next_delay_s": round(decision.delay_s, 3) if decision.outcome == "retry" else None,
@@ -216,14 +158,10 @@ def _record(client: redis.Redis, settings: Settings, delivery: Delivery, webhook
         "last_status": result.status or "",
         "last_error": result.error or "",
     }
-    with client.pipeline(transaction=True) as pipe:
-        pipe.rpush(keys.attempts(delivery.id), json.dumps(record, separators=(",", ":")))
-        pipe.expire(keys.attempts(delivery.id), ttl)
-        _apply(pipe, keys, delivery, decision, fields, now)
-        pipe.expire(keys.delivery(delivery.id), ttl)
-        pipe.execute()
-    if decision.outcome == "dead":
-        _after_dead(client, settings, delivery, webhook, decision.reason or "")
+    pipe.rpush(keys.attempts(delivery.id), json.dumps(entry, separators=(",", ":")))
+    pipe.expire(keys.attempts(delivery.id), ttl)
+    _apply(pipe, keys, delivery, decision, fields, now)
+    pipe.expire(keys.delivery(delivery.id), ttl)
 
 
 def _apply(pipe: Any, keys: Keys, delivery: Delivery, decision: Decision, fields: dict[str, Any], now: float) -> None:
@@ -238,23 +176,20 @@ def _apply(pipe: Any, keys: Keys, delivery: Delivery, decision: Decision, fields
     pipe.hset(keys.delivery(delivery.id), mapping=fields)
 
 
-def _finish_without_attempt(
-    client: redis.Redis, settings: Settings, delivery: Delivery, outcome: str, reason: str
-) -> str:
+def finish_without_attempt(pipe: Any, settings: Settings, delivery_id: str, outcome: str, reason: str) -> None:
+    """Queue on `pipe` the end of a delivery that cannot be attempted: `failed`, or `dead` (dead-lettered)."""
     keys = Keys(settings)
     now = time.time()
-    with client.pipeline(transaction=True) as pipe:
-        fields = {"status": "failed", "reason": reason, "updated_at": now, "next_attempt_at": ""}
-        if outcome == "dead":
-            fields["dead_lettered_at"] = now
-            pipe.zadd(keys.dlq, {delivery.id: now})
-        pipe.hset(keys.delivery(delivery.id), mapping=fields)
-        pipe.execute()
-    log.info("deliver: %s %s without an attempt (%s)", delivery.id, outcome, reason)
-    return outcome
+    fields: dict[str, Any] = {"status": "failed", "reason": reason, "updated_at": now, "next_attempt_at": ""}
+    if outcome == "dead":
+        fields["dead_lettered_at"] = now
+        pipe.zadd(keys.dlq, {delivery_id: now})
+    pipe.hset(keys.delivery(delivery_id), mapping=fields)
+    log.info("deliver: %s %s without an attempt (%s)", delivery_id, outcome, reason)
 
 
-def _after_dead(client: redis.Redis, settings: Settings, delivery: Delivery, webhook: Webhook, reason: str) -> None:
+def after_dead(client: redis.Redis, settings: Settings, delivery: Delivery, webhook: Webhook, reason: str) -> None:
+    """Log a dead-lettered delivery, disable the webhook on 410 Gone, and tell the operators."""
     log.warning("deliver: %s dead-lettered (%s) after %d attempts", delivery.id, reason, delivery.attempts + 1)
     if reason == "gone":
         breaker.disable(client, settings, webhook, "the endpoint answered 410 Gone")

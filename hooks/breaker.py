@@ -5,14 +5,13 @@ breaker opens: deliveries that arrive wait in the webhook's waiting set (no atte
 When the cool-down ends the scheduler sends the oldest waiting delivery as the one probe. A success closes the
 breaker and releases everything that waited, oldest first; a failure re-opens it for twice as long (up to
 `HOOKS_BREAKER_MAX_COOLDOWN_S`). A webhook failing without a success for `HOOKS_DISABLE_AFTER_FAILING_S` is
-disabled. Separately, at most `HOOKS_MAX_IN_FLIGHT_PER_WEBHOOK` requests go to one webhook at once; a delivery
-over the cap goes back on the schedule for a moment instead of blocking a worker.
+disabled. The drains (hooks/drain.py) read the state when they take work: they park deliveries while the
+breaker is open, take one as the probe when the cool-down is over, and give a failing webhook a single lane.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import time
 from typing import Any
 
@@ -23,29 +22,6 @@ from hooks.keys import Keys
 from hooks.webhooks import Webhook
 
 log = logging.getLogger(__name__)
-
-BUSY_DELAY_S = 1.0  # long enough that a dead webhook's backlog does not churn through the queue
-
-# KEYS: state, inflight leases. ARGV: now, cap, lease s, lease token. Returns 'go' | 'open' | 'busy'.
-# In-flight slots are leases in a sorted set scored by expiry, so a worker killed mid-request leaks nothing:
-# its lease simply runs out.
-_ADMIT_LUA = """
-local now = tonumber(ARGV[1])
-local open_until = tonumber(redis.call('HGET', KEYS[1], 'open_until') or '0')
-local probing = false
-if open_until > 0 then
-  if now < open_until then return 'open' end
-  local probe = tonumber(redis.call('HGET', KEYS[1], 'probe_until') or '0')
-  if probe > now then return 'open' end
-  probing = true
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 'busy' end
-if probing then redis.call('HSET', KEYS[1], 'probe_until', now + tonumber(ARGV[3])) end
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[4])
-redis.call('EXPIRE', KEYS[2], math.ceil(tonumber(ARGV[3])) + 1)
-return 'go'
-"""
 
 # KEYS: state, waiting, breakers, retry. ARGV: webhook id, now. Closes the breaker, releases waiters in order.
 _CLOSE_LUA = """
@@ -105,31 +81,6 @@ for _, wh in ipairs(due) do
 end
 return n
 """
-
-
-def admit(client: redis.Redis, settings: Settings, webhook: Webhook, token: str) -> str:
-    """`go` (an in-flight lease `token` was taken: `release` it after), `open` (breaker) or `busy` (at the cap)."""
-    keys = Keys(settings)
-    lease_s = settings.request_timeout_s + settings.connect_timeout_s + 5
-    script = client.register_script(_ADMIT_LUA)
-    result = script(keys=[keys.webhook_state(webhook.id), keys.inflight(webhook.id)],
-                    args=[time.time(), settings.max_in_flight_per_webhook, lease_s, token])  # fmt: skip
-    return result.decode() if isinstance(result, bytes) else str(result)
-
-
-def park(pipe: Any, keys: Keys, webhook_id: str, delivery_id: str, created_at: float) -> None:
-    """Put a delivery in its webhook's waiting set while the breaker is open (oldest released first)."""
-    pipe.zadd(keys.waiting(webhook_id), {delivery_id: created_at})
-
-
-def busy_delay_s() -> float:
-    """How long a delivery over the in-flight cap waits before it is tried again."""
-    return BUSY_DELAY_S * (1 + random.random())
-
-
-def release(client: redis.Redis, settings: Settings, webhook: Webhook, token: str) -> None:
-    """Give back the in-flight lease taken by `admit`."""
-    client.zrem(Keys(settings).inflight(webhook.id), token)
 
 
 def observe(client: redis.Redis, settings: Settings, webhook: Webhook, ok: bool) -> None:

@@ -1,66 +1,102 @@
-"""Fan-out: resolve an event's webhooks and create one delivery each, enqueued in pipelined chunks.
+"""Fan-out: resolve events to their webhooks and create one delivery each, ready for the drains.
 
-Delivery ids are derived from (event id, webhook id) and each chunk creates-if-absent and enqueues inside one
-Lua script, so a fan-out that runs twice (a worker killed mid-way) neither duplicates nor loses a delivery.
+Delivery ids are derived from (event id, webhook id) and each chunk creates-if-absent, appends to the webhooks'
+ready lists and kicks a drain inside one Lua script, so a fan-out that runs twice (a drain killed mid-way)
+neither duplicates nor loses a delivery. A drain fans out a batch of events at a time: one round trip to read
+them, one to resolve them all, one to create every delivery.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import redis
 
 from config import Settings
 from hooks.ids import delivery_id
-from hooks.keys import DELIVERIES_QUEUE, Keys
-from hooks.registry import resolve
-from hooks.taskmsg import DELIVER_TASK, message_template
+from hooks.keys import Keys
+from hooks.kick import kick_args, with_kick
+from hooks.registry import resolve_ids_many
 
 log = logging.getLogger(__name__)
 
-# KEYS: deliveries queue. ARGV: key prefix, now (s), retention s, event id, template, then (delivery id, webhook id)...
-_CREATE_LUA = """
-local p, now, ttl, ev, tpl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local msgs = {}
-for i = 6, #ARGV, 2 do
-  local id, wh = ARGV[i], ARGV[i + 1]
-  local key = p .. ':dl:' .. id
-  if redis.call('EXISTS', key) == 0 then
-    redis.call('HSET', key, 'event_id', ev, 'webhook_id', wh, 'status', 'pending', 'attempts', 0,
-               'round_attempts', 0, 'created_at', now, 'updated_at', now)
-    redis.call('EXPIRE', key, ttl)
-    redis.call('ZADD', p .. ':dl:all', now, id)
-    redis.call('ZADD', p .. ':dl:by_wh:' .. wh, now, id)
-    redis.call('ZADD', p .. ':dl:by_ev:' .. ev, now, id)
-    redis.call('EXPIRE', p .. ':dl:by_ev:' .. ev, ttl)
-    local msg = string.gsub(tpl, '@@TASK_ID@@', id)
-    msg = string.gsub(msg, '@@ARG@@', id)
-    msgs[#msgs + 1] = msg
+# ARGV (after the kick prelude's five): retention s, then groups of: event id, n, n x (delivery id, webhook id).
+_CREATE_LUA = with_kick("""
+local ttl = ARGV[6]
+local created = 0
+local i = 7
+while i <= #ARGV do
+  local ev, n = ARGV[i], tonumber(ARGV[i + 1])
+  local by_ev = P .. ':dl:by_ev:' .. ev
+  for j = i + 2, i + 2 * n, 2 do
+    local id, wh = ARGV[j], ARGV[j + 1]
+    local key = P .. ':dl:' .. id
+    if redis.call('EXISTS', key) == 0 then
+      redis.call('HSET', key, 'event_id', ev, 'webhook_id', wh, 'status', 'pending', 'attempts', 0,
+                 'round_attempts', 0, 'created_at', NOW, 'updated_at', NOW)
+      redis.call('EXPIRE', key, ttl)
+      redis.call('ZADD', P .. ':dl:all', NOW, id)
+      redis.call('ZADD', P .. ':dl:by_wh:' .. wh, NOW, id)
+      redis.call('ZADD', by_ev, NOW, id)
+      redis.call('RPUSH', P .. ':ready:' .. wh, id)
+      redis.call('ZADD', P .. ':ready', 'NX', NOW, wh)
+      created = created + 1
+    end
   end
+  if n > 0 then redis.call('EXPIRE', by_ev, ttl) end
+  i = i + 2 + 2 * n
 end
-if #msgs > 0 then redis.call('LPUSH', KEYS[1], unpack(msgs)) end
-return #msgs
-"""
+if created > 0 then kick() end
+return created
+""")
 
 
 def fan_out(event_id: str, settings: Settings, client: redis.Redis) -> int:
-    """Create and enqueue the deliveries of one event; returns how many were new (0 on a re-run)."""
+    """Create the deliveries of one event and make them ready; returns how many were new (0 on a re-run)."""
+    return fan_out_many([event_id], settings, client)
+
+
+def fan_out_many(event_ids: list[str], settings: Settings, client: redis.Redis) -> int:
+    """Create the deliveries of several events in a few round trips; returns how many were new."""
     keys = Keys(settings)
-    meta = client.hmget(keys.event(event_id), ["type", "stack", "branch", "channels"])
-    if meta[0] is None:
-        log.warning("fan_out: event %s is not stored (expired or never published); nothing to do", event_id)
+    with client.pipeline(transaction=False) as pipe:
+        for ev in event_ids:
+            pipe.hmget(keys.event(ev), ["type", "stack", "branch", "channels"])
+        metas = pipe.execute()
+    found: list[tuple[str, tuple[str, str, tuple[str, ...]]]] = []
+    for ev, meta in zip(event_ids, metas, strict=True):
+        if meta[0] is None:
+            log.warning("fan_out: event %s is not stored (expired or never published); nothing to do", ev)
+            continue
+        event_type, stack, branch, channels = (m.decode() for m in meta)
+        found.append((ev, (stack, branch, (event_type, *(c for c in channels.split(",") if c)))))
+    if not found:
         return 0
-    event_type, stack, branch, channels = (m.decode() for m in meta)
-    topics = (event_type, *(c for c in channels.split(",") if c))
-    webhooks = resolve(stack, branch, topics, client=client)
+    matches = resolve_ids_many(client, settings, [query for _, query in found])
     script = client.register_script(_CREATE_LUA)
-    template = message_template(DELIVER_TASK, DELIVERIES_QUEUE)
-    head = [keys.p, time.time(), int(settings.retention_days * 86400), event_id, template]
+    head = [*kick_args(settings, time.time()), int(settings.retention_days * 86400)]
     created = 0
-    for start in range(0, len(webhooks), settings.fanout_chunk):
-        chunk = webhooks[start : start + settings.fanout_chunk]
-        pairs = [x for wh in chunk for x in (delivery_id(event_id, wh.id), wh.id)]
-        created += int(script(keys=[DELIVERIES_QUEUE], args=[*head, *pairs]))
-    log.info("fan_out: event %s (%s) -> %d webhooks, %d new deliveries", event_id, event_type, len(webhooks), created)
+    for groups in _chunks([(ev, ids) for (ev, _), ids in zip(found, matches, strict=True)], settings.fanout_chunk):
+        created += int(script(keys=[], args=[*head, *groups]))
+    for (ev, query), ids in zip(found, matches, strict=True):
+        log.debug("fan_out: event %s (%s) -> %d webhooks", ev, query[2][0], len(ids))
     return created
+
+
+def _chunks(events: list[tuple[str, list[str]]], limit: int) -> Iterator[list[Any]]:
+    """Script arguments with at most `limit` deliveries per call: one event's long list is split across calls."""
+    args: list[Any] = []
+    size = 0
+    for ev, ids in events:
+        for start in range(0, max(len(ids), 1), limit):
+            part = ids[start : start + limit]
+            if size and size + len(part) > limit:
+                yield args
+                args, size = [], 0
+            args += [ev, len(part), *(x for wh in part for x in (delivery_id(ev, wh), wh))]
+            size += len(part)
+    if args:
+        yield args

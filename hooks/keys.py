@@ -7,6 +7,7 @@
 | {p}:wh:stack:{stack}:exact:{channel} | set    | webhook ids with this exact (wildcard-free) pattern      |
 | {p}:wh:stack:{stack}:wild            | hash   | wildcard pattern -> number of webhooks using it          |
 | {p}:wh:stack:{stack}:wild:{pattern}  | set    | webhook ids with this wildcard pattern                   |
+| {p}:wh:stack:{stack}:route           | hash   | webhook id -> enabled flag and branches (registry.py)    |
 | {p}:wh:state:{webhook_id}            | hash   | breaker and health state of a webhook                    |
 | {p}:ev:{event_id}                    | hash   | event metadata and its two request bodies (TTL)          |
 | {p}:idem:{key}                       | string | event id published with this idempotency key (TTL 24 h)  |
@@ -15,10 +16,18 @@
 | {p}:dl:all / by_wh:{id} / by_ev:{id} | zset   | delivery ids by creation time, for listing               |
 | {p}:retry                            | zset   | deliveries waiting to retry, scored by due time (s)      |
 | {p}:dlq                              | zset   | dead-lettered deliveries, scored by time (s)             |
-| {p}:inflight:{webhook_id}            | zset   | in-flight leases to a webhook, scored by lease expiry    |
+| {p}:inflight:{webhook_id}            | zset   | drains sending to a webhook (lanes), by lease expiry     |
 | {p}:wh:waiting:{webhook_id}          | zset   | deliveries parked while the breaker is open, by age      |
 | {p}:breakers                         | zset   | webhooks with an open breaker, scored by cool-down end   |
-| {p}:seq                              | string | counter that makes scheduler task ids unique             |
+| {p}:seq                              | string | counter that makes scheduler and drain task ids unique   |
+| {p}:fanout                           | list   | event ids waiting to be fanned out, oldest first         |
+| {p}:fanout:leased                    | zset   | event ids a drain is fanning out, scored by lease expiry |
+| {p}:ready                            | zset   | webhooks with deliveries ready, scored by turn (s)       |
+| {p}:ready:{webhook_id}               | list   | delivery ids ready to send to this webhook, in order     |
+| {p}:leased                           | zset   | delivery ids a drain is sending, scored by lease expiry  |
+| {p}:drains                           | zset   | drain task tokens (queued or running), by lease expiry   |
+| {p}:drains:idle                      | zset   | drains waiting for work, by lease expiry                 |
+| {p}:drains:wake                      | list   | wake-up calls for idle drains (trimmed)                  |
 
 Celery's own queues are the lists `events` and `deliveries` in the same database.
 """
@@ -42,6 +51,13 @@ class Keys:
         self.deliveries_all = f"{self.p}:dl:all"
         self.sequence = f"{self.p}:seq"
         self.breakers = f"{self.p}:breakers"
+        self.fanout = f"{self.p}:fanout"
+        self.fanout_leased = f"{self.p}:fanout:leased"
+        self.ready = f"{self.p}:ready"
+        self.leased = f"{self.p}:leased"
+        self.drains = f"{self.p}:drains"
+        self.drains_idle = f"{self.p}:drains:idle"
+        self.drains_wake = f"{self.p}:drains:wake"
 
     def webhook(self, webhook_id: str) -> str:
         return f"{self.p}:wh:{webhook_id}"
@@ -57,6 +73,9 @@ class Keys:
 
     def wild(self, stack: str, pattern: str) -> str:
         return f"{self.p}:wh:stack:{stack}:wild:{pattern}"
+
+    def route(self, stack: str) -> str:
+        return f"{self.p}:wh:stack:{stack}:route"
 
     def event(self, event_id: str) -> str:
         return f"{self.p}:ev:{event_id}"
@@ -81,3 +100,6 @@ class Keys:
 
     def inflight(self, webhook_id: str) -> str:
         return f"{self.p}:inflight:{webhook_id}"
+
+    def ready_list(self, webhook_id: str) -> str:
+        return f"{self.p}:ready:{webhook_id}"

@@ -1,4 +1,8 @@
-"""Topic patterns with AMQP rules (as kombu's topic exchanges): `*` is exactly one segment, `#` zero or more."""
+"""Topic patterns with AMQP rules (as kombu's topic exchanges): `*` is exactly one segment, `#` zero or more.
+
+The rules exist twice: `_match` here, and `TOPIC_MATCH_LUA`, its port that the registry's resolve script runs
+inside Redis. tests/integration/test_resolve_lua.py checks that both give the same answers.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,46 @@ def _match(pat: tuple[str, ...], words: tuple[str, ...]) -> bool:
                     nxt[j + 1] = True
         reachable = nxt
     return reachable[len(words)]
+
+
+# Lua port of `_match`, for scripts that match inside Redis. Segments split like Python's str.split(".") (empty
+# ones kept). `topic_matches(pat, words)` takes both already split; `reach[j]` is `reachable[j]` above.
+TOPIC_MATCH_LUA = """
+local function split_topic(s)
+  local out, start = {}, 1
+  while true do
+    local dot = string.find(s, '.', start, true)
+    if not dot then break end
+    out[#out + 1] = string.sub(s, start, dot - 1)
+    start = dot + 1
+  end
+  out[#out + 1] = string.sub(s, start)
+  return out
+end
+
+local function topic_matches(pat, words)
+  local n = #words
+  local reach = {[0] = true}
+  for j = 1, n do reach[j] = false end
+  for _, seg in ipairs(pat) do
+    local nxt = {}
+    if seg == '#' then
+      local seen = false
+      for j = 0, n do
+        seen = seen or reach[j]
+        nxt[j] = seen
+      end
+    else
+      for j = 0, n do nxt[j] = false end
+      for j = 0, n - 1 do
+        if reach[j] and (seg == '*' or seg == words[j + 1]) then nxt[j + 1] = true end
+      end
+    end
+    reach = nxt
+  end
+  return reach[n]
+end
+"""
 
 
 def branch_matches(branches: list[str], branch: str) -> bool:

@@ -1,7 +1,8 @@
-"""`publish_event`: validate, store the event and enqueue its fan-out in one atomic round trip."""
+"""`publish_event`: validate, store the event and queue it for fan-out (kicking a drain) in one atomic round trip."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -11,22 +12,33 @@ from config import Settings, get_settings
 from hooks.connection import get_redis
 from hooks.errors import PublishError, ValidationError
 from hooks.events import Event, build_event
-from hooks.keys import EVENTS_QUEUE, Keys
-from hooks.taskmsg import FAN_OUT_TASK, task_message
+from hooks.kick import kick_args, with_kick
 
-# KEYS: idempotency key (or the event key again when there is none), event key, events queue.
-# ARGV: event id, retention s, idempotency ttl s, has idempotency key (0/1), task message, field, value, ...
-_PUBLISH_LUA = """
-if ARGV[4] == '1' then
-  local first = redis.call('GET', KEYS[1])
-  if first then return first end
-  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+# ARGV (after the kick prelude's five): retention s, idempotency ttl s, then per event 16 values: event id,
+# idempotency key ('' for none), 7 field/value pairs. Returns each event's id (the first one's for a repeated key).
+_PUBLISH_LUA = with_kick("""
+local ttl, idem_ttl = ARGV[6], ARGV[7]
+local out, pushed = {}, 0
+for i = 8, #ARGV, 16 do
+  local id, idem = ARGV[i], ARGV[i + 1]
+  local first = false
+  if idem ~= '' then
+    first = redis.call('GET', P .. ':idem:' .. idem)
+    if not first then redis.call('SET', P .. ':idem:' .. idem, id, 'EX', idem_ttl) end
+  end
+  if first then
+    out[#out + 1] = first
+  else
+    redis.call('HSET', P .. ':ev:' .. id, unpack(ARGV, i + 2, i + 15))
+    redis.call('EXPIRE', P .. ':ev:' .. id, ttl)
+    redis.call('RPUSH', P .. ':fanout', id)
+    pushed = pushed + 1
+    out[#out + 1] = id
+  end
 end
-redis.call('HSET', KEYS[2], unpack(ARGV, 6))
-redis.call('EXPIRE', KEYS[2], ARGV[2])
-redis.call('LPUSH', KEYS[3], ARGV[5])
-return ARGV[1]
-"""
+if pushed > 0 then kick() end
+return out
+""")
 
 
 def publish_event(
@@ -97,18 +109,13 @@ def _build_item(i: int, item: Any, settings: Settings) -> Event:
 
 def _store(settings: Settings, events: list[Event]) -> list[str]:
     client = get_redis(settings)
-    keys = Keys(settings)
     script = client.register_script(_PUBLISH_LUA)
-    retention_s = int(settings.retention_days * 86400)
-    calls = [_script_call(keys, ev, retention_s, settings) for ev in events]
+    args: list[Any] = [*kick_args(settings, time.time()), int(settings.retention_days * 86400),
+                       settings.idempotency_ttl_s]  # fmt: skip
+    for ev in events:
+        args += [ev.id, ev.idempotency_key or "", *_fields(ev)]
     try:
-        if len(calls) == 1:  # EVALSHA straight away: a pipeline would first ask SCRIPT EXISTS (a second trip)
-            results = [script(keys=calls[0][0], args=calls[0][1])]
-        else:
-            with client.pipeline(transaction=True) as pipe:
-                for call_keys, call_args in calls:
-                    script(keys=call_keys, args=call_args, client=pipe)
-                results = pipe.execute()
+        results = script(keys=[], args=args)  # one EVALSHA, so one round trip and all or nothing
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         raise PublishError(
             f"could not publish to Redis at {_safe_url(settings.redis_url)} ({type(exc).__name__}); "
@@ -117,14 +124,6 @@ def _store(settings: Settings, events: list[Event]) -> list[str]:
     except redis.RedisError as exc:
         raise PublishError(f"Redis refused the event ({type(exc).__name__}: {str(exc)[:200]}).") from None
     return [r.decode() if isinstance(r, bytes) else str(r) for r in results]
-
-
-def _script_call(keys: Keys, ev: Event, retention_s: int, settings: Settings) -> tuple[list[str], list[Any]]:
-    event_key = keys.event(ev.id)
-    idem_key = keys.idempotency(ev.idempotency_key) if ev.idempotency_key else event_key
-    message = task_message(FAN_OUT_TASK, ev.id, EVENTS_QUEUE)
-    args = [ev.id, retention_s, settings.idempotency_ttl_s, 1 if ev.idempotency_key else 0, message, *_fields(ev)]
-    return [idem_key, event_key, EVENTS_QUEUE], args
 
 
 def _fields(ev: Event) -> list[str | bytes]:

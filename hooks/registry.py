@@ -2,28 +2,45 @@
 
 The index never scans every webhook. Patterns without wildcards are sets keyed by the exact channel, found by
 direct lookup of the event's type and channels; wildcard patterns are listed per stack (usually few) and matched
-in memory, then their sets are read. Branch and enabled are checked on the (few) candidates.
+against the topics, then their sets are read. Each stack also has a route hash, webhook id -> `1|main,dev`
+(enabled `1` or `0`, a bar, then the branches or `*`), so that branch and enabled are checked on the (few)
+candidates without reading their JSON. `_write` and `_unindex`, which every create, update, enable, disable and
+delete goes through, keep the sets and the route hash in step.
+
+`resolve_ids` and `resolve_ids_many` do all of this in one Lua script call, one round trip for any number of
+events; the wildcard patterns are matched there by `hooks.matching.TOPIC_MATCH_LUA`. `resolve` adds one MGET
+for callers that want the webhooks themselves.
+
+Webhooks stored before route hashes existed have no route: the script then reads the webhook's JSON instead,
+which is correct but slower. Run `rebuild_routes(client, settings)` once, after every process that writes
+webhooks runs this version (an older writer would update a webhook without its route), to write their routes.
+It is idempotent and safe while events flow.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import Iterable
+import weakref
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pydantic
 import redis
+from redis.commands.core import Script
 
 from config import Settings, get_settings
 from hooks.connection import get_redis
 from hooks.errors import NotFoundError, ValidationError
 from hooks.keys import Keys
-from hooks.matching import branch_matches, is_wildcard, topic_matches
+from hooks.matching import TOPIC_MATCH_LUA, branch_matches, is_wildcard
 from hooks.validation import from_pydantic
 from hooks.webhooks import Webhook, parse_stored, utcnow
 
 _IMMUTABLE = {"id", "created_at", "updated_at"}
+
+Query = tuple[str, str, Iterable[str]]
+"""What `resolve_ids_many` resolves: (stack, branch, topics), the topics being an event's type and channels."""
 
 
 def create_webhook(url: str, events: Iterable[str], **fields: Any) -> Webhook:
@@ -138,31 +155,51 @@ def rotate_secret(webhook_id: str, *, grace_s: float = 86400, new_secret: str | 
 
 
 def resolve(stack: str, branch: str, topics: Iterable[str], client: redis.Redis | None = None) -> list[Webhook]:
-    """The enabled webhooks of `stack` and `branch` with a pattern matching any topic, each once."""
+    """The enabled webhooks of `stack` and `branch` with a pattern matching any topic, each once, in id order.
+
+    Two round trips: `resolve_ids`, then the webhooks' JSON, which has the last word (a webhook deleted, disabled
+    or taken off the branch in between is left out).
+    """
     settings = get_settings()
     keys = Keys(settings)
     client = client or get_redis(settings)
-    topics = tuple(topics)
-    with client.pipeline(transaction=False) as pipe:
-        pipe.sunion([keys.exact(stack, t) for t in topics])
-        pipe.hkeys(keys.wild_patterns(stack))
-        exact_ids, wild_patterns = pipe.execute()
-    patterns = [p.decode() for p in wild_patterns]
-    hits = [p for p in patterns if any(topic_matches(p, t) for t in topics)]
-    ids = set(exact_ids)
-    if hits:
-        ids |= client.sunion([keys.wild(stack, p) for p in hits])
+    ids = resolve_ids(client, settings, stack, branch, topics)
     if not ids:
         return []
-    ordered = sorted(i.decode() for i in ids)
     out = []
-    for raw in client.mget([keys.webhook(i) for i in ordered]):
+    for raw in client.mget([keys.webhook(i) for i in ids]):
         if raw is None:
             continue
         wh = parse_stored(raw)
         if wh.enabled and branch_matches(wh.branches, branch):
             out.append(wh)
     return out
+
+
+def resolve_ids(client: redis.Redis, settings: Settings, stack: str, branch: str, topics: Iterable[str]) -> list[str]:
+    """The sorted ids of the enabled webhooks of `stack` and `branch` with a pattern matching any topic; one round trip."""
+    return resolve_ids_many(client, settings, [(stack, branch, topics)])[0]
+
+
+def resolve_ids_many(client: redis.Redis, settings: Settings, queries: Sequence[Query]) -> list[list[str]]:
+    """`resolve_ids` of every (stack, branch, topics) query, in order, in one script call (one round trip)."""
+    if not queries:
+        return []
+    keys = Keys(settings)
+    args: list[str | int] = [keys.webhook("")]
+    for stack, branch, topics in queries:
+        listed = list(topics)
+        args += [keys.exact(stack, ""), keys.wild_patterns(stack), keys.wild(stack, ""), keys.route(stack), branch]
+        args += [len(listed), *listed]
+    replies = _resolve_script(client)(args=args)
+    return [sorted(ids.decode().split(",")) if ids else [] for ids in replies]
+
+
+def rebuild_routes(client: redis.Redis, settings: Settings, chunk: int = 500) -> int:
+    """Write the route of every stored webhook, for webhooks stored before routes existed; returns how many."""
+    keys = Keys(settings)
+    ids = [i.decode() for i in client.zrange(keys.webhooks_all, 0, -1)]
+    return sum(_rebuild_chunk(client, keys, ids[start : start + chunk]) for start in range(0, len(ids), chunk))
 
 
 def check_destination(url: str, settings: Settings) -> None:
@@ -201,10 +238,12 @@ def _check_id(webhook_id: Any) -> str:
 
 
 def _write(pipe: Any, keys: Keys, webhook: Webhook, old: Webhook | None) -> None:
+    """Queue on `pipe` the commands that store `webhook` and index it (replacing `old`'s entries)."""
     if old is not None:
         _unindex(pipe, keys, old)
     pipe.set(keys.webhook(webhook.id), webhook.model_dump_json())
     pipe.zadd(keys.webhooks_all, {webhook.id: webhook.created_at.timestamp() * 1000})
+    pipe.hset(keys.route(webhook.stack), webhook.id, _route(webhook))
     for pattern in webhook.events:
         if is_wildcard(pattern):
             pipe.hincrby(keys.wild_patterns(webhook.stack), pattern, 1)
@@ -214,6 +253,8 @@ def _write(pipe: Any, keys: Keys, webhook: Webhook, old: Webhook | None) -> None
 
 
 def _unindex(pipe: Any, keys: Keys, webhook: Webhook) -> None:
+    """Queue on `pipe` the commands that remove `webhook` from every index (its JSON stays)."""
+    pipe.hdel(keys.route(webhook.stack), webhook.id)
     for pattern in webhook.events:
         if is_wildcard(pattern):
             pipe.srem(keys.wild(webhook.stack, pattern), webhook.id)
@@ -228,4 +269,148 @@ def _unindex(pipe: Any, keys: Keys, webhook: Webhook) -> None:
 
 _PRUNE_LUA = (
     "if tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0') <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end"
+)
+
+
+def _route(webhook: Webhook) -> str:
+    """A webhook's field in its stack's route hash: `1|main,dev`, enabled (1 or 0) then its branches (or `*`)."""
+    return f"{int(webhook.enabled)}|{','.join(webhook.branches)}"
+
+
+def _rebuild_chunk(client: redis.Redis, keys: Keys, ids: list[str]) -> int:
+    """Write the routes of `ids` from their JSON, reading again if one changes meanwhile; returns how many exist."""
+    names = [keys.webhook(i) for i in ids]
+    with client.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                pipe.watch(*names)
+                stored = [parse_stored(raw) for raw in pipe.mget(names) if raw is not None]
+                pipe.multi()
+                for wh in stored:
+                    pipe.hset(keys.route(wh.stack), wh.id, _route(wh))
+                pipe.execute()
+                return len(stored)
+            except redis.WatchError:
+                continue
+
+
+def _resolve_script(client: redis.Redis) -> Script:
+    """The resolve script registered with `client`, once per client (registering hashes its source)."""
+    script = _scripts.get(client)
+    if script is None:
+        script = _scripts[client] = client.register_script(_RESOLVE_LUA)
+    return script
+
+
+_scripts: weakref.WeakKeyDictionary[redis.Redis, Script] = weakref.WeakKeyDictionary()
+
+# ARGV: the webhook key prefix, then per query: the exact-set key prefix, the wildcard hash, the wildcard-set key
+# prefix, the route hash, the branch, the number of topics and the topics. Returns per query its ids joined by
+# commas (ids have none): one bulk string parses much faster in redis-py than a list of them.
+_RESOLVE_LUA = (
+    TOPIC_MATCH_LUA
+    + """
+local CHUNK = 1000  -- keys or ids per command: unpack() takes at most a few thousand values
+local webhook_prefix = ARGV[1]
+local segments, matched = {}, {}  -- memos for the whole call: stacks share patterns, events share topics
+
+local function split_once(s)
+  local segs = segments[s]
+  if not segs then
+    segs = split_topic(s)
+    segments[s] = segs
+  end
+  return segs
+end
+
+local function matches(pattern, topic)
+  local by_topic = matched[pattern]
+  if not by_topic then
+    by_topic = {}
+    matched[pattern] = by_topic
+  end
+  local hit = by_topic[topic]
+  if hit == nil then
+    hit = topic_matches(split_once(pattern), split_once(topic))
+    by_topic[topic] = hit
+  end
+  return hit
+end
+
+local function union(keys)
+  if #keys <= CHUNK then return redis.call('SUNION', unpack(keys)) end
+  local seen, ids = {}, {}
+  for i = 1, #keys, CHUNK do
+    for _, id in ipairs(redis.call('SUNION', unpack(keys, i, math.min(i + CHUNK - 1, #keys)))) do
+      if not seen[id] then
+        seen[id] = true
+        ids[#ids + 1] = id
+      end
+    end
+  end
+  return ids
+end
+
+local function candidates(exact_prefix, wild_hash, wild_prefix, topics)
+  if #topics == 0 then return {} end
+  local keys = {}
+  for i, topic in ipairs(topics) do keys[i] = exact_prefix .. topic end
+  for _, pattern in ipairs(redis.call('HKEYS', wild_hash)) do
+    for _, topic in ipairs(topics) do
+      if matches(pattern, topic) then
+        keys[#keys + 1] = wild_prefix .. pattern
+        break
+      end
+    end
+  end
+  return union(keys)
+end
+
+-- the route of a webhook stored before route hashes existed, from its JSON; nil when it no longer exists
+local function stored_route(id)
+  local raw = redis.call('GET', webhook_prefix .. id)
+  if not raw then return nil end
+  local wh = cjson.decode(raw)
+  return (wh.enabled and '1|' or '0|') .. table.concat(wh.branches, ',')
+end
+
+local function routed(route, branch)
+  if string.sub(route, 1, 2) ~= '1|' then return false end
+  for name in string.gmatch(string.sub(route, 3), '[^,]+') do
+    if name == '*' or name == branch then return true end
+  end
+  return false
+end
+
+local function keep_routed(route_hash, ids, branch)
+  local out, verdicts = {}, {}  -- verdicts: route -> routed(route, branch); a stack has few distinct routes
+  for first = 1, #ids, CHUNK do
+    local last = math.min(first + CHUNK - 1, #ids)
+    local routes = redis.call('HMGET', route_hash, unpack(ids, first, last))
+    for k = first, last do
+      local id = ids[k]
+      local route = routes[k - first + 1] or stored_route(id)
+      if route then
+        local ok = verdicts[route]
+        if ok == nil then
+          ok = routed(route, branch)
+          verdicts[route] = ok
+        end
+        if ok then out[#out + 1] = id end
+      end
+    end
+  end
+  return out
+end
+
+local results, i = {}, 2
+while i <= #ARGV do
+  local n, topics = tonumber(ARGV[i + 5]), {}
+  for k = 1, n do topics[k] = ARGV[i + 5 + k] end
+  local ids = keep_routed(ARGV[i + 3], candidates(ARGV[i], ARGV[i + 1], ARGV[i + 2], topics), ARGV[i + 4])
+  results[#results + 1] = table.concat(ids, ',')
+  i = i + 6 + n
+end
+return results
+"""
 )

@@ -19,6 +19,7 @@ from functools import lru_cache
 
 FAN_OUT_TASK = "workers.tasks.fan_out"
 DELIVER_TASK = "workers.tasks.deliver"
+DRAIN_TASK = "workers.tasks.drain"
 
 TASK_ID = "@@TASK_ID@@"
 ARG = "@@ARG@@"

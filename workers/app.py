@@ -28,11 +28,12 @@ def make_app() -> Celery:
         task_routes={
             "workers.tasks.fan_out": {"queue": EVENTS_QUEUE},
             "workers.tasks.deliver": {"queue": DELIVERIES_QUEUE},
+            "workers.tasks.drain": {"queue": DELIVERIES_QUEUE},
         },
         broker_connection_retry_on_startup=True,
         broker_transport_options={
-            # just above the longest task (the HTTP deadline plus margin), so a lost task comes back soon
-            "visibility_timeout": settings.visibility_timeout_s,
+            # above the longest task (a drain's slice plus one request), so a lost task comes back soon
+            "visibility_timeout": max(settings.visibility_timeout_s, int(settings.lease_s) + 5),
             "max_connections": settings.worker_concurrency * 2 + 10,
             # kombu 5.7 sweeps abandoned (unacked) messages every interval x throttle = 100 s by default;
             # sweep at about a fifth of the visibility timeout instead, so a killed worker's tasks return soon.

@@ -1,4 +1,4 @@
-"""The scheduler process: moves due retries onto the `deliveries` queue and sends breaker probes.
+"""The scheduler process: makes due retries ready, sends breaker probes, and takes back work of dead drains.
 
 Safe to run several at once (every move is an atomic claim in Redis) and to kill at any time (a waiting retry
 lives in Redis, not here). Run it with `python -m workers.scheduler`.
@@ -18,6 +18,7 @@ from config import Settings, get_settings
 from hooks.breaker import release_probes
 from hooks.connection import get_redis
 from hooks.deliveries import prune_indexes
+from hooks.drain import recover
 from hooks.schedule import move_due
 
 log = logging.getLogger("workers.scheduler")
@@ -29,7 +30,7 @@ def run(settings: Settings, stop: threading.Event) -> None:
     last_prune = last_restore = 0.0
     while not stop.is_set():
         try:
-            moved = release_probes(client, settings) + _drain(client, settings)
+            moved = release_probes(client, settings) + _drain(client, settings) + recover(client, settings)
             if time.time() - last_restore > max(1.0, settings.visibility_timeout_s / 5):
                 moved += restore_abandoned()
                 last_restore = time.time()

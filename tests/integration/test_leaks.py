@@ -168,12 +168,12 @@ def test_no_secret_reaches_logs_task_messages_redis_or_the_cli(make_cluster, rec
     webhooks = [ok, failing, refused, blocked]
 
     hooks.publish_event("e", {"n": 1})
-    messages = _queues(client)  # the fan-out task, before any worker runs
+    messages = _queues(client)  # the drain task kicked by the publish, before any worker runs
     cluster.worker(), cluster.scheduler()
     wait_for(lambda: gate.arrived, what="the request to the gate")
-    messages += _queues(client)  # the worker is held mid-attempt: its delivery task is in `unacked`
+    messages += _queues(client)  # the worker is held mid-attempt: its drain task is in `unacked`
     gate.open.set()
-    assert any('"workers.tasks.deliver"' in m for m in messages), "saw a delivery task message"
+    assert any('"workers.tasks.drain"' in m for m in messages), "saw a drain task message"
 
     def settled() -> bool:
         messages.extend(_queues(client))

@@ -87,3 +87,4 @@ def test_resolution_reads_only_candidate_sets(settings):
     star = hooks.create_webhook(URL, ["entries.*.publish"], stack="big")
     found = resolve("big", "main", ["entries.e7.publish"])
     assert len(found) == 2 and star.id in ids(found)
+    assert get_redis(settings).hlen(keys.route("big")) == 2001  # pipelined _write (as the benchmark) routes too

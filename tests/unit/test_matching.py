@@ -29,6 +29,14 @@ from hooks.matching import branch_matches, is_wildcard, topic_matches
         ("#.#", "a", True),
         ("a.#.b.#.c", "a.x.b.y.z.c", True),
         ("a.#.b.#.c", "a.x.y.c", False),
+        ("#.#", "a.b.c", True),
+        ("*.*", "a", False),
+        ("*.*", "a.b", True),
+        ("a.*.#", "a", False),
+        ("a.*.#", "a.b.c", True),
+        ("#.a.#", "b.a", True),
+        ("#.a.#", "b.c", False),
+        ("a.b", "a.b.c", False),
     ],
 )
 def test_topic_rules(pattern, topic, expected):

@@ -1,0 +1,297 @@
+"""Drains: the worker tasks that fan events out and send deliveries, a batch at a time, fairly and safely.
+
+A Celery task per delivery costs about a millisecond of CPU before it does anything, and each of its steps is
+a Redis round trip; that, not Redis or the endpoint, is what limits a hand-rolled webhook task. A drain is one
+Celery task that keeps taking work until there is none (then it lingers briefly and ends) or its time slice is
+over (then it hands over to a fresh task at the back of the queue):
+
+- `take` (one Lua call) gives it up to `HOOKS_DRAIN_BATCH` deliveries of ONE webhook, the one whose turn it is
+  (webhooks with ready work are served round-robin), or a batch of events to fan out first.
+- Each webhook has at most `HOOKS_MAX_IN_FLIGHT_PER_WEBHOOK` drains sending to it at once (lanes, leases in
+  `{p}:inflight:{id}`); a webhook that is failing gets one lane, and an open breaker parks its deliveries
+  (no attempt spent, no worker held). A dead endpoint can hold at most its lanes, never the workers.
+- The batch is loaded in one round trip, POSTed in order over the thread's kept-alive connection, and every
+  attempt record of the batch is written in one transaction. The first failure ends the batch (the rest go
+  back to the front of the webhook's list), so the breaker sees failures at once.
+- Taken work is leased (`{p}:leased`, `{p}:fanout:leased`): if a worker dies, the scheduler puts expired
+  leases back (`recover`), so every delivery is attempted at least once more. Nothing lives only in a worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from typing import Any
+
+import redis
+
+from config import Settings
+from hooks import breaker
+from hooks.attempt import Attempt, after_dead, attempt, finish_without_attempt, record
+from hooks.deliveries import Delivery, parse_delivery
+from hooks.fanout import fan_out_many
+from hooks.ids import split_delivery_id
+from hooks.keys import Keys
+from hooks.kick import kick_args, with_kick
+from hooks.webhooks import Webhook, parse_stored
+
+log = logging.getLogger(__name__)
+
+FANOUT_BATCH = 100  # events a drain fans out at once
+_WAKE_POLL_S = 0.25  # an idle drain re-checks at least this often, even without a wake-up call
+
+# ARGV (after the kick prelude's five): token, lease s, lane cap, batch, fan-out batch, may exit (0/1).
+# Returns {'fanout', event ids...} | {'deliver', webhook id, failures, delivery ids...} | {'idle'} | {'exit'}.
+_TAKE_LUA = with_kick("""
+local token, lease, cap = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
+local batch, fanout_batch, may_exit = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11] == '1'
+local READY = P .. ':ready'
+local function lease_all(key, ids)
+  for i = 1, #ids, 500 do
+    local args = {}
+    for j = i, math.min(i + 499, #ids) do args[#args + 1] = NOW + lease; args[#args + 1] = ids[j] end
+    redis.call('ZADD', key, unpack(args))
+  end
+end
+local function park(wh, list)
+  local ids = redis.call('LRANGE', list, 0, -1)
+  local args = {}
+  for i, id in ipairs(ids) do
+    args[#args + 1] = NOW + i * 0.000001
+    args[#args + 1] = id
+    if redis.call('EXISTS', P .. ':dl:' .. id) == 1 then
+      redis.call('HSET', P .. ':dl:' .. id, 'next_attempt_at', '', 'reason', 'breaker_open')
+    end
+    if #args >= 1000 then redis.call('ZADD', P .. ':wh:waiting:' .. wh, unpack(args)); args = {} end
+  end
+  if #args > 0 then redis.call('ZADD', P .. ':wh:waiting:' .. wh, unpack(args)) end
+  redis.call('DEL', list)
+  redis.call('ZREM', READY, wh)
+end
+
+redis.call('ZADD', DRAINS, NOW + lease, token)
+redis.call('ZREM', IDLE, token)
+local events = redis.call('LPOP', P .. ':fanout', fanout_batch)
+if events then
+  lease_all(P .. ':fanout:leased', events)
+  if redis.call('LLEN', P .. ':fanout') > 0 then kick() end
+  return {'fanout', unpack(events)}
+end
+for _, wh in ipairs(redis.call('ZRANGEBYSCORE', READY, '-inf', NOW, 'LIMIT', 0, 16)) do
+  local list, state = P .. ':ready:' .. wh, P .. ':wh:state:' .. wh
+  local st = redis.call('HMGET', state, 'open_until', 'probe_until', 'failures')
+  local open_until, probe_until, failures = tonumber(st[1] or '0'), tonumber(st[2] or '0'), tonumber(st[3] or '0')
+  local n = batch
+  if open_until > 0 then
+    if NOW < open_until or probe_until > NOW then park(wh, list); n = 0 else n = 1 end
+  end
+  if n > 0 then
+    local lanes = P .. ':inflight:' .. wh
+    redis.call('ZREMRANGEBYSCORE', lanes, '-inf', NOW)
+    local limit = cap
+    if failures > 0 then limit = 1 end
+    if redis.call('ZCARD', lanes) >= limit then
+      redis.call('ZADD', READY, NOW, wh)
+    else
+      local ids = redis.call('LPOP', list, n)
+      if not ids then
+        redis.call('ZREM', READY, wh)
+      else
+        if open_until > 0 then redis.call('HSET', state, 'probe_until', NOW + lease) end
+        redis.call('ZADD', lanes, NOW + lease, token)
+        redis.call('EXPIRE', lanes, math.ceil(lease) + 1)
+        lease_all(P .. ':leased', ids)
+        local left = redis.call('LLEN', list)
+        if left == 0 then redis.call('ZREM', READY, wh) else redis.call('ZADD', READY, NOW, wh) end
+        if (left > 0 and redis.call('ZCARD', lanes) < limit) or redis.call('ZCARD', READY) > 1 then kick() end
+        return {'deliver', wh, tostring(failures), unpack(ids)}
+      end
+    end
+  end
+end
+if may_exit then
+  redis.call('ZREM', DRAINS, token)
+  return {'exit'}
+end
+redis.call('ZADD', IDLE, NOW + lease, token)
+return {'idle'}
+""")
+
+# ARGV (after the prelude): webhook id, token, then delivery ids to put back at the front, in order. No kick:
+# the drain giving them back takes again at once (or hands over, which kicks).
+_GIVE_BACK_LUA = with_kick("""
+local wh, token = ARGV[6], ARGV[7]
+local list = P .. ':ready:' .. wh
+for i = #ARGV, 8, -1 do redis.call('LPUSH', list, ARGV[i]) end
+if #ARGV >= 8 then
+  redis.call('ZREM', P .. ':leased', unpack(ARGV, 8))
+  redis.call('ZADD', P .. ':ready', 'NX', NOW, wh)
+end
+redis.call('ZREM', P .. ':inflight:' .. wh, token)
+return 0
+""")
+
+# ARGV (after the prelude): token. Ends a drain whose slice is over; a fresh one takes over if work is left.
+_HAND_OVER_LUA = with_kick("""
+redis.call('ZREM', DRAINS, ARGV[6])
+redis.call('ZREM', IDLE, ARGV[6])
+if redis.call('LLEN', P .. ':fanout') > 0 or redis.call('ZCOUNT', P .. ':ready', '-inf', NOW) > 0 then kick() end
+return 0
+""")
+
+# ARGV (after the prelude): limit. Expired leases go back (deliveries to the front of their webhook's list,
+# events to the fan-out list); then, if work is waiting, a drain is kicked: the safety net for lost drains.
+_RECOVER_LUA = with_kick("""
+local limit = tonumber(ARGV[6])
+local leased = redis.call('ZRANGEBYSCORE', P .. ':leased', '-inf', NOW, 'LIMIT', 0, limit)
+for _, id in ipairs(leased) do
+  local wh = 'wh_' .. string.match(id, '^msg_[^_]+_(.+)$')
+  redis.call('LPUSH', P .. ':ready:' .. wh, id)
+  redis.call('ZADD', P .. ':ready', 'NX', NOW, wh)
+end
+if #leased > 0 then redis.call('ZREM', P .. ':leased', unpack(leased)) end
+local events = redis.call('ZRANGEBYSCORE', P .. ':fanout:leased', '-inf', NOW, 'LIMIT', 0, limit)
+for _, ev in ipairs(events) do redis.call('LPUSH', P .. ':fanout', ev) end
+if #events > 0 then redis.call('ZREM', P .. ':fanout:leased', unpack(events)) end
+if redis.call('LLEN', P .. ':fanout') > 0 or redis.call('ZCOUNT', P .. ':ready', '-inf', NOW) > 0 then kick() end
+return #leased + #events
+""")
+
+
+def drain(token: str, settings: Settings, client: redis.Redis) -> str:
+    """Take and do work until none is left or the time slice is over; returns a summary (Flower shows it)."""
+    keys = Keys(settings)
+    take = client.register_script(_TAKE_LUA)
+    started = time.monotonic()
+    slice_end = started + settings.drain_slice_s
+    idle_since: float | None = None
+    done: Counter[str] = Counter()
+    while True:
+        now = time.monotonic()
+        if now >= slice_end:
+            client.register_script(_HAND_OVER_LUA)(keys=[], args=[*kick_args(settings, time.time()), token])
+            break
+        may_exit = idle_since is not None and now - idle_since >= settings.drain_linger_s
+        reply = take(keys=[], args=[*kick_args(settings, time.time()), token, settings.lease_s,
+                                    settings.max_in_flight_per_webhook, settings.drain_batch, FANOUT_BATCH,
+                                    int(may_exit)])  # fmt: skip
+        kind = reply[0]
+        if kind == b"fanout":
+            ids = [e.decode() for e in reply[1:]]
+            done["deliveries created"] += fan_out_many(ids, settings, client)
+            client.zrem(keys.fanout_leased, *ids)
+            done["events fanned out"] += len(ids)
+            idle_since = None
+        elif kind == b"deliver":
+            webhook_id, failures = reply[1].decode(), int(reply[2])
+            done.update(send_batch(webhook_id, failures, [d.decode() for d in reply[3:]], token, slice_end,
+                                   settings, client))  # fmt: skip
+            idle_since = None
+        elif kind == b"exit":
+            break
+        else:
+            idle_since = now if idle_since is None else idle_since
+            client.blpop([keys.drains_wake], timeout=_WAKE_POLL_S)
+    return ", ".join(f"{n} {what}" for what, n in sorted(done.items())) or "nothing to do"
+
+
+def send_batch(webhook_id: str, failures: int, ids: list[str], token: str, slice_end: float,
+               settings: Settings, client: redis.Redis) -> Counter[str]:  # fmt: skip
+    """Attempt a batch of one webhook's deliveries in order and record them all in one transaction."""
+    keys = Keys(settings)
+    with client.pipeline(transaction=False) as pipe:
+        pipe.get(keys.webhook(webhook_id))
+        for d in ids:
+            pipe.hgetall(keys.delivery(d))
+        for d in ids:
+            pipe.hmget(keys.event(split_delivery_id(d)[0]), ["body", "concise_body"])
+        loaded = pipe.execute()
+    webhook = parse_stored(loaded[0]) if loaded[0] is not None else None
+    outcomes: Counter[str] = Counter()
+    dead: list[tuple[Delivery, str]] = []
+    attempted: list[bool] = []
+    taken = 0
+    with client.pipeline(transaction=True) as out:
+        for i, d in enumerate(ids):
+            if (attempted and not attempted[-1]) or (i and time.monotonic() >= slice_end):
+                break  # after a failure (the breaker must see it first) or at the end of the slice
+            taken += 1
+            raw, bodies = loaded[1 + i], loaded[1 + len(ids) + i]
+            outcome, sent = _one(out, settings, d, raw, bodies, webhook, dead)
+            outcomes[outcome] += 1
+            if sent is not None:
+                attempted.append(sent.result.ok)
+        out.zrem(keys.leased, *ids[:taken])
+        out.zrem(keys.inflight(webhook_id), token)
+        out.execute()
+    if taken < len(ids):
+        client.register_script(_GIVE_BACK_LUA)(
+            keys=[], args=[*kick_args(settings, time.time()), webhook_id, token, *ids[taken:]]
+        )
+    if webhook is not None:
+        _after_batch(client, settings, webhook, failures, attempted, dead)
+    return outcomes
+
+
+def _one(out: Any, settings: Settings, delivery_id: str, raw: dict[bytes, bytes], bodies: list[bytes | None],
+         webhook: Webhook | None, dead: list[tuple[Delivery, str]]) -> tuple[str, Attempt | None]:  # fmt: skip
+    """Attempt one delivery if it still needs one; queue its records on `out`. Returns (outcome, attempt made)."""
+    if not raw:
+        log.warning("deliver: delivery %s is not stored (expired?); nothing to do", delivery_id)
+        return "missing", None
+    delivery = parse_delivery(delivery_id, raw)
+    if delivery.status != "pending":
+        return "skipped", None  # already finished: a lease that ran out while it was being sent
+    if webhook is None:
+        finish_without_attempt(out, settings, delivery_id, "failed", "webhook_deleted")
+        return "failed", None
+    if not webhook.enabled:
+        finish_without_attempt(out, settings, delivery_id, "dead", "webhook_disabled")
+        return "dead", None
+    body = bodies[1] if webhook.concise else bodies[0]
+    if body is None:
+        finish_without_attempt(out, settings, delivery_id, "failed", "event_expired")
+        return "failed", None
+    sent = attempt(delivery, webhook, body, settings)
+    record(out, settings, delivery, webhook, sent)
+    if sent.decision.outcome == "dead":
+        dead.append((delivery, sent.decision.reason or ""))
+    return sent.decision.outcome, sent
+
+
+def _after_batch(client: redis.Redis, settings: Settings, webhook: Webhook, failures: int, attempted: list[bool],
+                 dead: list[tuple[Delivery, str]]) -> None:  # fmt: skip
+    """Feed the breaker (a success after failures closes it; the failure that ended the batch counts), notify."""
+    if failures and any(attempted):
+        breaker.observe(client, settings, webhook, True)
+    if attempted and not attempted[-1]:
+        breaker.observe(client, settings, webhook, False)
+    for delivery, reason in dead:
+        after_dead(client, settings, delivery, webhook, reason)
+
+
+def recover(client: redis.Redis, settings: Settings) -> int:
+    """Put back work whose lease ran out (its drain died) and kick a drain if work waits; returns how many."""
+    script = client.register_script(_RECOVER_LUA)
+    return int(script(keys=[], args=[*kick_args(settings, time.time()), settings.scheduler_batch]))
+
+
+# ARGV (after the prelude): delivery ids to append to their webhooks' ready lists.
+_MAKE_READY_LUA = with_kick("""
+for i = 6, #ARGV do
+  local wh = 'wh_' .. string.match(ARGV[i], '^msg_[^_]+_(.+)$')
+  redis.call('RPUSH', P .. ':ready:' .. wh, ARGV[i])
+  redis.call('ZADD', P .. ':ready', 'NX', NOW, wh)
+end
+if #ARGV >= 6 then kick() end
+return #ARGV - 5
+""")
+
+
+def make_ready(delivery_ids: list[str], settings: Settings, client: redis.Redis) -> int:
+    """Append deliveries to their webhooks' ready lists and kick a drain; returns how many."""
+    for d in delivery_ids:
+        split_delivery_id(d)  # raises ValueError for anything that is not a delivery id
+    script = client.register_script(_MAKE_READY_LUA)
+    return int(script(keys=[], args=[*kick_args(settings, time.time()), *delivery_ids]))
