@@ -5,16 +5,18 @@ a Redis round trip; that, not Redis or the endpoint, is what limits a hand-rolle
 Celery task that keeps taking work until there is none (then it lingers briefly and ends) or its time slice is
 over (then it hands over to a fresh task at the back of the queue):
 
-- `take` (one Lua call) gives it up to `HOOKS_DRAIN_BATCH` deliveries of ONE webhook, the one whose turn it is
-  (webhooks with ready work are served round-robin), or a batch of events to fan out first.
+- `take` (one Lua call) first fans out waiting events inside Redis (resolve, create deliveries), then gives it up
+  to `HOOKS_DRAIN_BATCH` deliveries of ONE webhook, the one whose turn it is (webhooks with ready work are served
+  round-robin), with the webhook, the delivery records and the bodies: no second round trip to load them.
 - Each webhook has at most `HOOKS_MAX_IN_FLIGHT_PER_WEBHOOK` drains sending to it at once (lanes, leases in
   `{p}:inflight:{id}`); a webhook that is failing gets one lane, and an open breaker parks its deliveries
   (no attempt spent, no worker held). A dead endpoint can hold at most its lanes, never the workers.
-- The batch is loaded in one round trip, POSTed in order over the thread's kept-alive connection, and every
-  attempt record of the batch is written in one transaction. The first failure ends the batch (the rest go
+- The batch is POSTed in order over the thread's kept-alive connection, and every attempt record of the batch
+  is written in one transaction. The first failure ends the batch (the rest go
   back to the front of the webhook's list), so the breaker sees failures at once.
-- Taken work is leased (`{p}:leased`, `{p}:fanout:leased`): if a worker dies, the scheduler puts expired
-  leases back (`recover`), so every delivery is attempted at least once more. Nothing lives only in a worker.
+- Taken deliveries are leased (`{p}:leased`): if a worker dies, the scheduler puts expired leases back
+  (`recover`), so every delivery is attempted at least once more. Nothing lives only in a worker; an event's
+  fan-out happens inside one script call, so it is never half done.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -30,29 +33,36 @@ from config import Settings
 from hooks import breaker
 from hooks.attempt import Attempt, after_dead, attempt, finish_without_attempt, record
 from hooks.deliveries import Delivery, parse_delivery
-from hooks.fanout import fan_out_many
+from hooks.fanout import CREATE_FN_LUA
 from hooks.ids import split_delivery_id
 from hooks.keys import Keys
 from hooks.kick import kick_args, with_kick
+from hooks.registry import RESOLVE_FUNCTIONS_LUA
 from hooks.webhooks import Webhook, parse_stored
 
 log = logging.getLogger(__name__)
 
-FANOUT_BATCH = 100  # events a drain fans out at once
+FANOUT_BUDGET = 1000  # deliveries one take call may create (a bigger fan-out goes on over several calls)
 _WAKE_POLL_S = 0.25  # an idle drain re-checks at least this often, even without a wake-up call
 
-# ARGV (after the kick prelude's five): token, lease s, lane cap, batch, fan-out batch, may exit (0/1).
-# Returns {'fanout', event ids...} | {'deliver', webhook id, failures, delivery ids...} | {'idle'} | {'exit'}.
-_TAKE_LUA = with_kick("""
+# ARGV (after the kick prelude's five): token, lease s, lane cap, batch, fan-out budget, retention s, may exit.
+# First fans out waiting events (resolve and create, all inside Redis), then takes one webhook's batch with all
+# it needs to send it. Returns {'deliver', webhook id, failures, webhook JSON, ids, delivery hashes, bodies}
+# | {'fanned'} | {'idle'} | {'exit'}.
+_TAKE_LUA = with_kick(
+    """
 local token, lease, cap = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
-local batch, fanout_batch, may_exit = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11] == '1'
-local READY = P .. ':ready'
+local batch, budget, ttl, may_exit = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], ARGV[12] == '1'
+local READY, FANOUT = P .. ':ready', P .. ':fanout'
+local webhook_prefix = P .. ':wh:'
+"""
+    + RESOLVE_FUNCTIONS_LUA
+    + CREATE_FN_LUA
+    + """
 local function lease_all(key, ids)
-  for i = 1, #ids, 500 do
-    local args = {}
-    for j = i, math.min(i + 499, #ids) do args[#args + 1] = NOW + lease; args[#args + 1] = ids[j] end
-    redis.call('ZADD', key, unpack(args))
-  end
+  local args = {}
+  for _, id in ipairs(ids) do args[#args + 1] = NOW + lease; args[#args + 1] = id end
+  redis.call('ZADD', key, unpack(args))
 end
 local function park(wh, list)
   local ids = redis.call('LRANGE', list, 0, -1)
@@ -69,54 +79,78 @@ local function park(wh, list)
   redis.call('DEL', list)
   redis.call('ZREM', READY, wh)
 end
-
-redis.call('ZADD', DRAINS, NOW + lease, token)
-redis.call('ZREM', IDLE, token)
-local events = redis.call('LPOP', P .. ':fanout', fanout_batch)
-if events then
-  lease_all(P .. ':fanout:leased', events)
-  if redis.call('LLEN', P .. ':fanout') > 0 then kick() end
-  return {'fanout', unpack(events)}
+local function fan_out()
+  local spent = 0
+  while spent < budget do
+    local ev = redis.call('LPOP', FANOUT)
+    if not ev then break end
+    local meta = redis.call('HMGET', P .. ':ev:' .. ev, 'type', 'stack', 'branch', 'channels')
+    if meta[1] and meta[2] and meta[3] then
+      local topics = {meta[1]}
+      for c in string.gmatch(meta[4] or '', '[^,]+') do topics[#topics + 1] = c end
+      local sp = P .. ':wh:stack:' .. meta[2]
+      local whs = keep_routed(sp .. ':route', candidates(sp .. ':exact:', sp .. ':wild', sp .. ':wild:', topics), meta[3])
+      local created, complete = create_deliveries(ev, whs, budget - spent, ttl)
+      spent = spent + created + 1
+      if not complete then redis.call('LPUSH', FANOUT, ev); break end
+    else
+      redis.log(redis.LOG_WARNING, 'hooks: event ' .. ev .. ' is not stored (expired?); nothing to fan out')
+    end
+  end
+  if spent > 0 and redis.call('LLEN', FANOUT) > 0 then kick() end
+  return spent
 end
-for _, wh in ipairs(redis.call('ZRANGEBYSCORE', READY, '-inf', NOW, 'LIMIT', 0, 16)) do
+local function take(wh)
   local list, state = P .. ':ready:' .. wh, P .. ':wh:state:' .. wh
   local st = redis.call('HMGET', state, 'open_until', 'probe_until', 'failures')
   local open_until, probe_until, failures = tonumber(st[1] or '0'), tonumber(st[2] or '0'), tonumber(st[3] or '0')
   local n = batch
   if open_until > 0 then
-    if NOW < open_until or probe_until > NOW then park(wh, list); n = 0 else n = 1 end
+    if NOW < open_until or probe_until > NOW then park(wh, list); return nil end
+    n = 1  -- the cool-down is over: this one is the probe
   end
-  if n > 0 then
-    local lanes = P .. ':inflight:' .. wh
-    redis.call('ZREMRANGEBYSCORE', lanes, '-inf', NOW)
-    local limit = cap
-    if failures > 0 then limit = 1 end
-    if redis.call('ZCARD', lanes) >= limit then
-      redis.call('ZADD', READY, NOW, wh)
-    else
-      local ids = redis.call('LPOP', list, n)
-      if not ids then
-        redis.call('ZREM', READY, wh)
-      else
-        if open_until > 0 then redis.call('HSET', state, 'probe_until', NOW + lease) end
-        redis.call('ZADD', lanes, NOW + lease, token)
-        redis.call('EXPIRE', lanes, math.ceil(lease) + 1)
-        lease_all(P .. ':leased', ids)
-        local left = redis.call('LLEN', list)
-        if left == 0 then redis.call('ZREM', READY, wh) else redis.call('ZADD', READY, NOW, wh) end
-        if (left > 0 and redis.call('ZCARD', lanes) < limit) or redis.call('ZCARD', READY) > 1 then kick() end
-        return {'deliver', wh, tostring(failures), unpack(ids)}
-      end
-    end
+  local lanes = P .. ':inflight:' .. wh
+  redis.call('ZREMRANGEBYSCORE', lanes, '-inf', NOW)
+  local limit = cap
+  if failures > 0 then limit = 1 end  -- a failing endpoint gets one lane: it cannot hold many workers
+  if redis.call('ZCARD', lanes) >= limit then
+    redis.call('ZADD', READY, NOW, wh)  -- at its cap: behind the others until a lane is free
+    return nil
   end
+  local ids = redis.call('LPOP', list, n)
+  if not ids then redis.call('ZREM', READY, wh); return nil end
+  if open_until > 0 then redis.call('HSET', state, 'probe_until', NOW + lease) end
+  redis.call('ZADD', lanes, NOW + lease, token)
+  redis.call('EXPIRE', lanes, math.ceil(lease) + 1)
+  lease_all(P .. ':leased', ids)
+  local left = redis.call('LLEN', list)
+  local others = redis.call('ZCARD', READY) - 1  -- webhooks with work besides this one
+  if left == 0 then redis.call('ZREM', READY, wh) else redis.call('ZADD', READY, NOW, wh) end
+  if (left > 0 and redis.call('ZCARD', lanes) < limit) or others > 0 then kick() end
+  local hashes, bodies = {}, {}
+  for i, id in ipairs(ids) do
+    hashes[i] = redis.call('HGETALL', P .. ':dl:' .. id)
+    bodies[i] = redis.call('HMGET', P .. ':ev:evt_' .. string.match(id, '^msg_([^_]+)_'), 'body', 'concise_body')
+  end
+  return {'deliver', wh, tostring(failures), redis.call('GET', webhook_prefix .. wh), ids, hashes, bodies}
 end
+
+redis.call('ZADD', DRAINS, NOW + lease, token)
+redis.call('ZREM', IDLE, token)
+local fanned = fan_out()
+for _, wh in ipairs(redis.call('ZRANGEBYSCORE', READY, '-inf', NOW, 'LIMIT', 0, 16)) do
+  local reply = take(wh)
+  if reply then return reply end
+end
+if fanned > 0 then return {'fanned'} end
 if may_exit then
   redis.call('ZREM', DRAINS, token)
   return {'exit'}
 end
 redis.call('ZADD', IDLE, NOW + lease, token)
 return {'idle'}
-""")
+"""
+)
 
 # ARGV (after the prelude): webhook id, token, then delivery ids to put back at the front, in order. No kick:
 # the drain giving them back takes again at once (or hands over, which kicks).
@@ -140,8 +174,8 @@ if redis.call('LLEN', P .. ':fanout') > 0 or redis.call('ZCOUNT', P .. ':ready',
 return 0
 """)
 
-# ARGV (after the prelude): limit. Expired leases go back (deliveries to the front of their webhook's list,
-# events to the fan-out list); then, if work is waiting, a drain is kicked: the safety net for lost drains.
+# ARGV (after the prelude): limit. Deliveries whose lease expired go back to the front of their webhook's list;
+# then, if work is waiting, a drain is kicked: the safety net for lost drains.
 _RECOVER_LUA = with_kick("""
 local limit = tonumber(ARGV[6])
 local leased = redis.call('ZRANGEBYSCORE', P .. ':leased', '-inf', NOW, 'LIMIT', 0, limit)
@@ -151,11 +185,8 @@ for _, id in ipairs(leased) do
   redis.call('ZADD', P .. ':ready', 'NX', NOW, wh)
 end
 if #leased > 0 then redis.call('ZREM', P .. ':leased', unpack(leased)) end
-local events = redis.call('ZRANGEBYSCORE', P .. ':fanout:leased', '-inf', NOW, 'LIMIT', 0, limit)
-for _, ev in ipairs(events) do redis.call('LPUSH', P .. ':fanout', ev) end
-if #events > 0 then redis.call('ZREM', P .. ':fanout:leased', unpack(events)) end
 if redis.call('LLEN', P .. ':fanout') > 0 or redis.call('ZCOUNT', P .. ':ready', '-inf', NOW) > 0 then kick() end
-return #leased + #events
+return #leased
 """)
 
 
@@ -163,8 +194,7 @@ def drain(token: str, settings: Settings, client: redis.Redis) -> str:
     """Take and do work until none is left or the time slice is over; returns a summary (Flower shows it)."""
     keys = Keys(settings)
     take = client.register_script(_TAKE_LUA)
-    started = time.monotonic()
-    slice_end = started + settings.drain_slice_s
+    slice_end = time.monotonic() + settings.drain_slice_s
     idle_since: float | None = None
     done: Counter[str] = Counter()
     while True:
@@ -174,19 +204,13 @@ def drain(token: str, settings: Settings, client: redis.Redis) -> str:
             break
         may_exit = idle_since is not None and now - idle_since >= settings.drain_linger_s
         reply = take(keys=[], args=[*kick_args(settings, time.time()), token, settings.lease_s,
-                                    settings.max_in_flight_per_webhook, settings.drain_batch, FANOUT_BATCH,
-                                    int(may_exit)])  # fmt: skip
+                                    settings.max_in_flight_per_webhook, settings.drain_batch, FANOUT_BUDGET,
+                                    int(settings.retention_days * 86400), int(may_exit)])  # fmt: skip
         kind = reply[0]
-        if kind == b"fanout":
-            ids = [e.decode() for e in reply[1:]]
-            done["deliveries created"] += fan_out_many(ids, settings, client)
-            client.zrem(keys.fanout_leased, *ids)
-            done["events fanned out"] += len(ids)
+        if kind == b"deliver":
+            done.update(send_batch(Batch.from_reply(reply), token, slice_end, settings, client))
             idle_since = None
-        elif kind == b"deliver":
-            webhook_id, failures = reply[1].decode(), int(reply[2])
-            done.update(send_batch(webhook_id, failures, [d.decode() for d in reply[3:]], token, slice_end,
-                                   settings, client))  # fmt: skip
+        elif kind == b"fanned":
             idle_since = None
         elif kind == b"exit":
             break
@@ -196,41 +220,56 @@ def drain(token: str, settings: Settings, client: redis.Redis) -> str:
     return ", ".join(f"{n} {what}" for what, n in sorted(done.items())) or "nothing to do"
 
 
-def send_batch(webhook_id: str, failures: int, ids: list[str], token: str, slice_end: float,
-               settings: Settings, client: redis.Redis) -> Counter[str]:  # fmt: skip
+@dataclass(frozen=True)
+class Batch:
+    """Deliveries of one webhook taken by a drain, with everything needed to send them (from the take script)."""
+
+    webhook_id: str
+    failures: int  # the breaker's consecutive failures when taken
+    webhook: Webhook | None
+    ids: list[str]
+    hashes: list[dict[bytes, bytes]]
+    bodies: list[list[bytes | None]]
+
+    @classmethod
+    def from_reply(cls, reply: list[Any]) -> Batch:
+        """Parse the take script's `deliver` reply."""
+        flat = reply[5]
+        return cls(
+            webhook_id=reply[1].decode(),
+            failures=int(reply[2]),
+            webhook=parse_stored(reply[3]) if reply[3] is not None else None,
+            ids=[d.decode() for d in reply[4]],
+            hashes=[dict(zip(f[::2], f[1::2], strict=True)) for f in flat],
+            bodies=reply[6],
+        )
+
+
+def send_batch(batch: Batch, token: str, slice_end: float, settings: Settings, client: redis.Redis) -> Counter[str]:
     """Attempt a batch of one webhook's deliveries in order and record them all in one transaction."""
     keys = Keys(settings)
-    with client.pipeline(transaction=False) as pipe:
-        pipe.get(keys.webhook(webhook_id))
-        for d in ids:
-            pipe.hgetall(keys.delivery(d))
-        for d in ids:
-            pipe.hmget(keys.event(split_delivery_id(d)[0]), ["body", "concise_body"])
-        loaded = pipe.execute()
-    webhook = parse_stored(loaded[0]) if loaded[0] is not None else None
     outcomes: Counter[str] = Counter()
     dead: list[tuple[Delivery, str]] = []
     attempted: list[bool] = []
     taken = 0
     with client.pipeline(transaction=True) as out:
-        for i, d in enumerate(ids):
+        for i, d in enumerate(batch.ids):
             if (attempted and not attempted[-1]) or (i and time.monotonic() >= slice_end):
                 break  # after a failure (the breaker must see it first) or at the end of the slice
             taken += 1
-            raw, bodies = loaded[1 + i], loaded[1 + len(ids) + i]
-            outcome, sent = _one(out, settings, d, raw, bodies, webhook, dead)
+            outcome, sent = _one(out, settings, d, batch.hashes[i], batch.bodies[i], batch.webhook, dead)
             outcomes[outcome] += 1
             if sent is not None:
                 attempted.append(sent.result.ok)
-        out.zrem(keys.leased, *ids[:taken])
-        out.zrem(keys.inflight(webhook_id), token)
+        out.zrem(keys.leased, *batch.ids[:taken])
+        out.zrem(keys.inflight(batch.webhook_id), token)
         out.execute()
-    if taken < len(ids):
+    if taken < len(batch.ids):
         client.register_script(_GIVE_BACK_LUA)(
-            keys=[], args=[*kick_args(settings, time.time()), webhook_id, token, *ids[taken:]]
+            keys=[], args=[*kick_args(settings, time.time()), batch.webhook_id, token, *batch.ids[taken:]]
         )
-    if webhook is not None:
-        _after_batch(client, settings, webhook, failures, attempted, dead)
+    if batch.webhook is not None:
+        _after_batch(client, settings, batch.webhook, batch.failures, attempted, dead)
     return outcomes
 
 

@@ -1,9 +1,9 @@
 """Fan-out: resolve events to their webhooks and create one delivery each, ready for the drains.
 
-Delivery ids are derived from (event id, webhook id) and each chunk creates-if-absent, appends to the webhooks'
-ready lists and kicks a drain inside one Lua script, so a fan-out that runs twice (a drain killed mid-way)
-neither duplicates nor loses a delivery. A drain fans out a batch of events at a time: one round trip to read
-them, one to resolve them all, one to create every delivery.
+Delivery ids are derived from (event id, webhook id) and creation is create-if-absent, so a fan-out that runs
+twice neither duplicates nor loses a delivery. The drains fan out inside their take script, with
+`CREATE_FN_LUA` and the registry's resolve functions (no round trip of their own); `fan_out_many` does the same
+from Python for one-off callers (the `workers.tasks.fan_out` task, tests).
 """
 
 from __future__ import annotations
@@ -16,23 +16,20 @@ from typing import Any
 import redis
 
 from config import Settings
-from hooks.ids import delivery_id
 from hooks.keys import Keys
 from hooks.kick import kick_args, with_kick
 from hooks.registry import resolve_ids_many
 
 log = logging.getLogger(__name__)
 
-# ARGV (after the kick prelude's five): retention s, then groups of: event id, n, n x (delivery id, webhook id).
-_CREATE_LUA = with_kick("""
-local ttl = ARGV[6]
-local created = 0
-local i = 7
-while i <= #ARGV do
-  local ev, n = ARGV[i], tonumber(ARGV[i + 1])
-  local by_ev = P .. ':dl:by_ev:' .. ev
-  for j = i + 2, i + 2 * n, 2 do
-    local id, wh = ARGV[j], ARGV[j + 1]
+# Needs the kick prelude's P and NOW. Creates-if-absent the deliveries of event `ev` to the webhooks `whs` (at
+# most `budget` new ones), appends them to their webhooks' ready lists; returns (created, complete).
+CREATE_FN_LUA = """
+local function create_deliveries(ev, whs, budget, ttl)
+  local by_ev, short_ev, created = P .. ':dl:by_ev:' .. ev, string.sub(ev, 5), 0
+  for _, wh in ipairs(whs) do
+    if created >= budget then return created, false end
+    local id = 'msg_' .. short_ev .. '_' .. string.sub(wh, 4)
     local key = P .. ':dl:' .. id
     if redis.call('EXISTS', key) == 0 then
       redis.call('HSET', key, 'event_id', ev, 'webhook_id', wh, 'status', 'pending', 'attempts', 0,
@@ -46,12 +43,27 @@ while i <= #ARGV do
       created = created + 1
     end
   end
-  if n > 0 then redis.call('EXPIRE', by_ev, ttl) end
-  i = i + 2 + 2 * n
+  if created > 0 then redis.call('EXPIRE', by_ev, ttl) end
+  return created, true
+end
+"""
+
+# ARGV (after the kick prelude's five): retention s, then groups of: event id, n, n webhook ids.
+_CREATE_LUA = with_kick(
+    CREATE_FN_LUA
+    + """
+local created, i = 0, 7
+while i <= #ARGV do
+  local n = tonumber(ARGV[i + 1])
+  local whs = {}
+  for k = 1, n do whs[k] = ARGV[i + 1 + k] end
+  created = created + create_deliveries(ARGV[i], whs, n, ARGV[6])
+  i = i + 2 + n
 end
 if created > 0 then kick() end
 return created
-""")
+"""
+)
 
 
 def fan_out(event_id: str, settings: Settings, client: redis.Redis) -> int:
@@ -96,7 +108,7 @@ def _chunks(events: list[tuple[str, list[str]]], limit: int) -> Iterator[list[An
             if size and size + len(part) > limit:
                 yield args
                 args, size = [], 0
-            args += [ev, len(part), *(x for wh in part for x in (delivery_id(ev, wh), wh))]
+            args += [ev, len(part), *part]
             size += len(part)
     if args:
         yield args

@@ -21,7 +21,6 @@
 | {p}:breakers                         | zset   | webhooks with an open breaker, scored by cool-down end   |
 | {p}:seq                              | string | counter that makes scheduler and drain task ids unique   |
 | {p}:fanout                           | list   | event ids waiting to be fanned out, oldest first         |
-| {p}:fanout:leased                    | zset   | event ids a drain is fanning out, scored by lease expiry |
 | {p}:ready                            | zset   | webhooks with deliveries ready, scored by turn (s)       |
 | {p}:ready:{webhook_id}               | list   | delivery ids ready to send to this webhook, in order     |
 | {p}:leased                           | zset   | delivery ids a drain is sending, scored by lease expiry  |
@@ -52,7 +51,6 @@ class Keys:
         self.sequence = f"{self.p}:seq"
         self.breakers = f"{self.p}:breakers"
         self.fanout = f"{self.p}:fanout"
-        self.fanout_leased = f"{self.p}:fanout:leased"
         self.ready = f"{self.p}:ready"
         self.leased = f"{self.p}:leased"
         self.drains = f"{self.p}:drains"

@@ -304,14 +304,14 @@ def _resolve_script(client: redis.Redis) -> Script:
 
 _scripts: weakref.WeakKeyDictionary[redis.Redis, Script] = weakref.WeakKeyDictionary()
 
-# ARGV: the webhook key prefix, then per query: the exact-set key prefix, the wildcard hash, the wildcard-set key
-# prefix, the route hash, the branch, the number of topics and the topics. Returns per query its ids joined by
-# commas (ids have none): one bulk string parses much faster in redis-py than a list of them.
-_RESOLVE_LUA = (
+# Lua functions that resolve one event inside Redis; the script that includes them must first set the local
+# `webhook_prefix` (the webhook JSON key prefix). `candidates(exact_prefix, wild_hash, wild_prefix, topics)` gives
+# the ids whose patterns match a topic; `keep_routed(route_hash, ids, branch)` keeps the enabled ones of the branch.
+# The drains' take script fans events out with them (hooks/drain.py).
+RESOLVE_FUNCTIONS_LUA = (
     TOPIC_MATCH_LUA
     + """
 local CHUNK = 1000  -- keys or ids per command: unpack() takes at most a few thousand values
-local webhook_prefix = ARGV[1]
 local segments, matched = {}, {}  -- memos for the whole call: stacks share patterns, events share topics
 
 local function split_once(s)
@@ -402,7 +402,16 @@ local function keep_routed(route_hash, ids, branch)
   end
   return out
 end
+"""
+)
 
+# ARGV: the webhook key prefix, then per query: the exact-set key prefix, the wildcard hash, the wildcard-set key
+# prefix, the route hash, the branch, the number of topics and the topics. Returns per query its ids joined by
+# commas (ids have none): one bulk string parses much faster in redis-py than a list of them.
+_RESOLVE_LUA = (
+    "local webhook_prefix = ARGV[1]\n"
+    + RESOLVE_FUNCTIONS_LUA
+    + """
 local results, i = {}, 2
 while i <= #ARGV do
   local n, topics = tonumber(ARGV[i + 5]), {}
