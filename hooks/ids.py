@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
 _lock = threading.Lock()
 _last = 0
 
@@ -18,11 +20,8 @@ def _ulid() -> str:
     with _lock:
         value = fresh if fresh > _last else _last + 1
         _last = value
-    out = []
-    for _ in range(26):
-        out.append(_ALPHABET[value & 31])
-        value >>= 5
-    return "".join(reversed(out))
+    # 26 base32 digits are 130 bits: shift the 128-bit value into the top of 160 bits, encode, keep 26 digits
+    return base64.b32encode((value << 30).to_bytes(20, "big"))[:26].translate(_TO_CROCKFORD).decode()
 
 
 def new_event_id() -> str:

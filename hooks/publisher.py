@@ -14,12 +14,13 @@ from hooks.errors import PublishError, ValidationError
 from hooks.events import Event, build_event
 from hooks.kick import kick_args, with_kick
 
-# ARGV (after the kick prelude's five): retention s, idempotency ttl s, then per event 16 values: event id,
-# idempotency key ('' for none), 7 field/value pairs. Returns each event's id (the first one's for a repeated key).
+# ARGV (after the kick prelude's five): retention s, idempotency ttl s, then per event 9 values: event id,
+# idempotency key ('' for none), type, stack, branch, channels, timestamp, body, concise body. Returns each event's
+# id (the first event's for a repeated idempotency key).
 _PUBLISH_LUA = with_kick("""
 local ttl, idem_ttl = ARGV[6], ARGV[7]
 local out, pushed = {}, 0
-for i = 8, #ARGV, 16 do
+for i = 8, #ARGV, 9 do
   local id, idem = ARGV[i], ARGV[i + 1]
   local first = false
   if idem ~= '' then
@@ -29,8 +30,10 @@ for i = 8, #ARGV, 16 do
   if first then
     out[#out + 1] = first
   else
-    redis.call('HSET', P .. ':ev:' .. id, unpack(ARGV, i + 2, i + 15))
-    redis.call('EXPIRE', P .. ':ev:' .. id, ttl)
+    local key = P .. ':ev:' .. id
+    redis.call('HSET', key, 'type', ARGV[i + 2], 'stack', ARGV[i + 3], 'branch', ARGV[i + 4], 'channels', ARGV[i + 5],
+               'timestamp', ARGV[i + 6], 'body', ARGV[i + 7], 'concise_body', ARGV[i + 8])
+    redis.call('EXPIRE', key, ttl)
     redis.call('RPUSH', P .. ':fanout', id)
     pushed = pushed + 1
     out[#out + 1] = id
@@ -113,7 +116,7 @@ def _store(settings: Settings, events: list[Event]) -> list[str]:
     args: list[Any] = [*kick_args(settings, time.time()), int(settings.retention_days * 86400),
                        settings.idempotency_ttl_s]  # fmt: skip
     for ev in events:
-        args += [ev.id, ev.idempotency_key or "", *_fields(ev)]
+        args += [ev.id, ev.idempotency_key or "", *_values(ev)]
     try:
         results = script(keys=[], args=args)  # one EVALSHA, so one round trip and all or nothing
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
@@ -126,16 +129,8 @@ def _store(settings: Settings, events: list[Event]) -> list[str]:
     return [r.decode() if isinstance(r, bytes) else str(r) for r in results]
 
 
-def _fields(ev: Event) -> list[str | bytes]:
-    return [
-        "type", ev.type,
-        "stack", ev.stack,
-        "branch", ev.branch,
-        "channels", ",".join(ev.channels),
-        "timestamp", ev.timestamp,
-        "body", ev.body,
-        "concise_body", ev.concise_body,
-    ]  # fmt: skip
+def _values(ev: Event) -> tuple[str | bytes, ...]:
+    return (ev.type, ev.stack, ev.branch, ",".join(ev.channels), ev.timestamp, ev.body, ev.concise_body)
 
 
 def _safe_url(url: str) -> str:

@@ -12,7 +12,6 @@ with their id-only arguments.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import uuid
 from functools import lru_cache
@@ -23,7 +22,7 @@ DRAIN_TASK = "workers.tasks.drain"
 
 TASK_ID = "@@TASK_ID@@"
 ARG = "@@ARG@@"
-_ORIGIN = f"gen{os.getpid()}@{socket.gethostname()}"
+_ORIGIN = f"hooks@{socket.gethostname()}"  # no pid: the drain template is baked into Lua scripts, one per host
 
 
 @lru_cache(maxsize=16)
