@@ -1,8 +1,8 @@
 """One delivery attempt: sign, POST, decide what happens next, and the records it leaves.
 
 Outcomes: `delivered`; `retry` (back on the schedule with backoff); `dead` (in the dead-letter queue: attempts
-spent, 410 Gone, blocked address, webhook disabled). The drain (hooks/drain.py) loads a batch, calls `attempt`
-for each delivery and writes every record of the batch in one transaction.
+spent, 410 Gone, blocked address, webhook disabled). The drain (hooks/drain.py) calls `attempt` for each
+delivery of a batch and hands the `Record`s to its next take script, which writes them.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
@@ -20,8 +20,6 @@ from hooks import breaker
 from hooks.backoff import compute_delay_s, parse_retry_after
 from hooks.deliveries import Delivery
 from hooks.http import HttpResult, post
-from hooks.keys import Keys
-from hooks.schedule import schedule
 from hooks.signing import standard_headers
 from hooks.webhooks import Webhook
 
@@ -127,12 +125,31 @@ def decide_internal_error(delivery: Delivery, webhook: Webhook, settings: Settin
     return Decision("retry", None, delay)
 
 
-def record(pipe: Any, settings: Settings, delivery: Delivery, webhook: Webhook, done: Attempt) -> None:
-    """Queue on `pipe` the attempt's log record and the delivery's new state (retry scheduled, or dead-lettered)."""
-    keys = Keys(settings)
+@dataclass
+class Record:
+    """What one delivery leaves in Redis after a drain handled it, applied by the drain's next take script.
+
+    `fields` go to the delivery's hash; `attempt_json` (if any) is appended to its attempt log; `retry_due`
+    puts it on the retry schedule; `dead` adds it to the dead-letter queue. An empty record only ends the lease.
+    """
+
+    delivery_id: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    attempt_json: str = ""
+    retry_due: float | None = None
+    dead: bool = False
+
+    def args(self) -> list[Any]:
+        """The record as the take script reads it: id, attempt, due, dead, number of fields, field/value..."""
+        flat = [x for kv in self.fields.items() for x in kv]
+        due = "" if self.retry_due is None else self.retry_due
+        return [self.delivery_id, self.attempt_json, due, int(self.dead), len(self.fields), *flat]
+
+
+def record(settings: Settings, delivery: Delivery, webhook: Webhook, done: Attempt) -> Record:
+    """The attempt's log entry and the delivery's new state (delivered, retry scheduled, or dead-lettered)."""
     result, decision = done.result, done.decision
     now = time.time()
-    ttl = int(settings.retention_days * 86400)
     entry = {
         "delivery_id": delivery.id,
         "event_id": delivery.event_id,
@@ -151,41 +168,34 @@ def record(pipe: Any, settings: Settings, delivery: Delivery, webhook: Webhook, 
         "reason": decision.reason,
         "next_delay_s": round(decision.delay_s, 3) if decision.outcome == "retry" else None,
     }
-    fields: dict[str, Any] = {
+    out = Record(delivery.id, attempt_json=json.dumps(entry, separators=(",", ":")))
+    out.fields = {
         "attempts": delivery.attempts + 1,
         "round_attempts": delivery.round_attempts + 1,
         "updated_at": now,
         "last_status": result.status or "",
         "last_error": result.error or "",
     }
-    pipe.rpush(keys.attempts(delivery.id), json.dumps(entry, separators=(",", ":")))
-    pipe.expire(keys.attempts(delivery.id), ttl)
-    _apply(pipe, keys, delivery, decision, fields, now)
-    pipe.expire(keys.delivery(delivery.id), ttl)
-
-
-def _apply(pipe: Any, keys: Keys, delivery: Delivery, decision: Decision, fields: dict[str, Any], now: float) -> None:
     if decision.outcome == "delivered":
-        fields.update(status="delivered", next_attempt_at="", reason="")
+        out.fields.update(status="delivered", next_attempt_at="", reason="")
     elif decision.outcome == "retry":
-        fields.update(status="pending", next_attempt_at=now + decision.delay_s)
-        schedule(pipe, keys, delivery.id, now + decision.delay_s)
+        out.retry_due = now + decision.delay_s
+        out.fields.update(status="pending", next_attempt_at=out.retry_due)
     else:
-        fields.update(status="failed", next_attempt_at="", reason=decision.reason or "", dead_lettered_at=now)
-        pipe.zadd(keys.dlq, {delivery.id: now})
-    pipe.hset(keys.delivery(delivery.id), mapping=fields)
+        out.dead = True
+        out.fields.update(status="failed", next_attempt_at="", reason=decision.reason or "", dead_lettered_at=now)
+    return out
 
 
-def finish_without_attempt(pipe: Any, settings: Settings, delivery_id: str, outcome: str, reason: str) -> None:
-    """Queue on `pipe` the end of a delivery that cannot be attempted: `failed`, or `dead` (dead-lettered)."""
-    keys = Keys(settings)
+def finish_without_attempt(delivery_id: str, outcome: str, reason: str) -> Record:
+    """The end of a delivery that cannot be attempted: `failed`, or `dead` (dead-lettered)."""
     now = time.time()
-    fields: dict[str, Any] = {"status": "failed", "reason": reason, "updated_at": now, "next_attempt_at": ""}
+    out = Record(delivery_id, {"status": "failed", "reason": reason, "updated_at": now, "next_attempt_at": ""})
     if outcome == "dead":
-        fields["dead_lettered_at"] = now
-        pipe.zadd(keys.dlq, {delivery_id: now})
-    pipe.hset(keys.delivery(delivery_id), mapping=fields)
+        out.dead = True
+        out.fields["dead_lettered_at"] = now
     log.info("deliver: %s %s without an attempt (%s)", delivery_id, outcome, reason)
+    return out
 
 
 def after_dead(client: redis.Redis, settings: Settings, delivery: Delivery, webhook: Webhook, reason: str) -> None:

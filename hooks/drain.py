@@ -11,9 +11,10 @@ over (then it hands over to a fresh task at the back of the queue):
 - Each webhook has at most `HOOKS_MAX_IN_FLIGHT_PER_WEBHOOK` drains sending to it at once (lanes, leases in
   `{p}:inflight:{id}`); a webhook that is failing gets one lane, and an open breaker parks its deliveries
   (no attempt spent, no worker held). A dead endpoint can hold at most its lanes, never the workers.
-- The batch is POSTed in order over the thread's kept-alive connection, and every attempt record of the batch
-  is written in one transaction. The first failure ends the batch (the rest go
-  back to the front of the webhook's list), so the breaker sees failures at once.
+- The batch is POSTed in order over the thread's kept-alive connection. Its records (attempt log, new state,
+  retry or dead-letter entry, lease and lane released) are written by the drain's next take script, so a
+  drain makes one Redis call per batch. The first failure ends the batch (the rest go back to the front of the
+  webhook's list) and is fed to the breaker before that next take.
 - Taken deliveries are leased (`{p}:leased`): if a worker dies, the scheduler puts expired leases back
   (`recover`), so every delivery is attempted at least once more. Nothing lives only in a worker; an event's
   fan-out happens inside one script call, so it is never half done.
@@ -24,14 +25,14 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
 
 from config import Settings
 from hooks import breaker
-from hooks.attempt import Attempt, after_dead, attempt, finish_without_attempt, record
+from hooks.attempt import Attempt, Record, after_dead, attempt, finish_without_attempt, record
 from hooks.deliveries import Delivery, parse_delivery
 from hooks.fanout import CREATE_FN_LUA
 from hooks.ids import split_delivery_id
@@ -45,14 +46,17 @@ log = logging.getLogger(__name__)
 FANOUT_BUDGET = 1000  # deliveries one take call may create (a bigger fan-out goes on over several calls)
 _WAKE_POLL_S = 0.25  # an idle drain re-checks at least this often, even without a wake-up call
 
-# ARGV (after the kick prelude's five): token, lease s, lane cap, batch, fan-out budget, retention s, may exit.
-# First fans out waiting events (resolve and create, all inside Redis), then takes one webhook's batch with all
-# it needs to send it. Returns {'deliver', webhook id, failures, webhook JSON, ids, delivery hashes, bodies}
-# | {'fanned'} | {'idle'} | {'exit'}.
+# ARGV (after the kick prelude's five): token, lease s, lane cap, batch, fan-out budget, retention s, mode
+# ('take', 'exit' = take or end if there is nothing, 'end' = hand over), the previous batch's webhook id ('' for
+# none), its records (a count, then each record's fields: see attempt.Record.args) and the ids it gives back (a
+# count, then the ids). The previous batch is settled first (records written, leases and lane released, ids given
+# back to the front of the webhook's list); then waiting events are fanned out (resolved and created inside
+# Redis); then one webhook's batch is taken with all it needs to send it. Returns {'deliver', webhook id,
+# failures, webhook JSON, ids, delivery hashes, bodies} | {'fanned'} | {'idle'} | {'ended'}.
 _TAKE_LUA = with_kick(
     """
 local token, lease, cap = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
-local batch, budget, ttl, may_exit = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], ARGV[12] == '1'
+local batch, budget, ttl, mode = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], ARGV[12]
 local READY, FANOUT = P .. ':ready', P .. ':fanout'
 local webhook_prefix = P .. ':wh:'
 """
@@ -100,6 +104,13 @@ local function fan_out()
   if spent > 0 and redis.call('LLEN', FANOUT) > 0 then kick() end
   return spent
 end
+-- READY's scores are turns, not times: a webhook served goes behind every other (ties would sort by id)
+local function to_back(wh)
+  local last = redis.call('ZRANGE', READY, -1, -1, 'WITHSCORES')
+  local score = NOW
+  if #last > 0 and tonumber(last[2]) >= score then score = tonumber(last[2]) + 0.000001 end
+  redis.call('ZADD', READY, score, wh)
+end
 local function take(wh)
   local list, state = P .. ':ready:' .. wh, P .. ':wh:state:' .. wh
   local st = redis.call('HMGET', state, 'open_until', 'probe_until', 'failures')
@@ -114,7 +125,7 @@ local function take(wh)
   local limit = cap
   if failures > 0 then limit = 1 end  -- a failing endpoint gets one lane: it cannot hold many workers
   if redis.call('ZCARD', lanes) >= limit then
-    redis.call('ZADD', READY, NOW, wh)  -- at its cap: behind the others until a lane is free
+    to_back(wh)  -- at its cap: behind the others until a lane is free
     return nil
   end
   local ids = redis.call('LPOP', list, n)
@@ -125,7 +136,7 @@ local function take(wh)
   lease_all(P .. ':leased', ids)
   local left = redis.call('LLEN', list)
   local others = redis.call('ZCARD', READY) - 1  -- webhooks with work besides this one
-  if left == 0 then redis.call('ZREM', READY, wh) else redis.call('ZADD', READY, NOW, wh) end
+  if left == 0 then redis.call('ZREM', READY, wh) else to_back(wh) end
   if (left > 0 and redis.call('ZCARD', lanes) < limit) or others > 0 then kick() end
   local hashes, bodies = {}, {}
   for i, id in ipairs(ids) do
@@ -135,57 +146,70 @@ local function take(wh)
   return {'deliver', wh, tostring(failures), redis.call('GET', webhook_prefix .. wh), ids, hashes, bodies}
 end
 
+local function settle()
+  local previous, i = ARGV[13], 15
+  for _ = 1, tonumber(ARGV[14]) do
+    local id, entry, due, dead, nf = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], tonumber(ARGV[i + 4])
+    local key = P .. ':dl:' .. id
+    if entry ~= '' then
+      redis.call('RPUSH', key .. ':attempts', entry)
+      redis.call('EXPIRE', key .. ':attempts', ttl)
+    end
+    if nf > 0 then
+      redis.call('HSET', key, unpack(ARGV, i + 5, i + 4 + 2 * nf))
+      redis.call('EXPIRE', key, ttl)
+    end
+    if due ~= '' then redis.call('ZADD', P .. ':retry', due, id) end
+    if dead == '1' then redis.call('ZADD', P .. ':dlq', NOW, id) end
+    redis.call('ZREM', P .. ':leased', id)
+    i = i + 5 + 2 * nf
+  end
+  local back = tonumber(ARGV[i])
+  if back > 0 then
+    for k = i + back, i + 1, -1 do redis.call('LPUSH', P .. ':ready:' .. previous, ARGV[k]) end
+    redis.call('ZREM', P .. ':leased', unpack(ARGV, i + 1, i + back))
+    redis.call('ZADD', READY, 'NX', NOW, previous)
+  end
+  if previous ~= '' then redis.call('ZREM', P .. ':inflight:' .. previous, token) end
+end
+
+settle()
+if mode == 'end' then  -- the slice is over: a fresh task takes over if work is left
+  redis.call('ZREM', DRAINS, token)
+  redis.call('ZREM', IDLE, token)
+  if redis.call('LLEN', FANOUT) > 0 or redis.call('ZCARD', READY) > 0 then kick() end
+  return {'ended'}
+end
 redis.call('ZADD', DRAINS, NOW + lease, token)
 redis.call('ZREM', IDLE, token)
 local fanned = fan_out()
-for _, wh in ipairs(redis.call('ZRANGEBYSCORE', READY, '-inf', NOW, 'LIMIT', 0, 16)) do
+for _, wh in ipairs(redis.call('ZRANGE', READY, 0, 15)) do
   local reply = take(wh)
   if reply then return reply end
 end
 if fanned > 0 then return {'fanned'} end
-if may_exit then
+if mode == 'exit' then
   redis.call('ZREM', DRAINS, token)
-  return {'exit'}
+  return {'ended'}
 end
 redis.call('ZADD', IDLE, NOW + lease, token)
 return {'idle'}
 """
 )
 
-# ARGV (after the prelude): webhook id, token, then delivery ids to put back at the front, in order. No kick:
-# the drain giving them back takes again at once (or hands over, which kicks).
-_GIVE_BACK_LUA = with_kick("""
-local wh, token = ARGV[6], ARGV[7]
-local list = P .. ':ready:' .. wh
-for i = #ARGV, 8, -1 do redis.call('LPUSH', list, ARGV[i]) end
-if #ARGV >= 8 then
-  redis.call('ZREM', P .. ':leased', unpack(ARGV, 8))
-  redis.call('ZADD', P .. ':ready', 'NX', NOW, wh)
-end
-redis.call('ZREM', P .. ':inflight:' .. wh, token)
-return 0
-""")
-
-# ARGV (after the prelude): token. Ends a drain whose slice is over; a fresh one takes over if work is left.
-_HAND_OVER_LUA = with_kick("""
-redis.call('ZREM', DRAINS, ARGV[6])
-redis.call('ZREM', IDLE, ARGV[6])
-if redis.call('LLEN', P .. ':fanout') > 0 or redis.call('ZCOUNT', P .. ':ready', '-inf', NOW) > 0 then kick() end
-return 0
-""")
-
 # ARGV (after the prelude): limit. Deliveries whose lease expired go back to the front of their webhook's list;
 # then, if work is waiting, a drain is kicked: the safety net for lost drains.
 _RECOVER_LUA = with_kick("""
 local limit = tonumber(ARGV[6])
 local leased = redis.call('ZRANGEBYSCORE', P .. ':leased', '-inf', NOW, 'LIMIT', 0, limit)
-for _, id in ipairs(leased) do
+for k = #leased, 1, -1 do  -- backwards: each goes to the front, so the oldest ends up first
+  local id = leased[k]
   local wh = 'wh_' .. string.match(id, '^msg_[^_]+_(.+)$')
   redis.call('LPUSH', P .. ':ready:' .. wh, id)
   redis.call('ZADD', P .. ':ready', 'NX', NOW, wh)
 end
 if #leased > 0 then redis.call('ZREM', P .. ':leased', unpack(leased)) end
-if redis.call('LLEN', P .. ':fanout') > 0 or redis.call('ZCOUNT', P .. ':ready', '-inf', NOW) > 0 then kick() end
+if redis.call('LLEN', P .. ':fanout') > 0 or redis.call('ZCARD', P .. ':ready') > 0 then kick() end
 return #leased
 """)
 
@@ -197,22 +221,25 @@ def drain(token: str, settings: Settings, client: redis.Redis) -> str:
     slice_end = time.monotonic() + settings.drain_slice_s
     idle_since: float | None = None
     done: Counter[str] = Counter()
+    settled = Settled()
     while True:
         now = time.monotonic()
-        if now >= slice_end:
-            client.register_script(_HAND_OVER_LUA)(keys=[], args=[*kick_args(settings, time.time()), token])
-            break
-        may_exit = idle_since is not None and now - idle_since >= settings.drain_linger_s
+        mode = "end" if now >= slice_end else "take"
+        if mode == "take" and idle_since is not None and now - idle_since >= settings.drain_linger_s:
+            mode = "exit"
         reply = take(keys=[], args=[*kick_args(settings, time.time()), token, settings.lease_s,
                                     settings.max_in_flight_per_webhook, settings.drain_batch, FANOUT_BUDGET,
-                                    int(settings.retention_days * 86400), int(may_exit)])  # fmt: skip
+                                    int(settings.retention_days * 86400), mode, *settled.args()])  # fmt: skip
+        settled.after_written(client, settings)
+        settled = Settled()
         kind = reply[0]
         if kind == b"deliver":
-            done.update(send_batch(Batch.from_reply(reply), token, slice_end, settings, client))
+            settled = send_batch(Batch.from_reply(reply), slice_end, settings, client)
+            done.update(settled.outcomes)
             idle_since = None
         elif kind == b"fanned":
             idle_since = None
-        elif kind == b"exit":
+        elif kind == b"ended":
             break
         else:
             idle_since = now if idle_since is None else idle_since
@@ -234,86 +261,92 @@ class Batch:
     @classmethod
     def from_reply(cls, reply: list[Any]) -> Batch:
         """Parse the take script's `deliver` reply."""
-        flat = reply[5]
         return cls(
             webhook_id=reply[1].decode(),
             failures=int(reply[2]),
             webhook=parse_stored(reply[3]) if reply[3] is not None else None,
             ids=[d.decode() for d in reply[4]],
-            hashes=[dict(zip(f[::2], f[1::2], strict=True)) for f in flat],
+            hashes=[dict(zip(f[::2], f[1::2], strict=True)) for f in reply[5]],
             bodies=reply[6],
         )
 
 
-def send_batch(batch: Batch, token: str, slice_end: float, settings: Settings, client: redis.Redis) -> Counter[str]:
-    """Attempt a batch of one webhook's deliveries in order and record them all in one transaction."""
-    keys = Keys(settings)
-    outcomes: Counter[str] = Counter()
-    dead: list[tuple[Delivery, str]] = []
+@dataclass
+class Settled:
+    """A sent batch as the next take script settles it, and what to do once that is written."""
+
+    webhook_id: str = ""
+    records: list[Record] = field(default_factory=list)
+    give_back: list[str] = field(default_factory=list)
+    dead: list[tuple[Delivery, Webhook, str]] = field(default_factory=list)
+    close_breaker: Webhook | None = None
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    def args(self) -> list[Any]:
+        """The take script's arguments from the 13th on."""
+        return [self.webhook_id, len(self.records), *(a for r in self.records for a in r.args()),
+                len(self.give_back), *self.give_back]  # fmt: skip
+
+    def after_written(self, client: redis.Redis, settings: Settings) -> None:
+        """Once the records are in Redis: close the breaker after a success, announce dead-lettered deliveries."""
+        if self.close_breaker is not None:
+            breaker.observe(client, settings, self.close_breaker, True)
+        for delivery, webhook, reason in self.dead:
+            after_dead(client, settings, delivery, webhook, reason)
+
+
+def send_batch(batch: Batch, slice_end: float, settings: Settings, client: redis.Redis) -> Settled:
+    """Attempt a batch of one webhook's deliveries in order; the first failure or the end of the slice stops it.
+
+    A failure is fed to the breaker at once (before the next take, so the take sees it); the records, and the
+    deliveries not attempted, go to the next take script.
+    """
+    out = Settled(batch.webhook_id)
     attempted: list[bool] = []
-    taken = 0
-    with client.pipeline(transaction=True) as out:
-        for i, d in enumerate(batch.ids):
-            if (attempted and not attempted[-1]) or (i and time.monotonic() >= slice_end):
-                break  # after a failure (the breaker must see it first) or at the end of the slice
-            taken += 1
-            outcome, sent = _one(out, settings, d, batch.hashes[i], batch.bodies[i], batch.webhook, dead)
-            outcomes[outcome] += 1
-            if sent is not None:
-                attempted.append(sent.result.ok)
-        out.zrem(keys.leased, *batch.ids[:taken])
-        out.zrem(keys.inflight(batch.webhook_id), token)
-        out.execute()
-    if taken < len(batch.ids):
-        client.register_script(_GIVE_BACK_LUA)(
-            keys=[], args=[*kick_args(settings, time.time()), batch.webhook_id, token, *batch.ids[taken:]]
-        )
-    if batch.webhook is not None:
-        _after_batch(client, settings, batch.webhook, batch.failures, attempted, dead)
-    return outcomes
+    for i, d in enumerate(batch.ids):
+        if (attempted and not attempted[-1]) or (i and time.monotonic() >= slice_end):
+            out.give_back = batch.ids[i:]
+            break
+        outcome, rec, sent = _one(settings, d, batch.hashes[i], batch.bodies[i], batch.webhook)
+        out.outcomes[outcome] += 1
+        out.records.append(rec)
+        if sent is not None:
+            attempted.append(sent.result.ok)
+            if sent.decision.outcome == "dead" and batch.webhook is not None:
+                out.dead.append((parse_delivery(d, batch.hashes[i]), batch.webhook, sent.decision.reason or ""))
+    if batch.webhook is not None and attempted:
+        if not attempted[-1]:
+            breaker.observe(client, settings, batch.webhook, False)
+        elif batch.failures:
+            out.close_breaker = batch.webhook
+    return out
 
 
-def _one(out: Any, settings: Settings, delivery_id: str, raw: dict[bytes, bytes], bodies: list[bytes | None],
-         webhook: Webhook | None, dead: list[tuple[Delivery, str]]) -> tuple[str, Attempt | None]:  # fmt: skip
-    """Attempt one delivery if it still needs one; queue its records on `out`. Returns (outcome, attempt made)."""
+def _one(settings: Settings, delivery_id: str, raw: dict[bytes, bytes], bodies: list[bytes | None],
+         webhook: Webhook | None) -> tuple[str, Record, Attempt | None]:  # fmt: skip
+    """Attempt one delivery if it still needs one. Returns (outcome, what to write, the attempt made)."""
     if not raw:
         log.warning("deliver: delivery %s is not stored (expired?); nothing to do", delivery_id)
-        return "missing", None
+        return "missing", Record(delivery_id), None
     delivery = parse_delivery(delivery_id, raw)
     if delivery.status != "pending":
-        return "skipped", None  # already finished: a lease that ran out while it was being sent
+        return "skipped", Record(delivery_id), None  # already finished: a lease that ran out while it was sent
     if webhook is None:
-        finish_without_attempt(out, settings, delivery_id, "failed", "webhook_deleted")
-        return "failed", None
+        return "failed", finish_without_attempt(delivery_id, "failed", "webhook_deleted"), None
     if not webhook.enabled:
-        finish_without_attempt(out, settings, delivery_id, "dead", "webhook_disabled")
-        return "dead", None
+        return "dead", finish_without_attempt(delivery_id, "dead", "webhook_disabled"), None
     body = bodies[1] if webhook.concise else bodies[0]
     if body is None:
-        finish_without_attempt(out, settings, delivery_id, "failed", "event_expired")
-        return "failed", None
+        return "failed", finish_without_attempt(delivery_id, "failed", "event_expired"), None
     sent = attempt(delivery, webhook, body, settings)
-    record(out, settings, delivery, webhook, sent)
-    if sent.decision.outcome == "dead":
-        dead.append((delivery, sent.decision.reason or ""))
-    return sent.decision.outcome, sent
+    return sent.decision.outcome, record(settings, delivery, webhook, sent), sent
 
 
-def _after_batch(client: redis.Redis, settings: Settings, webhook: Webhook, failures: int, attempted: list[bool],
-                 dead: list[tuple[Delivery, str]]) -> None:  # fmt: skip
-    """Feed the breaker (a success after failures closes it; the failure that ended the batch counts), notify."""
-    if failures and any(attempted):
-        breaker.observe(client, settings, webhook, True)
-    if attempted and not attempted[-1]:
-        breaker.observe(client, settings, webhook, False)
-    for delivery, reason in dead:
-        after_dead(client, settings, delivery, webhook, reason)
-
-
-def recover(client: redis.Redis, settings: Settings) -> int:
-    """Put back work whose lease ran out (its drain died) and kick a drain if work waits; returns how many."""
+def recover(client: redis.Redis, settings: Settings, *, now_s: float | None = None) -> int:
+    """Put back deliveries whose lease ran out (their drain died) and kick a drain if work waits; returns how many."""
     script = client.register_script(_RECOVER_LUA)
-    return int(script(keys=[], args=[*kick_args(settings, time.time()), settings.scheduler_batch]))
+    now = time.time() if now_s is None else now_s
+    return int(script(keys=[], args=[*kick_args(settings, now), settings.scheduler_batch]))
 
 
 # ARGV (after the prelude): delivery ids to append to their webhooks' ready lists.

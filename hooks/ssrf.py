@@ -5,6 +5,7 @@ The caller connects only to the addresses ``resolve_checked`` returns (pinning),
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
@@ -53,9 +54,17 @@ class Target:
 
 
 def parse_url(url: str, *, require_https: bool = False) -> Target:
-    """Parse and normalise a webhook URL; raises ValidationError (naming ``url``) when it is malformed or unsafe."""
+    """Parse and normalise a webhook URL; raises ValidationError (naming ``url``) when it is malformed or unsafe.
+
+    Pure, so cached: every attempt parses its webhook's URL, and a character-by-character check is not free.
+    """
     if not isinstance(url, str):
         raise ValidationError("url: must be a string")
+    return _parse_url(url, require_https)
+
+
+@functools.lru_cache(maxsize=16384)
+def _parse_url(url: str, require_https: bool) -> Target:
     if not url:
         raise ValidationError("url: must not be empty")
     if len(url) > MAX_URL_LENGTH:
