@@ -23,24 +23,30 @@ from hooks.webhooks import Webhook
 
 log = logging.getLogger(__name__)
 
-# KEYS: state, waiting, breakers, retry. ARGV: webhook id, now. Closes the breaker, releases waiters in order.
-_CLOSE_LUA = """
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'last_success_at', ARGV[2])
-redis.call('ZREM', KEYS[3], ARGV[1])
-local waiting = redis.call('ZRANGE', KEYS[2], 0, -1)
-local now = tonumber(ARGV[2])
-for i = 1, #waiting, 500 do
-  local args = {}
-  for j = i, math.min(i + 499, #waiting) do
-    args[#args + 1] = now + j * 0.000001
-    args[#args + 1] = waiting[j]
+# Needs `P` (key prefix) and `NOW`. Closes a webhook's breaker and releases its waiting deliveries, oldest first,
+# onto the retry schedule (due now); returns how many. The drains' take script calls it after a success.
+CLOSE_FN_LUA = """
+local function close_breaker(wh)
+  local state, waiting = P .. ':wh:state:' .. wh, P .. ':wh:waiting:' .. wh
+  redis.call('DEL', state)
+  redis.call('HSET', state, 'last_success_at', NOW)
+  redis.call('ZREM', P .. ':breakers', wh)
+  local ids = redis.call('ZRANGE', waiting, 0, -1)
+  for i = 1, #ids, 500 do
+    local args = {}
+    for j = i, math.min(i + 499, #ids) do
+      args[#args + 1] = NOW + j * 0.000001
+      args[#args + 1] = ids[j]
+    end
+    redis.call('ZADD', P .. ':retry', unpack(args))
   end
-  redis.call('ZADD', KEYS[4], unpack(args))
+  redis.call('DEL', waiting)
+  return #ids
 end
-redis.call('DEL', KEYS[2])
-return #waiting
 """
+
+# ARGV: key prefix, now, webhook id.
+_CLOSE_LUA = "local P, NOW = ARGV[1], tonumber(ARGV[2])\n" + CLOSE_FN_LUA + "return close_breaker(ARGV[3])\n"
 
 # KEYS: state, breakers. ARGV: webhook id, now, threshold, base cool-down, max cool-down.
 # Returns {failures, first_failure_at, opened (0/1)}.
@@ -90,10 +96,7 @@ def observe(client: redis.Redis, settings: Settings, webhook: Webhook, ok: bool)
     if ok:
         state = client.hget(keys.webhook_state(webhook.id), "failures")
         if state is not None:
-            client.register_script(_CLOSE_LUA)(
-                keys=[keys.webhook_state(webhook.id), keys.waiting(webhook.id), keys.breakers, keys.retry],
-                args=[webhook.id, now],
-            )
+            client.register_script(_CLOSE_LUA)(keys=[], args=[keys.p, now, webhook.id])
         return
     failures, first, opened = client.register_script(_FAIL_LUA)(
         keys=[keys.webhook_state(webhook.id), keys.breakers],
@@ -125,10 +128,7 @@ def release_probes(client: redis.Redis, settings: Settings) -> int:
 def reset(client: redis.Redis, settings: Settings, webhook_id: str) -> int:
     """Close a webhook's breaker and release its waiting deliveries; returns how many were released."""
     keys = Keys(settings)
-    return int(client.register_script(_CLOSE_LUA)(
-        keys=[keys.webhook_state(webhook_id), keys.waiting(webhook_id), keys.breakers, keys.retry],
-        args=[webhook_id, time.time()],
-    ))  # fmt: skip
+    return int(client.register_script(_CLOSE_LUA)(keys=[], args=[keys.p, time.time(), webhook_id]))
 
 
 def state(client: redis.Redis, settings: Settings, webhook_id: str) -> dict[str, Any]:

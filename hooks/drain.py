@@ -33,6 +33,7 @@ import redis
 from config import Settings
 from hooks import breaker
 from hooks.attempt import Attempt, Record, after_dead, attempt, finish_without_attempt, record
+from hooks.breaker import CLOSE_FN_LUA
 from hooks.deliveries import Delivery, parse_delivery
 from hooks.fanout import CREATE_FN_LUA
 from hooks.ids import split_delivery_id
@@ -48,7 +49,7 @@ _WAKE_POLL_S = 0.25  # an idle drain re-checks at least this often, even without
 
 # ARGV (after the kick prelude's five): token, lease s, lane cap, batch, fan-out budget, retention s, mode
 # ('take', 'exit' = take or end if there is nothing, 'end' = hand over), the previous batch's webhook id ('' for
-# none), its records (a count, then each record's fields: see attempt.Record.args) and the ids it gives back (a
+# none), whether its last attempt succeeded ('1'/'0'), its records (a count, then each record's fields: see attempt.Record.args) and the ids it gives back (a
 # count, then the ids). The previous batch is settled first (records written, leases and lane released, ids given
 # back to the front of the webhook's list); then waiting events are fanned out (resolved and created inside
 # Redis); then one webhook's batch is taken with all it needs to send it. Returns {'deliver', webhook id,
@@ -62,6 +63,7 @@ local webhook_prefix = P .. ':wh:'
 """
     + RESOLVE_FUNCTIONS_LUA
     + CREATE_FN_LUA
+    + CLOSE_FN_LUA
     + """
 local function lease_all(key, ids)
   local args = {}
@@ -147,8 +149,8 @@ local function take(wh)
 end
 
 local function settle()
-  local previous, i = ARGV[13], 15
-  for _ = 1, tonumber(ARGV[14]) do
+  local previous, i = ARGV[13], 16
+  for _ = 1, tonumber(ARGV[15]) do
     local id, entry, due, dead, nf = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], tonumber(ARGV[i + 4])
     local key = P .. ':dl:' .. id
     if entry ~= '' then
@@ -170,7 +172,13 @@ local function settle()
     redis.call('ZREM', P .. ':leased', unpack(ARGV, i + 1, i + back))
     redis.call('ZADD', READY, 'NX', NOW, previous)
   end
-  if previous ~= '' then redis.call('ZREM', P .. ':inflight:' .. previous, token) end
+  if previous ~= '' then
+    redis.call('ZREM', P .. ':inflight:' .. previous, token)
+    -- its last attempt succeeded: a success ends a run of failures (and closes an open breaker: the probe)
+    if ARGV[14] == '1' and tonumber(redis.call('HGET', P .. ':wh:state:' .. previous, 'failures') or '0') > 0 then
+      close_breaker(previous)
+    end
+  end
 end
 
 settle()
@@ -279,18 +287,16 @@ class Settled:
     records: list[Record] = field(default_factory=list)
     give_back: list[str] = field(default_factory=list)
     dead: list[tuple[Delivery, Webhook, str]] = field(default_factory=list)
-    close_breaker: Webhook | None = None
+    ended_ok: bool = False  # the last attempt succeeded: the take script resets the breaker's failure count
     outcomes: Counter[str] = field(default_factory=Counter)
 
     def args(self) -> list[Any]:
         """The take script's arguments from the 13th on."""
-        return [self.webhook_id, len(self.records), *(a for r in self.records for a in r.args()),
+        return [self.webhook_id, int(self.ended_ok), len(self.records), *(a for r in self.records for a in r.args()),
                 len(self.give_back), *self.give_back]  # fmt: skip
 
     def after_written(self, client: redis.Redis, settings: Settings) -> None:
-        """Once the records are in Redis: close the breaker after a success, announce dead-lettered deliveries."""
-        if self.close_breaker is not None:
-            breaker.observe(client, settings, self.close_breaker, True)
+        """Once the records are in Redis: announce dead-lettered deliveries."""
         for delivery, webhook, reason in self.dead:
             after_dead(client, settings, delivery, webhook, reason)
 
@@ -298,8 +304,8 @@ class Settled:
 def send_batch(batch: Batch, slice_end: float, settings: Settings, client: redis.Redis) -> Settled:
     """Attempt a batch of one webhook's deliveries in order; the first failure or the end of the slice stops it.
 
-    A failure is fed to the breaker at once (before the next take, so the take sees it); the records, and the
-    deliveries not attempted, go to the next take script.
+    A failure is fed to the breaker at once (before the next take, so the take sees it); the records, the
+    deliveries not attempted and whether the batch ended in success go to the next take script.
     """
     out = Settled(batch.webhook_id)
     attempted: list[bool] = []
@@ -315,10 +321,12 @@ def send_batch(batch: Batch, slice_end: float, settings: Settings, client: redis
             if sent.decision.outcome == "dead" and batch.webhook is not None:
                 out.dead.append((parse_delivery(d, batch.hashes[i]), batch.webhook, sent.decision.reason or ""))
     if batch.webhook is not None and attempted:
-        if not attempted[-1]:
+        if attempted[-1]:
+            out.ended_ok = True
+        else:  # the breaker sees it now, before the next take: successes first (they end a run), then the failure
+            if len(attempted) > 1:
+                breaker.observe(client, settings, batch.webhook, True)
             breaker.observe(client, settings, batch.webhook, False)
-        elif batch.failures:
-            out.close_breaker = batch.webhook
     return out
 
 
