@@ -131,8 +131,6 @@ class Stack:
         if ws.kind == "ours":
             args = worker_args(concurrency=self.concurrency, queues=ws.queues, name=f"bench{i}")
             args = [*args, "-E"] if ws.events else args
-            if dict(ws.env).get("BENCH_PATCHES"):  # `python -m bench.experiments`: candidate changes patched in
-                args[1:3] = ["-m", "bench.patched"]
         else:
             args = baseline.worker_args(concurrency=self.concurrency, events=ws.events, name=f"baseline{i}")
         return self._spawn(args, f"{ws.kind}{i}", dict(ws.env))

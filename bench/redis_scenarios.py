@@ -13,7 +13,7 @@ from bench.sizes import Sizes
 from config import get_settings
 from hooks import publish_event, publish_events
 from hooks.ids import delivery_id, new_event_id, new_webhook_id
-from hooks.keys import DELIVERIES_QUEUE, Keys
+from hooks.keys import Keys
 from hooks.registry import resolve, resolve_ids, resolve_ids_many
 from hooks.schedule import move_due
 
@@ -76,9 +76,6 @@ def _drain(stack: Stack, now_s: float) -> tuple[int, float]:
         moved += m
         if m == 0:
             break
-        if moved % 100_000 < m:  # keep Redis small: a million task messages would take about a gigabyte
-            client.unlink(DELIVERIES_QUEUE)
-    client.unlink(DELIVERIES_QUEUE)
     return moved, spent
 
 

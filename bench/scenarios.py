@@ -18,7 +18,6 @@ from hooks.keys import Keys
 EVENT = "bench.ev"
 STACK = "bench"
 # One webhook takes every delivery here: lift the per-webhook in-flight cap (default 10) above the concurrency.
-UNCAPPED = (("HOOKS_MAX_IN_FLIGHT_PER_WEBHOOK", "1000"),)
 
 
 def _wait_s(n: int) -> float:
@@ -53,7 +52,7 @@ def throughput(stack: Stack, sz: Sizes) -> dict[str, Any]:
     out: dict[str, Any] = {"events": sz.throughput_n, "payload_b": sz.payload_b}
     # this order starts each worker set once, and leaves running the one the latency scenario starts with
     for kind, events in (("ours", False), ("ours", True), ("baseline", True), ("baseline", False)):
-        stack.workers(WorkerSet(kind, 1, events, UNCAPPED if kind == "ours" else ()))
+        stack.workers(WorkerSet(kind, 1, events, ()))
         n = sz.throughput_n if kind == "ours" else sz.baseline_throughput_n
         out[f"{kind}_events_{'on' if events else 'off'}"] = batch_run(stack, kind, n, sz.payload_b)
     return out
@@ -85,7 +84,7 @@ def latency(stack: Stack, sz: Sizes, max_rates: dict[str, float]) -> dict[str, A
     out: dict[str, Any] = {}
     for kind in ("baseline", "ours"):
         rate = max(5.0, max_rates.get(kind, 0.0) / 2)
-        stack.workers(WorkerSet(kind, 1, False, UNCAPPED if kind == "ours" else ()))
+        stack.workers(WorkerSet(kind, 1, False, ()))
         url = stack.receiver.url + "/l"
         out[kind] = paced_run(stack, kind, rate, sz.latency_s, [url], sz.payload_b, drain_s=10.0)
     return out
@@ -98,7 +97,7 @@ def fanout(stack: Stack, sz: Sizes) -> dict[str, Any]:
     urls = [f"{rcv.url}/f{i}" for i in range(n)]
     out: dict[str, Any] = {"webhooks": n}
     load.write_webhooks(client, [(u, "fan", ["fan.out"]) for u in urls])
-    stack.workers(WorkerSet("ours", 1, False, UNCAPPED))  # one delivery per webhook: the cap plays no part
+    stack.workers(WorkerSet("ours", 1, False))
     rcv.take()
     t0 = time.time()
     event_id = publish_event("fan.out", load.event_data(0, sz.payload_b), stack="fan")
@@ -174,7 +173,7 @@ def scaling(stack: Stack, sz: Sizes) -> dict[str, Any]:
     out: dict[str, Any] = {"events": sz.scaling_n, "baseline_events": sz.baseline_scaling_n}
     for kind in ("baseline", "ours"):
         for procs in (1, 2):
-            stack.workers(WorkerSet(kind, procs, False, UNCAPPED if kind == "ours" else ()))
+            stack.workers(WorkerSet(kind, procs, False, ()))
             for size_b in (1024, 64 * 1024):
                 n = sz.scaling_n if kind == "ours" else sz.baseline_scaling_n
                 out.setdefault(kind, {})[f"{procs}proc_{size_b // 1024}kb"] = batch_run(stack, kind, n, size_b)

@@ -40,6 +40,11 @@ _LABEL_RE = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 _IPV4_PART_RE = re.compile(r"0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*")  # the inet_aton(3) grammar of one part
 _NUMERIC_LABEL_RE = re.compile(r"0x[0-9a-f]*|[0-9]+")  # a last label like this means "meant as IPv4"
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp", "Zs"})
+_ASCII_FORBIDDEN_RE = re.compile(r"[\x00-\x20\x7f]")  # the same rule for ASCII (controls and space), as one regex
+
+
+def _has_forbidden(url: str) -> bool:
+    return any(c.isspace() or unicodedata.category(c) in _FORBIDDEN_CATEGORIES for c in url)
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ def _parse_url(url: str, require_https: bool) -> Target:
         raise ValidationError("url: must not be empty")
     if len(url) > MAX_URL_LENGTH:
         raise ValidationError(f"url: must be at most {MAX_URL_LENGTH} characters long")
-    if any(c.isspace() or unicodedata.category(c) in _FORBIDDEN_CATEGORIES for c in url):
+    if _ASCII_FORBIDDEN_RE.search(url) if url.isascii() else _has_forbidden(url):
         raise ValidationError("url: must not contain whitespace or control characters")
     match = _SCHEME_RE.match(url)
     allowed = ("https",) if require_https else ("http", "https")

@@ -44,6 +44,15 @@ def wait_for(
         time.sleep(interval_s)
 
 
+DRAIN_BOOKKEEPING = {"hooks:drains", "hooks:drains:idle", "hooks:drains:wake"}
+
+
+def stored_keys(client: object) -> set[str]:
+    """Every key in the database but the bookkeeping of drains (a lingering drain of the session's worker may write
+    it at any moment)."""
+    return {k.decode() for k in client.scan_iter()} - DRAIN_BOOKKEEPING  # type: ignore[attr-defined]
+
+
 def use_env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Make `env`'s settings this process's settings, with fresh clients and an empty database."""
     from hooks.connection import get_redis

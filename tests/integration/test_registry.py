@@ -8,6 +8,7 @@ import hooks
 from hooks.connection import get_redis
 from hooks.keys import Keys
 from hooks.registry import resolve
+from tests.conftest import stored_keys
 
 URL = "http://127.0.0.1:9/h"
 
@@ -44,7 +45,7 @@ def test_bad_input_stores_nothing(settings):
         with pytest.raises(hooks.ValidationError):
             hooks.create_webhook(kwargs.pop("url"), kwargs.pop("events", ["a"]), **kwargs)
     assert hooks.list_webhooks() == []
-    assert get_redis(settings).dbsize() == 0
+    assert stored_keys(get_redis(settings)) == set()
 
 
 def test_an_update_that_fails_validation_changes_nothing(settings):
