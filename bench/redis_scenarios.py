@@ -181,6 +181,8 @@ def publishing(stack: Stack, sz: Sizes) -> dict[str, Any]:
     out["baseline"] = _singles(
         lambda i: baseline.publish(url, load.baseline_body(EVENT, i, sz.payload_b)), sz.publish_n
     )
+    # the floor under any one-round-trip call from one thread on this machine, measured now (it drifts by 2x)
+    out["redis_ping"] = _singles(lambda i: stack.client.ping(), sz.publish_n)
     load.clean(stack.client)
     return out
 

@@ -83,6 +83,8 @@ def rows(fig: dict[str, Any]) -> list[Row]:
     out.append(("7 publishing", "publish_event events/s, one thread", g("publishing.ours.events_per_s"),
                 g("publishing.baseline.events_per_s"), ">= 5,000/s",
                 _check(g("publishing.ours.events_per_s"), lambda v: v >= 5000)))  # fmt: skip
+    out.append(("7 publishing", "Redis PING/s, one thread (the round-trip floor)", g("publishing.redis_ping.events_per_s"),
+                None, "", None))  # fmt: skip
     out.append(("7 publishing", f"publish_events events/s (batches of {g('publishing.ours.batch_size')})",
                 g("publishing.ours.batch_events_per_s"), None, ">= 20,000/s",
                 _check(g("publishing.ours.batch_events_per_s"), lambda v: v >= 20_000)))  # fmt: skip

@@ -34,6 +34,7 @@ from config import Settings
 from hooks import breaker
 from hooks.attempt import Attempt, Record, after_dead, attempt, finish_without_attempt, record
 from hooks.breaker import CLOSE_FN_LUA
+from hooks.connection import run_script
 from hooks.deliveries import Delivery, parse_delivery
 from hooks.fanout import CREATE_FN_LUA
 from hooks.ids import split_delivery_id
@@ -48,12 +49,13 @@ FANOUT_BUDGET = 1000  # deliveries one take call may create (a bigger fan-out go
 _WAKE_POLL_S = 0.25  # an idle drain re-checks at least this often, even without a wake-up call
 
 # ARGV (after the kick prelude's five): token, lease s, lane cap, batch, fan-out budget, retention s, mode
-# ('take', 'exit' = take or end if there is nothing, 'end' = hand over), the previous batch's webhook id ('' for
-# none), whether its last attempt succeeded ('1'/'0'), its records (a count, then each record's fields: see attempt.Record.args) and the ids it gives back (a
-# count, then the ids). The previous batch is settled first (records written, leases and lane released, ids given
-# back to the front of the webhook's list); then waiting events are fanned out (resolved and created inside
-# Redis); then one webhook's batch is taken with all it needs to send it. Returns {'deliver', webhook id,
-# failures, webhook JSON, ids, delivery hashes, bodies} | {'fanned'} | {'idle'} | {'ended'}.
+# ('take', 'exit' = take or end if there is nothing, 'end' = hand over), then the previous batch: its webhook id
+# ('' for none), whether its last attempt succeeded ('1'/'0'), its records (a count, then each record as
+# attempt.Record.args gives it) and the ids it gives back (a count, then the ids). The previous batch is settled
+# first (records written, leases and lane released, ids given back to the front of the webhook's list); then
+# waiting events are fanned out (resolved and created inside Redis); then one webhook's batch is taken with all
+# it needs to send it. Returns {'deliver', webhook id, failures, webhook JSON, ids, delivery hashes, bodies}
+# | {'fanned'} | {'idle'} | {'ended'}.
 _TAKE_LUA = with_kick(
     """
 local token, lease, cap = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -235,9 +237,9 @@ def drain(token: str, settings: Settings, client: redis.Redis) -> str:
         mode = "end" if now >= slice_end else "take"
         if mode == "take" and idle_since is not None and now - idle_since >= settings.drain_linger_s:
             mode = "exit"
-        reply = take(keys=[], args=[*kick_args(settings, time.time()), token, settings.lease_s,
-                                    settings.max_in_flight_per_webhook, settings.drain_batch, FANOUT_BUDGET,
-                                    int(settings.retention_days * 86400), mode, *settled.args()])  # fmt: skip
+        reply = run_script(client, take, [*kick_args(settings, time.time()), token, settings.lease_s,
+                                          settings.max_in_flight_per_webhook, settings.drain_batch, FANOUT_BUDGET,
+                                          int(settings.retention_days * 86400), mode, *settled.args()])  # fmt: skip
         settled.after_written(client, settings)
         settled = Settled()
         kind = reply[0]

@@ -9,7 +9,7 @@ from typing import Any
 import redis
 
 from config import Settings, get_settings
-from hooks.connection import get_redis
+from hooks.connection import get_redis, run_script
 from hooks.errors import PublishError, ValidationError
 from hooks.events import Event, build_event
 from hooks.kick import kick_args, with_kick
@@ -118,7 +118,7 @@ def _store(settings: Settings, events: list[Event]) -> list[str]:
     for ev in events:
         args += [ev.id, ev.idempotency_key or "", *_values(ev)]
     try:
-        results = script(keys=[], args=args)  # one EVALSHA, so one round trip and all or nothing
+        results = run_script(client, script, args)  # one EVALSHA, so one round trip and all or nothing
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         raise PublishError(
             f"could not publish to Redis at {_safe_url(settings.redis_url)} ({type(exc).__name__}); "

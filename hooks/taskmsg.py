@@ -1,9 +1,8 @@
 """Celery task messages written straight into Redis, so that they can share a pipeline or a Lua script.
 
-`publish_event` must store the event and enqueue its fan-out atomically (one round trip, nothing half done),
-`fan_out` must enqueue thousands of deliveries in a few round trips, and the scheduler must move due retries
-onto the queue inside the Lua script that claims them. Celery's `apply_async` does one round trip per message,
-so we write the message exactly as kombu's Redis transport would (Celery protocol 2, JSON) and push it on the
+Whatever makes work ready (`publish_event`, the fan-out, the scheduler) must start a drain in the same atomic
+Lua call when none is free to take it (hooks/kick.py). Celery's `apply_async` cannot run inside a script, so we
+write the message exactly as kombu's Redis transport would (Celery protocol 2, JSON) and push it on the
 list named after the queue. The body is left unencoded (kombu decodes a message without `body_encoding` as
 is), so a Lua script can fill the one template in. Workers run these like any other task; Flower shows them
 with their id-only arguments.
@@ -13,11 +12,8 @@ from __future__ import annotations
 
 import json
 import socket
-import uuid
 from functools import lru_cache
 
-FAN_OUT_TASK = "workers.tasks.fan_out"
-DELIVER_TASK = "workers.tasks.deliver"
 DRAIN_TASK = "workers.tasks.drain"
 
 TASK_ID = "@@TASK_ID@@"
@@ -50,8 +46,3 @@ def message_template(task: str, queue: str) -> str:
         },
     }  # fmt: skip
     return json.dumps(message, separators=(",", ":"))
-
-
-def task_message(task: str, arg: str, queue: str) -> str:
-    """The serialized kombu message that makes a worker run `task(arg)` from `queue`."""
-    return message_template(task, queue).replace(TASK_ID, str(uuid.uuid4())).replace(ARG, arg)

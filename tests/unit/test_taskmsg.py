@@ -4,19 +4,23 @@ import json
 
 from kombu.transport.virtual.base import Channel
 
-from hooks.taskmsg import DELIVER_TASK, task_message
+from hooks.taskmsg import ARG, DRAIN_TASK, TASK_ID, message_template
 
 
-def test_a_written_message_decodes_to_the_task_and_its_id_argument():
-    raw = json.loads(task_message(DELIVER_TASK, "msg_ABC_DEF", "deliveries"))
-    assert raw["headers"]["task"] == DELIVER_TASK
+def filled(token: str) -> dict:
+    """The template filled in as the kick script does (hooks/kick.py)."""
+    return json.loads(message_template(DRAIN_TASK, "deliveries").replace(TASK_ID, token).replace(ARG, token))
+
+
+def test_a_written_message_decodes_to_the_task_and_its_argument():
+    raw = filled("drain.42")
+    assert raw["headers"]["task"] == DRAIN_TASK
+    assert raw["headers"]["id"] == raw["properties"]["delivery_tag"] == "drain.42"
     assert raw["properties"]["delivery_info"]["routing_key"] == "deliveries"
     body = Channel.decode_body(None, raw["body"], raw["properties"].get("body_encoding"))
     args, kwargs, embed = json.loads(body)
-    assert args == ["msg_ABC_DEF"] and kwargs == {} and embed["chain"] is None
+    assert args == ["drain.42"] and kwargs == {} and embed["chain"] is None
 
 
-def test_every_message_has_its_own_task_id_and_delivery_tag():
-    a, b = (json.loads(task_message(DELIVER_TASK, "x", "q")) for _ in range(2))
-    assert a["headers"]["id"] != b["headers"]["id"]
-    assert a["properties"]["delivery_tag"] == a["headers"]["id"]
+def test_the_template_needs_no_escaping_inside_a_lua_long_string():
+    assert "]==]" not in message_template(DRAIN_TASK, "deliveries")
