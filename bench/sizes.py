@@ -10,12 +10,12 @@ class Sizes:
     """Counts and durations of every scenario."""
 
     throughput_n: int = 20_000
-    baseline_throughput_n: int = 5_000  # its rate is steady long before; three runs must fit in about 10 minutes
+    baseline_throughput_n: int = 3_000  # its rate is steady long before; three runs must fit in 10 minutes
     payload_b: int = 1024
-    latency_s: float = 8.0
+    latency_s: float = 5.0
     fanout_n: int = 10_000
-    isolation_s: float = 8.0
-    isolation_drain_s: float = 6.0
+    isolation_s: float = 5.0
+    isolation_drain_s: float = 4.0
     backlog_n: int = 1_000_000
     baseline_backlog_n: int = 10_000  # countdown tasks sent one by one: ~3,000/s
     matching_webhooks: int = 100_000
@@ -24,8 +24,8 @@ class Sizes:
     publish_n: int = 5000
     publish_batch_total: int = 50_000
     publish_batch_size: int = 1000
-    scaling_n: int = 2000
-    baseline_scaling_n: int = 2000
+    scaling_n: int = 1200
+    baseline_scaling_n: int = 1200
 
 
 FULL = Sizes()
