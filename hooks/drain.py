@@ -9,8 +9,9 @@ over (then it hands over to a fresh task at the back of the queue):
   to `HOOKS_DRAIN_BATCH` deliveries of ONE webhook, the one whose turn it is (webhooks with ready work are served
   round-robin), with the webhook, the delivery records and the bodies: no second round trip to load them.
 - Each webhook has at most `HOOKS_MAX_IN_FLIGHT_PER_WEBHOOK` drains sending to it at once (lanes, leases in
-  `{p}:inflight:{id}`); a webhook that is failing gets one lane, and an open breaker parks its deliveries
-  (no attempt spent, no worker held). A dead endpoint can hold at most its lanes, never the workers.
+  `{p}:inflight:{id}`); a webhook gets one lane until it has answered with a success (slow start) and again
+  while it is failing, and an open breaker parks its deliveries (no attempt spent, no worker held). So a dead
+  endpoint, new or old, holds one worker thread.
 - The batch is POSTed in order over the thread's kept-alive connection. Its records (attempt log, new state,
   retry or dead-letter entry, lease and lane released) are written by the drain's next take script, so a
   drain makes one Redis call per batch. The first failure ends the batch (the rest go back to the front of the
@@ -117,7 +118,7 @@ local function to_back(wh)
 end
 local function take(wh)
   local list, state = P .. ':ready:' .. wh, P .. ':wh:state:' .. wh
-  local st = redis.call('HMGET', state, 'open_until', 'probe_until', 'failures')
+  local st = redis.call('HMGET', state, 'open_until', 'probe_until', 'failures', 'proven')
   local open_until, probe_until, failures = tonumber(st[1] or '0'), tonumber(st[2] or '0'), tonumber(st[3] or '0')
   local n = batch
   if open_until > 0 then
@@ -127,7 +128,9 @@ local function take(wh)
   local lanes = P .. ':inflight:' .. wh
   redis.call('ZREMRANGEBYSCORE', lanes, '-inf', NOW)
   local limit = cap
-  if failures > 0 then limit = 1 end  -- a failing endpoint gets one lane: it cannot hold many workers
+  -- slow start: one lane until the endpoint has answered with a success (and again while it fails), so a new
+  -- dead endpoint holds one worker, not ten, for its first deadline
+  if failures > 0 or not st[4] then limit = 1 end
   if redis.call('ZCARD', lanes) >= limit then
     to_back(wh)  -- at its cap: behind the others until a lane is free
     return nil
@@ -177,8 +180,10 @@ local function settle()
   if previous ~= '' then
     redis.call('ZREM', P .. ':inflight:' .. previous, token)
     -- its last attempt succeeded: a success ends a run of failures (and closes an open breaker: the probe)
-    if ARGV[14] == '1' and tonumber(redis.call('HGET', P .. ':wh:state:' .. previous, 'failures') or '0') > 0 then
-      close_breaker(previous)
+    if ARGV[14] == '1' then
+      local state = P .. ':wh:state:' .. previous
+      if tonumber(redis.call('HGET', state, 'failures') or '0') > 0 then close_breaker(previous) end
+      redis.call('HSETNX', state, 'proven', 1)
     end
   end
 end

@@ -19,9 +19,9 @@
 | {p}:inflight:{webhook_id}            | zset   | drains sending to a webhook (lanes), by lease expiry     |
 | {p}:wh:waiting:{webhook_id}          | zset   | deliveries parked while the breaker is open, by age      |
 | {p}:breakers                         | zset   | webhooks with an open breaker, scored by cool-down end   |
-| {p}:seq                              | string | counter that makes scheduler and drain task ids unique   |
+| {p}:seq                              | string | counter that makes drain task ids unique (kick.py)       |
 | {p}:fanout                           | list   | event ids waiting to be fanned out, oldest first         |
-| {p}:ready                            | zset   | webhooks with deliveries ready, scored by turn (s)       |
+| {p}:ready                            | zset   | webhooks with deliveries ready, scored by turn           |
 | {p}:ready:{webhook_id}               | list   | delivery ids ready to send to this webhook, in order     |
 | {p}:leased                           | zset   | delivery ids a drain is sending, scored by lease expiry  |
 | {p}:drains                           | zset   | drain task tokens (queued or running), by lease expiry   |
@@ -48,7 +48,6 @@ class Keys:
         self.retry = f"{self.p}:retry"
         self.dlq = f"{self.p}:dlq"
         self.deliveries_all = f"{self.p}:dl:all"
-        self.sequence = f"{self.p}:seq"
         self.breakers = f"{self.p}:breakers"
         self.fanout = f"{self.p}:fanout"
         self.ready = f"{self.p}:ready"

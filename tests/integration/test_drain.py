@@ -8,7 +8,7 @@ import json
 import time
 
 import hooks
-from hooks import breaker, drain
+from hooks import attempt, breaker, drain
 from hooks.connection import get_redis
 from hooks.keys import DELIVERIES_QUEUE, Keys
 from hooks.kick import kick_args
@@ -42,14 +42,20 @@ def test_webhooks_with_ready_work_are_served_in_turn(make_cluster):
     assert order == [busy.id, quiet.id, busy.id, quiet.id]
 
 
-def test_a_webhook_never_has_more_lanes_than_its_cap_and_a_failing_one_has_one(make_cluster):
+def test_a_webhook_has_one_lane_until_a_success_then_its_cap_and_one_again_while_failing(make_cluster):
     cluster = make_cluster(HOOKS_MAX_IN_FLIGHT_PER_WEBHOOK="2", HOOKS_DRAIN_BATCH="1")
     wh = hooks.create_webhook("http://127.0.0.1:9/x", ["e"])
     hooks.publish_events([{"event_type": "e", "data": {"i": i}} for i in range(10)])
-    assert len(taken_ids(take(cluster.settings, "a"))) == 1
+    keys, client = Keys(cluster.settings), get_redis()
+    first = taken_ids(take(cluster.settings, "a"))
+    assert take(cluster.settings, "b")[0] == b"idle"  # slow start: a new endpoint gets one lane
+    script = client.register_script(drain._TAKE_LUA)
+    success = drain.Settled(wh.id, [attempt.Record(first[0], {"status": "delivered"})], ended_ok=True)
+    script(keys=[], args=[*kick_args(cluster.settings, time.time()), "a", cluster.settings.lease_s, 2, 1,
+                          drain.FANOUT_BUDGET, 86400, "take", *success.args()])  # fmt: skip
+    assert client.hget(keys.webhook_state(wh.id), "proven") == b"1"
     assert len(taken_ids(take(cluster.settings, "b"))) == 1
     assert take(cluster.settings, "c")[0] == b"idle"  # two lanes busy: the third drain gets nothing
-    keys, client = Keys(cluster.settings), get_redis()
     client.zrem(keys.inflight(wh.id), "a", "b")
     client.hset(keys.webhook_state(wh.id), "failures", 1)
     assert len(taken_ids(take(cluster.settings, "a"))) == 1
