@@ -11,7 +11,8 @@ over (then it hands over to a fresh task at the back of the queue):
 - Each webhook has at most `HOOKS_MAX_IN_FLIGHT_PER_WEBHOOK` drains sending to it at once (lanes, leases in
   `{p}:inflight:{id}`); a webhook gets one lane until it has answered with a success (slow start) and again
   while it is failing, and an open breaker parks its deliveries (no attempt spent, no worker held). So a dead
-  endpoint, new or old, holds one worker thread.
+  endpoint, new or old, holds one worker thread. A webhook at its cap leaves the turns (`{p}:capped`) until a
+  lane is released or runs out, so takes and wake-ups are never spent on it.
 - The batch is POSTed in order over the thread's kept-alive connection. Its records (attempt log, new state,
   retry or dead-letter entry, lease and lane released) are written by the drain's next take script, so a
   drain makes one Redis call per batch. The first failure ends the batch (the rest go back to the front of the
@@ -131,8 +132,9 @@ local function take(wh)
   -- slow start: one lane until the endpoint has answered with a success (and again while it fails), so a new
   -- dead endpoint holds one worker, not ten, for its first deadline
   if failures > 0 or not st[4] then limit = 1 end
-  if redis.call('ZCARD', lanes) >= limit then
-    to_back(wh)  -- at its cap: behind the others until a lane is free
+  if redis.call('ZCARD', lanes) >= limit then  -- at its cap: out of the turns until a lane is released
+    redis.call('ZREM', READY, wh)
+    redis.call('ZADD', CAPPED, redis.call('ZRANGE', lanes, 0, 0, 'WITHSCORES')[2], wh)
     return nil
   end
   local ids = redis.call('LPOP', list, n)
@@ -171,20 +173,22 @@ local function settle()
     redis.call('ZREM', P .. ':leased', id)
     i = i + 5 + 2 * nf
   end
+  if previous == '' then return end
+  redis.call('ZREM', P .. ':inflight:' .. previous, token)  -- the lane is free: the webhook takes turns again
+  if redis.call('ZREM', CAPPED, previous) == 1 and redis.call('EXISTS', P .. ':ready:' .. previous) == 1 then
+    ready(previous)
+  end
   local back = tonumber(ARGV[i])
   if back > 0 then
     for k = i + back, i + 1, -1 do redis.call('LPUSH', P .. ':ready:' .. previous, ARGV[k]) end
     redis.call('ZREM', P .. ':leased', unpack(ARGV, i + 1, i + back))
-    redis.call('ZADD', READY, 'NX', NOW, previous)
+    ready(previous)
   end
-  if previous ~= '' then
-    redis.call('ZREM', P .. ':inflight:' .. previous, token)
-    -- its last attempt succeeded: a success ends a run of failures (and closes an open breaker: the probe)
-    if ARGV[14] == '1' then
-      local state = P .. ':wh:state:' .. previous
-      if tonumber(redis.call('HGET', state, 'failures') or '0') > 0 then close_breaker(previous) end
-      redis.call('HSETNX', state, 'proven', 1)
-    end
+  -- its last attempt succeeded: a success ends a run of failures (and closes an open breaker: the probe)
+  if ARGV[14] == '1' then
+    local state = P .. ':wh:state:' .. previous
+    if tonumber(redis.call('HGET', state, 'failures') or '0') > 0 then close_breaker(previous) end
+    redis.call('HSETNX', state, 'proven', 1)
   end
 end
 
@@ -216,12 +220,16 @@ return {'idle'}
 # then, if work is waiting, a drain is kicked: the safety net for lost drains.
 _RECOVER_LUA = with_kick("""
 local limit = tonumber(ARGV[6])
+for _, wh in ipairs(redis.call('ZRANGEBYSCORE', CAPPED, '-inf', NOW, 'LIMIT', 0, limit)) do  -- a lane ran out
+  redis.call('ZREM', CAPPED, wh)
+  if redis.call('EXISTS', P .. ':ready:' .. wh) == 1 then ready(wh) end
+end
 local leased = redis.call('ZRANGEBYSCORE', P .. ':leased', '-inf', NOW, 'LIMIT', 0, limit)
 for k = #leased, 1, -1 do  -- backwards: each goes to the front, so the oldest ends up first
   local id = leased[k]
   local wh = 'wh_' .. string.match(id, '^msg_[^_]+_(.+)$')
   redis.call('LPUSH', P .. ':ready:' .. wh, id)
-  redis.call('ZADD', P .. ':ready', 'NX', NOW, wh)
+  ready(wh)
 end
 if #leased > 0 then redis.call('ZREM', P .. ':leased', unpack(leased)) end
 if redis.call('LLEN', P .. ':fanout') > 0 or redis.call('ZCARD', P .. ':ready') > 0 then kick() end
@@ -369,7 +377,7 @@ _MAKE_READY_LUA = with_kick("""
 for i = 6, #ARGV do
   local wh = 'wh_' .. string.match(ARGV[i], '^msg_[^_]+_(.+)$')
   redis.call('RPUSH', P .. ':ready:' .. wh, ARGV[i])
-  redis.call('ZADD', P .. ':ready', 'NX', NOW, wh)
+  ready(wh)
 end
 if #ARGV >= 6 then kick() end
 return #ARGV - 5

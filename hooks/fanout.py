@@ -39,7 +39,7 @@ local function create_deliveries(ev, whs, budget, ttl)
       redis.call('ZADD', P .. ':dl:by_wh:' .. wh, NOW, id)
       redis.call('ZADD', by_ev, NOW, id)
       redis.call('RPUSH', P .. ':ready:' .. wh, id)
-      redis.call('ZADD', P .. ':ready', 'NX', NOW, wh)
+      ready(wh)
       created = created + 1
     end
   end

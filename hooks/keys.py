@@ -23,6 +23,7 @@
 | {p}:fanout                           | list   | event ids waiting to be fanned out, oldest first         |
 | {p}:ready                            | zset   | webhooks with deliveries ready, scored by turn           |
 | {p}:ready:{webhook_id}               | list   | delivery ids ready to send to this webhook, in order     |
+| {p}:capped                           | zset   | webhooks with work at their in-flight cap, by lane expiry |
 | {p}:leased                           | zset   | delivery ids a drain is sending, scored by lease expiry  |
 | {p}:drains                           | zset   | drain task tokens (queued or running), by lease expiry   |
 | {p}:drains:idle                      | zset   | drains waiting for work, by lease expiry                 |
@@ -51,6 +52,7 @@ class Keys:
         self.breakers = f"{self.p}:breakers"
         self.fanout = f"{self.p}:fanout"
         self.ready = f"{self.p}:ready"
+        self.capped = f"{self.p}:capped"
         self.leased = f"{self.p}:leased"
         self.drains = f"{self.p}:drains"
         self.drains_idle = f"{self.p}:drains:idle"

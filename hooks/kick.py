@@ -23,6 +23,12 @@ local P, NOW = ARGV[1], tonumber(ARGV[2])
 local MAX_DRAINS, QUEUED_LEASE, QUEUE = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local TEMPLATE = [==[@@TEMPLATE@@]==]
 local DRAINS, IDLE, WAKE = P .. ':drains', P .. ':drains:idle', P .. ':drains:wake'
+local CAPPED = P .. ':capped'
+-- a webhook with deliveries ready takes its turn, unless it is at its in-flight cap: then it waits in CAPPED and
+-- comes back when a lane is released (the drain's settle) or runs out (drain.recover)
+local function ready(wh)
+  if not redis.call('ZSCORE', CAPPED, wh) then redis.call('ZADD', P .. ':ready', 'NX', NOW, wh) end
+end
 local function kick()
   redis.call('ZREMRANGEBYSCORE', DRAINS, '-inf', NOW)
   redis.call('ZREMRANGEBYSCORE', IDLE, '-inf', NOW)

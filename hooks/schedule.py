@@ -28,7 +28,7 @@ end
 for _, id in ipairs(due) do
   local wh = 'wh_' .. string.match(id, '^msg_[^_]+_(.+)$')
   redis.call('RPUSH', P .. ':ready:' .. wh, id)
-  redis.call('ZADD', P .. ':ready', 'NX', NOW, wh)
+  ready(wh)
 end
 kick()
 return #due

@@ -56,10 +56,33 @@ def test_a_webhook_has_one_lane_until_a_success_then_its_cap_and_one_again_while
     assert client.hget(keys.webhook_state(wh.id), "proven") == b"1"
     assert len(taken_ids(take(cluster.settings, "b"))) == 1
     assert take(cluster.settings, "c")[0] == b"idle"  # two lanes busy: the third drain gets nothing
-    client.zrem(keys.inflight(wh.id), "a", "b")
+    assert client.zscore(keys.capped, wh.id) is not None  # ... and no take looks at it until a lane is free
     client.hset(keys.webhook_state(wh.id), "failures", 1)
+    for token in ("a", "b"):  # both batches end (as if sent, nothing recorded): lanes released
+        end = drain.Settled(wh.id)
+        script(keys=[], args=[*kick_args(cluster.settings, time.time()), token, cluster.settings.lease_s, 2, 1,
+                              drain.FANOUT_BUDGET, 86400, "end", *end.args()])  # fmt: skip
+    assert client.zscore(keys.capped, wh.id) is None
     assert len(taken_ids(take(cluster.settings, "a"))) == 1
     assert take(cluster.settings, "b")[0] == b"idle"  # failing: one lane only
+
+
+def test_a_capped_webhook_comes_back_when_its_lane_runs_out(make_cluster):
+    cluster = make_cluster(HOOKS_DRAIN_BATCH="1")
+    wh = hooks.create_webhook("http://127.0.0.1:9/x", ["e"])
+    hooks.publish_events([{"event_type": "e", "data": {"i": i}} for i in range(3)])
+    keys, client = Keys(cluster.settings), get_redis()
+    lost = taken_ids(take(cluster.settings, "died"))  # its drain dies holding the only lane
+    assert take(cluster.settings, "b")[0] == b"idle"
+    assert client.zscore(keys.capped, wh.id) is not None and client.zscore(keys.ready, wh.id) is None
+    hooks.publish_event("e", {"i": 3})
+    take(cluster.settings, "c")
+    assert client.zscore(keys.ready, wh.id) is None  # new work does not bring a capped webhook back
+    later = time.time() + cluster.settings.lease_s + 1
+    assert drain.recover(client, cluster.settings, now_s=later) == 1
+    assert client.zscore(keys.capped, wh.id) is None and client.zscore(keys.ready, wh.id) is not None
+    assert [m.decode() for m in client.lrange(keys.ready_list(wh.id), 0, -1)][:1] == lost  # in order, and
+    assert client.llen(keys.ready_list(wh.id)) == 4  # nothing lost
 
 
 def test_an_open_breaker_parks_deliveries_and_then_sends_one_probe(make_cluster):
