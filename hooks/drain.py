@@ -132,6 +132,7 @@ local function take(wh)
   -- slow start: one lane until the endpoint has answered with a success (and again while it fails), so a new
   -- dead endpoint holds one worker, not ten, for its first deadline
   if failures > 0 or not st[4] then limit = 1 end
+  if not st[4] then n = 1 end  -- and a batch of one: its first answer opens the other lanes
   if redis.call('ZCARD', lanes) >= limit then  -- at its cap: out of the turns until a lane is released
     redis.call('ZREM', READY, wh)
     redis.call('ZADD', CAPPED, redis.call('ZRANGE', lanes, 0, 0, 'WITHSCORES')[2], wh)
@@ -146,7 +147,9 @@ local function take(wh)
   local left = redis.call('LLEN', list)
   local others = redis.call('ZCARD', READY) - 1  -- webhooks with work besides this one
   if left == 0 then redis.call('ZREM', READY, wh) else to_back(wh) end
-  if (left > 0 and redis.call('ZCARD', lanes) < limit) or others > 0 then kick() end
+  -- another drain for this webhook only when a whole batch is left (fewer are this drain's next batch: a take
+  -- per delivery would cost more CPU than the wait saves), and one for the other webhooks
+  if (left >= batch and redis.call('ZCARD', lanes) < limit) or others > 0 then kick() end
   local hashes, bodies = {}, {}
   for i, id in ipairs(ids) do
     hashes[i] = redis.call('HGETALL', P .. ':dl:' .. id)

@@ -43,27 +43,30 @@ def test_webhooks_with_ready_work_are_served_in_turn(make_cluster):
 
 
 def test_a_webhook_has_one_lane_until_a_success_then_its_cap_and_one_again_while_failing(make_cluster):
-    cluster = make_cluster(HOOKS_MAX_IN_FLIGHT_PER_WEBHOOK="2", HOOKS_DRAIN_BATCH="1")
+    cluster = make_cluster(HOOKS_MAX_IN_FLIGHT_PER_WEBHOOK="2", HOOKS_DRAIN_BATCH="3")
     wh = hooks.create_webhook("http://127.0.0.1:9/x", ["e"])
-    hooks.publish_events([{"event_type": "e", "data": {"i": i}} for i in range(10)])
+    hooks.publish_events([{"event_type": "e", "data": {"i": i}} for i in range(20)])
     keys, client = Keys(cluster.settings), get_redis()
-    first = taken_ids(take(cluster.settings, "a"))
-    assert take(cluster.settings, "b")[0] == b"idle"  # slow start: a new endpoint gets one lane
     script = client.register_script(drain._TAKE_LUA)
+
+    def call(token: str, mode: str, settled: drain.Settled) -> list:
+        return script(keys=[], args=[*kick_args(cluster.settings, time.time()), token, cluster.settings.lease_s, 2, 3,
+                                     drain.FANOUT_BUDGET, 86400, mode, *settled.args()])  # fmt: skip
+
+    first = taken_ids(take(cluster.settings, "a"))
+    assert len(first) == 1  # slow start: a new endpoint gets a batch of one ...
+    assert take(cluster.settings, "b")[0] == b"idle"  # ... and one lane
     success = drain.Settled(wh.id, [attempt.Record(first[0], {"status": "delivered"})], ended_ok=True)
-    script(keys=[], args=[*kick_args(cluster.settings, time.time()), "a", cluster.settings.lease_s, 2, 1,
-                          drain.FANOUT_BUDGET, 86400, "take", *success.args()])  # fmt: skip
+    assert len(taken_ids(call("a", "take", success))) == 3  # it answered: whole batches now
     assert client.hget(keys.webhook_state(wh.id), "proven") == b"1"
-    assert len(taken_ids(take(cluster.settings, "b"))) == 1
+    assert len(taken_ids(take(cluster.settings, "b"))) == 3  # and its second lane
     assert take(cluster.settings, "c")[0] == b"idle"  # two lanes busy: the third drain gets nothing
     assert client.zscore(keys.capped, wh.id) is not None  # ... and no take looks at it until a lane is free
     client.hset(keys.webhook_state(wh.id), "failures", 1)
     for token in ("a", "b"):  # both batches end (as if sent, nothing recorded): lanes released
-        end = drain.Settled(wh.id)
-        script(keys=[], args=[*kick_args(cluster.settings, time.time()), token, cluster.settings.lease_s, 2, 1,
-                              drain.FANOUT_BUDGET, 86400, "end", *end.args()])  # fmt: skip
+        assert call(token, "end", drain.Settled(wh.id)) == [b"ended"]
     assert client.zscore(keys.capped, wh.id) is None
-    assert len(taken_ids(take(cluster.settings, "a"))) == 1
+    assert len(taken_ids(take(cluster.settings, "a"))) == 3
     assert take(cluster.settings, "b")[0] == b"idle"  # failing: one lane only
 
 
@@ -111,8 +114,10 @@ def test_deliveries_of_a_drain_that_died_come_back_in_order(make_cluster):
     cluster = make_cluster(HOOKS_DRAIN_BATCH="3")
     wh = hooks.create_webhook("http://127.0.0.1:9/x", ["e"])
     hooks.publish_events([{"event_type": "e", "data": {"i": i}} for i in range(5)])
-    first = taken_ids(take(cluster.settings, "dead-drain"))
     keys, client = Keys(cluster.settings), get_redis()
+    client.hset(keys.webhook_state(wh.id), "proven", 1)  # it has answered before: whole batches
+    first = taken_ids(take(cluster.settings, "dead-drain"))
+    assert len(first) == 3
     assert drain.recover(client, cluster.settings) == 0  # the lease still runs
     later = time.time() + cluster.settings.lease_s + 1
     assert drain.recover(client, cluster.settings, now_s=later) == 3
@@ -163,3 +168,4 @@ def test_an_idle_drain_lingers_then_ends_and_gives_its_place_back(make_cluster):
     client.zadd(keys.drains, {"drain.idle": time.time() + 60})
     assert drain.drain("drain.idle", cluster.settings, client) == "nothing to do"
     assert client.zcard(keys.drains) == 0 and client.zcard(keys.drains_idle) == 0
+
