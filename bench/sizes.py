@@ -13,6 +13,7 @@ class Sizes:
     baseline_throughput_n: int = 3_000  # its rate is steady long before; three runs must fit in 10 minutes
     payload_b: int = 1024
     latency_s: float = 5.0
+    latency_warmup_s: float = 1.0  # the same load first, reported apart: freshly started workers, a new webhook
     fanout_n: int = 10_000
     isolation_s: float = 5.0
     isolation_drain_s: float = 4.0
@@ -33,6 +34,7 @@ QUICK = Sizes(
     throughput_n=300,
     baseline_throughput_n=300,
     latency_s=2.0,
+    latency_warmup_s=0.5,
     fanout_n=200,
     isolation_s=2.0,
     isolation_drain_s=2.0,
