@@ -177,10 +177,8 @@ local function settle()
     i = i + 5 + 2 * nf
   end
   if previous == '' then return end
-  redis.call('ZREM', P .. ':inflight:' .. previous, token)  -- the lane is free: the webhook takes turns again
-  if redis.call('ZREM', CAPPED, previous) == 1 and redis.call('EXISTS', P .. ':ready:' .. previous) == 1 then
-    ready(previous)
-  end
+  redis.call('ZREM', P .. ':inflight:' .. previous, token)
+  uncap(previous)  -- the lane is free: the webhook takes turns again
   local back = tonumber(ARGV[i])
   if back > 0 then
     for k = i + back, i + 1, -1 do redis.call('LPUSH', P .. ':ready:' .. previous, ARGV[k]) end
@@ -223,9 +221,8 @@ return {'idle'}
 # then, if work is waiting, a drain is kicked: the safety net for lost drains.
 _RECOVER_LUA = with_kick("""
 local limit = tonumber(ARGV[6])
-for _, wh in ipairs(redis.call('ZRANGEBYSCORE', CAPPED, '-inf', NOW, 'LIMIT', 0, limit)) do  -- a lane ran out
-  redis.call('ZREM', CAPPED, wh)
-  if redis.call('EXISTS', P .. ':ready:' .. wh) == 1 then ready(wh) end
+for _, wh in ipairs(redis.call('ZRANGEBYSCORE', CAPPED, '-inf', NOW, 'LIMIT', 0, limit)) do
+  uncap(wh)  -- a lane ran out
 end
 local leased = redis.call('ZRANGEBYSCORE', P .. ':leased', '-inf', NOW, 'LIMIT', 0, limit)
 for k = #leased, 1, -1 do  -- backwards: each goes to the front, so the oldest ends up first

@@ -29,6 +29,9 @@ local CAPPED = P .. ':capped'
 local function ready(wh)
   if not redis.call('ZSCORE', CAPPED, wh) then redis.call('ZADD', P .. ':ready', 'NX', NOW, wh) end
 end
+local function uncap(wh)
+  if redis.call('ZREM', CAPPED, wh) == 1 and redis.call('EXISTS', P .. ':ready:' .. wh) == 1 then ready(wh) end
+end
 local function kick()
   redis.call('ZREMRANGEBYSCORE', DRAINS, '-inf', NOW)
   redis.call('ZREMRANGEBYSCORE', IDLE, '-inf', NOW)
