@@ -13,10 +13,10 @@ from bench import baseline
 from bench.receiver import ReceiverClient
 from config import get_settings
 from hooks import publish_event, publish_events
-from hooks.ids import new_webhook_id
-from hooks.keys import DELIVERIES_QUEUE, EVENTS_QUEUE, Keys
-from hooks.registry import _write
-from hooks.webhooks import Webhook, utcnow
+from hooks.models.ids import new_webhook_id
+from hooks.models.webhook import Webhook, utcnow
+from hooks.registry.index import write
+from hooks.store.keys import DELIVERIES_QUEUE, EVENTS_QUEUE, Keys
 
 PUBLISH_BATCH = 500
 
@@ -48,7 +48,7 @@ def write_webhooks(client: redis.Redis, specs: Sequence[tuple[str, str, list[str
                 if key not in templates:
                     templates[key] = Webhook.model_validate({"url": url, "stack": stack, "events": patterns})
                 wh = templates[key].model_copy(update={"id": new_webhook_id(), "created_at": utcnow()})
-                _write(pipe, keys, wh, old=None)
+                write(pipe, keys, wh, old=None)
                 ids.append(wh.id)
             pipe.execute()
     return ids

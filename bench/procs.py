@@ -19,7 +19,8 @@ import redis
 
 from bench import baseline
 from bench.receiver import ReceiverClient
-from hooks.local import RedisServer, free_port, scheduler_args, start_process, stop_process, worker_args
+from hooks.local.processes import scheduler_args, start_process, stop_process, worker_args
+from hooks.local.servers import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_S = 60.0

@@ -12,10 +12,10 @@ from bench.scenarios import EVENT, STACK
 from bench.sizes import Sizes
 from config import get_settings
 from hooks import publish_event, publish_events
-from hooks.ids import delivery_id, new_event_id, new_webhook_id
-from hooks.keys import Keys
-from hooks.registry import resolve, resolve_ids, resolve_ids_many
-from hooks.schedule import move_due
+from hooks.models.ids import delivery_id, new_event_id, new_webhook_id
+from hooks.registry.resolve import resolve, resolve_ids, resolve_ids_many
+from hooks.store.keys import Keys
+from workers.scheduler.schedule import move_due
 
 MB = 1024 * 1024
 

@@ -13,7 +13,7 @@ from bench.procs import Stack, WorkerSet
 from bench.sizes import Sizes
 from config import get_settings
 from hooks import publish_event
-from hooks.keys import Keys
+from hooks.store.keys import Keys
 
 EVENT = "bench.ev"
 STACK = "bench"

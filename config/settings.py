@@ -1,32 +1,37 @@
 """The one settings object. No other module reads the environment.
 
 Every field maps to an environment variable: `redis_url` to `REDIS_URL`, every other field `name` to
-`HOOKS_NAME` (upper case). Values are checked at start-up; a bad one raises `ConfigurationError` naming the
-variable.
+`HOOKS_NAME` (upper case), read by pydantic-settings. An empty variable counts as unset. Values are checked at
+start-up; a bad one raises `ConfigurationError` whose one line names the variable.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Mapping
-from typing import Any
+from contextvars import ContextVar
+from functools import cached_property
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
-from hooks.errors import ConfigurationError
+from config.errors import ConfigurationError
+from config.networks import Network, parse_networks
 
-_FALSE = {"0", "false", "no", "off", ""}
-_TRUE = {"1", "true", "yes", "on"}
+# The mapping `Settings.from_env` reads instead of os.environ (None: os.environ).
+_environ: ContextVar[Mapping[str, str] | None] = ContextVar("hooks_settings_environ", default=None)
 
 
-class Settings(BaseModel):
+class Settings(BaseSettings):
     """Everything the producer, the workers, the scheduler and the command line can be told."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="HOOKS_", case_sensitive=False, env_ignore_empty=True, frozen=True, extra="forbid",
+        populate_by_name=True,
+    )  # fmt: skip
 
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")
     key_prefix: str = Field("hooks", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
 
     # Producer side.
@@ -62,67 +67,80 @@ class Settings(BaseModel):
     scheduler_poll_s: float = Field(0.2, gt=0, le=10)
     scheduler_batch: int = Field(1000, ge=1, le=5000)
 
-    # Fan-out.
-    fanout_chunk: int = Field(1000, ge=1, le=5000)
-
     # Workers.
     worker_concurrency: int = Field(32, ge=1, le=1000)
     visibility_timeout_s: int = Field(60, ge=5)
 
-    # Drains: the long-lived tasks that fan events out and POST deliveries, batch by batch (hooks/drain.py).
+    # Drains: the long-lived tasks that fan events out and POST deliveries, batch by batch (workers/drain/).
     drain_tasks: int = Field(16, ge=1, le=1000)  # at most this many at once in the cluster; keep < worker threads
     drain_batch: int = Field(20, ge=1, le=500)  # deliveries of one webhook taken at once
     drain_slice_s: float = Field(10.0, gt=0, le=60)  # a drain hands over to a fresh task after this long
     drain_linger_s: float = Field(2.0, ge=0, le=60)  # an idle drain waits this long for work before it ends
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments first, then the environment; no .env or secrets files."""
+        return init_settings, _EnvSource(settings_cls)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from `environ` (default `os.environ`); raises ConfigurationError naming the variable."""
+        token = _environ.set(environ)
+        try:
+            return cls()
+        except pydantic.ValidationError as exc:
+            raise _configuration_error(exc) from None
+        finally:
+            _environ.reset(token)
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, v: str) -> str:
+        parse_networks(v)  # raises ValueError naming the bad CIDR
+        return v
+
+    @cached_property
+    def networks(self) -> tuple[Network, ...]:
+        """`allowed_networks` parsed: the networks the SSRF guard lets through."""
+        return parse_networks(self.allowed_networks)
 
     @property
     def lease_s(self) -> float:
         """How long work taken by a drain stays its own: a slice plus one full request, plus margin."""
         return self.drain_slice_s + self.connect_timeout_s + self.request_timeout_s + 10
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read the settings from `environ` (default `os.environ`); raises ConfigurationError naming the variable."""
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for name, field in cls.model_fields.items():
-            var = env_var(name)
-            if var in env:
-                values[name] = _coerce(var, env[var], field.annotation)
-        try:
-            return cls(**values)
-        except pydantic.ValidationError as exc:
-            err = exc.errors()[0]
-            var = env_var(str(err["loc"][0])) if err["loc"] else "settings"
-            raise ConfigurationError(f"{var}: {err['msg']}.") from None
-
-    @field_validator("allowed_networks")
-    @classmethod
-    def _networks(cls, v: str) -> str:
-        from hooks.ssrf import parse_networks
-
-        parse_networks(v)  # raises ValidationError (a ValueError) naming the bad CIDR
-        return v
-
     def key(self, *parts: str) -> str:
         """Build a Redis key under this deployment's prefix."""
         return ":".join((self.key_prefix, *parts))
 
 
+class _EnvSource(EnvSettingsSource):
+    """The environment source, reading the mapping given to `Settings.from_env` when there is one."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        env = _environ.get()
+        if env is None:
+            return super()._load_env_vars()
+        return {k.lower(): v for k, v in env.items() if v != ""}
+
+
 def env_var(field_name: str) -> str:
     """The environment variable that sets `field_name`."""
-    return "REDIS_URL" if field_name == "redis_url" else f"HOOKS_{field_name.upper()}"
+    return "REDIS_URL" if field_name in ("redis_url", "REDIS_URL") else f"HOOKS_{field_name.upper()}"
 
 
-def _coerce(var: str, raw: str, annotation: Any) -> Any:
-    if annotation is bool:
-        low = raw.strip().lower()
-        if low in _TRUE:
-            return True
-        if low in _FALSE:
-            return False
-        raise ConfigurationError(f"{var}: expected true or false, got {raw!r}.")
-    return raw
+def _configuration_error(exc: pydantic.ValidationError) -> ConfigurationError:
+    err = exc.errors(include_url=False)[0]
+    var = env_var(str(err["loc"][0])) if err["loc"] else "settings"
+    msg = str(err["msg"]).removeprefix("Value error, ").rstrip(".")
+    return ConfigurationError(f"{var}: {msg}.")
 
 
 _lock = threading.Lock()

@@ -1,6 +1,6 @@
 """Webhooks for Python producers: `publish_event` here, Celery workers deliver, signed (Standard Webhooks).
 
-Names are imported on first use (PEP 562), so `import hooks` stays cheap and `config` can use `hooks.errors`.
+Names are imported on first use (PEP 562), so `import hooks` stays cheap. Nothing here imports `workers`.
 """
 
 from __future__ import annotations
@@ -9,24 +9,24 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "Delivery": "hooks.deliveries",
-    "get_delivery": "hooks.deliveries",
-    "list_deliveries": "hooks.deliveries",
+    "Delivery": "hooks.models.delivery",
+    "get_delivery": "hooks.deliveries.query",
+    "list_deliveries": "hooks.deliveries.query",
     "HooksError": "hooks.errors",
     "NotFoundError": "hooks.errors",
     "PublishError": "hooks.errors",
     "ValidationError": "hooks.errors",
-    "publish_event": "hooks.publisher",
-    "publish_events": "hooks.publisher",
-    "create_webhook": "hooks.registry",
-    "delete_webhook": "hooks.registry",
-    "disable_webhook": "hooks.registry",
-    "enable_webhook": "hooks.registry",
-    "get_webhook": "hooks.registry",
-    "list_webhooks": "hooks.registry",
-    "update_webhook": "hooks.registry",
-    "rotate_secret": "hooks.registry",
-    "Webhook": "hooks.webhooks",
+    "publish_event": "hooks.producer.publish",
+    "publish_events": "hooks.producer.publish",
+    "create_webhook": "hooks.registry.webhooks",
+    "delete_webhook": "hooks.registry.webhooks",
+    "disable_webhook": "hooks.registry.webhooks",
+    "enable_webhook": "hooks.registry.webhooks",
+    "get_webhook": "hooks.registry.webhooks",
+    "list_webhooks": "hooks.registry.webhooks",
+    "update_webhook": "hooks.registry.webhooks",
+    "rotate_secret": "hooks.registry.webhooks",
+    "Webhook": "hooks.models.webhook",
 }
 
 __all__ = [
@@ -51,10 +51,12 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from hooks.deliveries import Delivery, get_delivery, list_deliveries
+    from hooks.deliveries.query import get_delivery, list_deliveries
     from hooks.errors import HooksError, NotFoundError, PublishError, ValidationError
-    from hooks.publisher import publish_event, publish_events
-    from hooks.registry import (
+    from hooks.models.delivery import Delivery
+    from hooks.models.webhook import Webhook
+    from hooks.producer.publish import publish_event, publish_events
+    from hooks.registry.webhooks import (
         create_webhook,
         delete_webhook,
         disable_webhook,
@@ -64,7 +66,6 @@ if TYPE_CHECKING:
         rotate_secret,
         update_webhook,
     )
-    from hooks.webhooks import Webhook
 
 
 def __getattr__(name: str) -> Any:

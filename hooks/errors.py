@@ -1,6 +1,6 @@
 """The one error tree of the project.
 
-HooksError
+HooksError                  (defined in config.errors with ConfigurationError, so the settings stand alone)
 ├── ConfigurationError      a setting is missing or malformed (names the variable)
 ├── ValidationError         bad input to a public entry point (also a ValueError; names the field)
 │   └── BlockedAddressError a URL resolves to an address the SSRF guard refuses
@@ -13,6 +13,8 @@ HooksError
 
 from __future__ import annotations
 
+from config.errors import ConfigurationError, HooksError
+
 __all__ = [
     "BlockedAddressError",
     "ConfigurationError",
@@ -24,14 +26,6 @@ __all__ = [
     "RetryableDeliveryError",
     "ValidationError",
 ]
-
-
-class HooksError(Exception):
-    """Base class of every error this project raises on purpose."""
-
-
-class ConfigurationError(HooksError):
-    """A setting is missing or malformed; the message names the variable."""
 
 
 class ValidationError(HooksError, ValueError):

@@ -22,7 +22,6 @@ __all__ = [
     "Target",
     "blocked_reason",
     "check_address",
-    "parse_networks",
     "parse_url",
     "resolve_checked",
     "system_resolver",
@@ -79,6 +78,8 @@ def _parse_url(url: str, require_https: bool) -> Target:
     match = _SCHEME_RE.match(url)
     allowed = ("https",) if require_https else ("http", "https")
     if match is None or match.group(1).lower() not in allowed:
+        if require_https and match is not None and match.group(1).lower() == "http":
+            raise ValidationError("url: scheme must be https (set HOOKS_REQUIRE_HTTPS=false to allow http)")
         raise ValidationError("url: scheme must be " + " or ".join(allowed))
     scheme = match.group(1).lower()
     rest = url[match.end() :].partition("#")[0]
@@ -302,22 +303,3 @@ def resolve_checked(
     if not addresses:
         raise socket.gaierror(socket.EAI_NONAME, f"url: host {target.host} did not resolve to any address")
     return addresses
-
-
-def parse_networks(text: str) -> tuple[_Net, ...]:
-    """Parse comma/whitespace-separated CIDRs; raises ValidationError naming HOOKS_ALLOWED_NETWORKS on a bad one."""
-    if not isinstance(text, str):
-        raise ValidationError("HOOKS_ALLOWED_NETWORKS: must be a string of comma-separated networks")
-    networks: list[_Net] = []
-    for item in filter(None, re.split(r"[,\s]+", text)):
-        try:
-            networks.append(ipaddress.ip_network(item))
-        except ValueError:
-            try:
-                hint = f" (did you mean {ipaddress.ip_network(item, strict=False)}?)"
-            except ValueError:
-                hint = " (for example 10.0.0.0/8 or fd00::/8)"
-            raise ValidationError(
-                f"HOOKS_ALLOWED_NETWORKS: {item!r} is not a valid network in CIDR notation{hint}"
-            ) from None
-    return tuple(networks)

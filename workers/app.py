@@ -1,4 +1,4 @@
-"""The Celery app: Redis broker, at-least-once settings, two queues (`events`, `deliveries`)."""
+"""The Celery app: Redis broker, at-least-once settings, two queues (`deliveries`; `events` for old messages)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from celery import Celery
 from kombu import Queue
 
 from config import get_settings
-from hooks.keys import DELIVERIES_QUEUE, EVENTS_QUEUE
+from hooks.store.keys import DELIVERIES_QUEUE, EVENTS_QUEUE
 
 
 def make_app() -> Celery:
     """Build the Celery app from the settings."""
     settings = get_settings()
-    app = Celery("hooks", broker=settings.redis_url, include=["workers.tasks"])
+    app = Celery("hooks", broker=settings.redis_url, include=["workers.tasks", "workers.legacy"])
     app.conf.update(
         task_acks_late=True,  # a task is acknowledged after it ran: a killed worker loses nothing
         task_reject_on_worker_lost=True,  # ... and its task goes back on the queue

@@ -1,0 +1,76 @@
+"""The `hooks` command: manage webhooks, inspect deliveries and their attempts, work the dead-letter queue.
+
+    hooks webhook add|list|show|update|rotate-secret|remove|enable|disable ...   (webhooks.py)
+    hooks deliveries [--webhook ID] [--event ID] [--status S] [--limit N] [--json] (deliveries.py)
+    hooks delivery show|retry ID                                                 (deliveries.py)
+    hooks dlq list|show|replay|purge ...                                         (dlq.py)
+
+Output is for people by default; with --json it is exactly one JSON document, for scripts. Times are printed
+in UTC ISO 8601. Signing secrets, passwords, tokens and custom header values are masked everywhere, except
+by `webhook add` (the signing secret is shown once, at creation) and by `webhook show --show-secret`.
+
+Exit status:
+    0  success
+    1  the webhook or delivery named does not exist (NotFoundError)
+    2  any other failure: a usage error or invalid input (nothing is stored then), a bad setting, Redis
+       unreachable. Errors are one line on stderr, `hooks: error: <message>`, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import redis
+
+from hooks.cli import deliveries, dlq, webhooks
+from hooks.cli.output import EXIT_OK
+from hooks.errors import HooksError, NotFoundError
+
+EXIT_NOT_FOUND = 1
+EXIT_ERROR = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one `hooks` command and return its exit status (see the module docstring); never raises."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage error (2) or the help (0)
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    try:
+        return int(args.handler(args) or EXIT_OK)
+    except NotFoundError as exc:
+        return _fail(str(exc), EXIT_NOT_FOUND)
+    except HooksError as exc:
+        return _fail(str(exc), EXIT_ERROR)
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        return _fail(f"cannot reach Redis at {_redis_url()} ({type(exc).__name__}: {exc}); is it running?", EXIT_ERROR)
+    except redis.RedisError as exc:
+        return _fail(f"Redis refused the command ({type(exc).__name__}: {exc}).", EXIT_ERROR)
+    except BrokenPipeError:  # `hooks ... | head`: the reader left, nothing to report
+        return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every `hooks` command."""
+    parser = argparse.ArgumentParser(prog="hooks", description="Manage webhooks, deliveries and the dead-letter queue.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    webhooks.add_parsers(sub)
+    deliveries.add_parsers(sub)
+    dlq.add_parsers(sub)
+    return parser
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"hooks: error: {' '.join(message.split())}", file=sys.stderr)
+    return code
+
+
+def _redis_url() -> str:
+    """The Redis URL, without its password."""
+    from config import get_settings
+    from hooks.store.connection import safe_url
+
+    return safe_url(get_settings().redis_url)

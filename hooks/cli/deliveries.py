@@ -1,0 +1,80 @@
+"""`hooks deliveries` and `hooks delivery show|retry`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from hooks.cli.output import EXIT_OK, command, iso, print_json, print_pairs, print_table, snippet
+from hooks.deliveries.dlq import retry_now
+from hooks.deliveries.query import get_delivery, list_deliveries
+
+
+def add_parsers(sub: Any) -> None:
+    """`hooks deliveries` and the `hooks delivery ...` commands."""
+    lst = command(sub, "deliveries", cmd_deliveries, "list deliveries, newest first", with_json=True)
+    lst.add_argument("--webhook", metavar="ID")
+    lst.add_argument("--event", metavar="ID")
+    lst.add_argument("--status", choices=("delivered", "pending", "failed"))
+    lst.add_argument("--limit", type=int, default=50)
+    group = sub.add_parser("delivery", help="show or retry one delivery")
+    cmds = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+    command(cmds, "show", cmd_delivery_show, "a delivery and every attempt", with_id=True, with_json=True)
+    command(cmds, "retry", cmd_delivery_retry, "send a delivery again now, whatever its status", with_id=True)
+
+
+def cmd_deliveries(args: argparse.Namespace) -> int:
+    """`hooks deliveries`; raises ValidationError on a bad filter."""
+    found = list_deliveries(webhook_id=args.webhook, event_id=args.event, status=args.status, limit=args.limit)
+    if args.json:
+        print_json([delivery_json(d, with_log=False) for d in found])
+        return EXIT_OK
+    rows = [[d.id, d.status, str(d.attempts), last_result(d), iso(d.created_at) or "", d.reason or ""] for d in found]
+    print_table(["ID", "STATUS", "ATTEMPTS", "LAST", "CREATED", "REASON"], rows, empty="no deliveries.")
+    return EXIT_OK
+
+
+def cmd_delivery_show(args: argparse.Namespace) -> int:
+    """`hooks delivery show`; raises NotFoundError."""
+    print_delivery(get_delivery(args.id), as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_delivery_retry(args: argparse.Namespace) -> int:
+    """`hooks delivery retry`: send again now, whatever its status; raises NotFoundError."""
+    d = retry_now(args.id)
+    print(f"retrying {d.id} now (replay {d.replays}); watch it with: hooks delivery show {d.id}")
+    return EXIT_OK
+
+
+def delivery_json(d: Any, *, with_log: bool = True) -> dict[str, Any]:
+    """A delivery as JSON-ready data, times in UTC ISO 8601."""
+    data: dict[str, Any] = d.to_dict()
+    for key in ("created_at", "updated_at", "next_attempt_at", "dead_lettered_at"):
+        data[key] = iso(data[key])
+    if with_log:
+        data["attempt_log"] = [{**a, "started_at": iso(a.get("started_at"))} for a in d.attempt_log]
+    else:
+        del data["attempt_log"]  # a listing does not read the attempts: an empty list would mislead
+    return data
+
+
+def print_delivery(d: Any, *, as_json: bool) -> None:
+    if as_json:
+        print_json(delivery_json(d))
+        return
+    print_pairs([
+        ("id", d.id), ("event", d.event_id), ("webhook", d.webhook_id), ("status", d.status), ("reason", d.reason),
+        ("attempts", f"{d.attempts} ({d.round_attempts} this round, {d.replays} replays)"),
+        ("last result", last_result(d)), ("created", iso(d.created_at)), ("updated", iso(d.updated_at)),
+        ("next attempt", iso(d.next_attempt_at)), ("dead-lettered", iso(d.dead_lettered_at)),
+    ])  # fmt: skip
+    print()
+    rows = [[str(a.get("attempt", "")), iso(a.get("started_at")) or "", f"{a.get('duration_ms', 0):.0f}",
+             str(a.get("status_code") or a.get("error") or "-"), "yes" if a.get("replay") else "no",
+             str(a.get("outcome") or ""), snippet(a.get("response") or "")] for a in d.attempt_log]  # fmt: skip
+    print_table(["#", "TIME", "MS", "RESULT", "REPLAY", "OUTCOME", "RESPONSE"], rows, empty="no attempts yet.")
+
+
+def last_result(d: Any) -> str:
+    return str(d.last_status or d.last_error or "-")

@@ -1,0 +1,93 @@
+"""What the `hooks` command prints and the times and durations it reads: UTC ISO 8601, tables, JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from hooks.errors import ValidationError
+
+_AGE_RE = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+MASK = "***"
+EXIT_OK = 0
+
+
+def command(cmds: Any, name: str, handler: Any, text: str, *, with_id: bool = False,
+            with_json: bool = False) -> argparse.ArgumentParser:  # fmt: skip
+    """Add one sub-command that runs `handler`, with a positional `id` and `--json` if asked."""
+    p: argparse.ArgumentParser = cmds.add_parser(name, help=text)
+    if with_id:
+        p.add_argument("id")
+    if with_json:
+        json_option(p)
+    p.set_defaults(handler=handler)
+    return p
+
+
+def json_option(p: argparse.ArgumentParser) -> None:
+    """Add `--json` to a command."""
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def parse_duration(text: str, *, option: str) -> float:
+    """Seconds from `90s`, `30m`, `24h`, `7d`; raises ValidationError naming the option."""
+    match = _AGE_RE.match(text.strip())
+    if not match:
+        raise ValidationError(f"{option}: expected a duration like 90s, 30m, 24h or 7d, got {text!r}.")
+    return float(match[1]) * _UNITS[match[2]]
+
+
+def parse_time(text: str, *, option: str = "time", now: float | None = None) -> float:
+    """Unix time from ISO 8601 (UTC when no offset is given) or an age like 30m, 2h, 7d; raises ValidationError."""
+    text = text.strip()
+    age = _AGE_RE.match(text)
+    if age:
+        return (time.time() if now is None else now) - float(age[1]) * _UNITS[age[2]]
+    try:  # Python 3.10's fromisoformat does not read a trailing Z
+        dt = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text)
+    except ValueError:
+        raise ValidationError(
+            f"{option}: expected ISO 8601 like 2026-11-28T10:00:00Z or an age like 30m, 2h, 7d; got {text!r}."
+        ) from None
+    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def iso(ts: float | None) -> str | None:
+    """A Unix time as UTC ISO 8601 to the millisecond (2026-11-28T10:00:00.000Z); None stays None."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def print_json(data: Any) -> None:
+    """Print one indented JSON document."""
+    print(json.dumps(data, indent=2, sort_keys=False))
+
+
+def print_pairs(pairs: list[tuple[str, Any]]) -> None:
+    """Print `key: value` lines, aligned, leaving out empty values."""
+    shown = [(k, v) for k, v in pairs if v not in (None, "")]
+    width = max(len(k) for k, _ in shown) + 1
+    for key, value in shown:
+        print(f"{key + ':':<{width}} {value}")
+
+
+def print_table(headers: list[str], rows: list[list[str]], *, empty: str) -> None:
+    """Print rows in aligned columns under their headers, or `empty` when there are none."""
+    if not rows:
+        print(empty)
+        return
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    for line in [headers, *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+
+
+def snippet(text: str, width: int = 40) -> str:
+    """`text` on one line, cut to `width` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"

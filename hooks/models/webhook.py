@@ -1,0 +1,253 @@
+"""What a webhook is: a pydantic model with every rule its fields must follow."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import secrets
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from hooks.models.ids import new_webhook_id
+from hooks.models.rules import check_name, check_pattern
+from hooks.ssrf import parse_url
+
+MAX_PATTERNS = 64
+MAX_HEADERS = 32
+SECRET_PREFIX = "whsec_"
+SIGNING_KEY_PREFIX = "whsk_"
+PUBLIC_KEY_PREFIX = "whpk_"
+_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
+_FORBIDDEN_HEADERS = {"host", "content-length", "content-type", "transfer-encoding", "authorization",
+                      "connection", "user-agent", "upgrade", "te", "trailer", "expect", "keep-alive",
+                      "proxy-authorization", "cookie"}  # fmt: skip
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, to the millisecond."""
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def generate_secret() -> str:
+    """A new signing secret: `whsec_` + base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key of a `whsec_` secret: the base64-decoded part after the prefix."""
+    return base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+
+
+def generate_signing_key() -> str:
+    """A new ed25519 signing key for Standard Webhooks `v1a`: `whsk_` + base64 of the 32-byte seed."""
+    return SIGNING_KEY_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def public_key(signing_key: str) -> str:
+    """The `whpk_` public key a receiver verifies `v1a` signatures with."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    seed = base64.b64decode(signing_key.removeprefix(SIGNING_KEY_PREFIX))
+    raw = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return PUBLIC_KEY_PREFIX + base64.b64encode(raw).decode()
+
+
+def _checked_url(url: str) -> str:
+    parse_url(url)  # the SSRF guard's own URL rules (scheme, no credentials, literal tricks)
+    return url
+
+
+Url = Annotated[str, AfterValidator(_checked_url)]
+Secret = Annotated[str, AfterValidator(lambda v: check_secret(v))]  # check_secret is defined below
+
+
+class BasicAuth(BaseModel):
+    """HTTP Basic credentials sent with every request."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    type: Literal["basic"] = "basic"
+    username: str = Field(min_length=1, max_length=256)
+    password: str = Field(max_length=1024)
+
+    @field_validator("username")
+    @classmethod
+    def _no_colon(cls, v: str) -> str:
+        if ":" in v or not v.isprintable():
+            raise ValueError("auth.username: must be printable and cannot contain ':'")
+        return v
+
+
+class BearerAuth(BaseModel):
+    """A bearer token sent as `Authorization: Bearer ...`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    type: Literal["bearer"] = "bearer"
+    token: str = Field(min_length=1, max_length=4096)
+
+    @field_validator("token")
+    @classmethod
+    def _printable(cls, v: str) -> str:
+        if not v.isprintable() or " " in v or not v.isascii():
+            raise ValueError("auth.token: must be printable ASCII with no spaces")
+        return v
+
+
+Auth = Annotated[BasicAuth | BearerAuth, Field(discriminator="type")]
+
+
+class RetryOverrides(BaseModel):
+    """Per-webhook overrides of the retry settings; None keeps the global value."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    base_s: float | None = Field(None, gt=0)
+    factor: float | None = Field(None, ge=1)
+    max_delay_s: float | None = Field(None, gt=0)
+    jitter: float | None = Field(None, ge=0, lt=1)
+    max_attempts: int | None = Field(None, ge=1, le=100)
+
+
+class OldSecret(BaseModel):
+    """A rotated-out secret that still signs until `expires_at`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    secret: Secret
+    expires_at: AwareDatetime
+
+
+class Webhook(BaseModel):
+    """A subscription: where to POST which events of which stack and branches, and how."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    id: str = Field(default_factory=new_webhook_id, pattern=r"^wh_[0-9A-Z]{26}$")
+    name: str = Field("", max_length=256)
+    url: Url
+    events: list[str] = Field(min_length=1, max_length=MAX_PATTERNS)
+    stack: str = "default"
+    branches: list[str] = Field(default_factory=lambda: ["main"], min_length=1, max_length=64)
+    headers: dict[str, str] = Field(default_factory=dict)
+    auth: Auth | None = None
+    secret: Secret = Field(default_factory=generate_secret)
+    old_secrets: list[OldSecret] = Field(default_factory=list)
+    signing_key: str | None = None  # ed25519 (`whsk_`): adds a `v1a` signature receivers check with a public key
+    concise: bool = False
+    enabled: bool = True
+    disabled_reason: str | None = None
+    disabled_at: datetime | None = None
+    retry_policy: Literal["auto", "manual"] = "auto"
+    retry: RetryOverrides = Field(default_factory=RetryOverrides)
+    description: str = Field("", max_length=2048)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, v: list[str]) -> list[str]:
+        for pattern in v:
+            check_pattern(pattern, "events")
+        return list(dict.fromkeys(v))
+
+    @field_validator("stack")
+    @classmethod
+    def _stack(cls, v: str) -> str:
+        return check_name(v, "stack")
+
+    @field_validator("branches")
+    @classmethod
+    def _branches(cls, v: list[str]) -> list[str]:
+        for b in v:
+            if b != "*":
+                check_name(b, "branches")
+        return ["*"] if "*" in v else list(dict.fromkeys(v))
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, v: dict[str, str]) -> dict[str, str]:
+        if len(v) > MAX_HEADERS:
+            raise ValueError(f"headers: at most {MAX_HEADERS} custom headers")
+        for name, value in v.items():
+            check_header(name, value)
+        return v
+
+    @field_validator("signing_key")
+    @classmethod
+    def _signing_key(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            raw = base64.b64decode(v.removeprefix(SIGNING_KEY_PREFIX), validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+        if not v.startswith(SIGNING_KEY_PREFIX) or len(raw) != 32:
+            raise ValueError("signing_key: must be whsk_ followed by base64 of a 32-byte ed25519 seed")
+        return v
+
+    @model_validator(mode="after")
+    def _name_default(self) -> Webhook:
+        if not self.name:
+            object.__setattr__(self, "name", self.url.split("?", 1)[0][:256])
+        return self
+
+    def public_dict(self, *, show_secret: bool = False) -> dict[str, Any]:
+        """The webhook as JSON-ready data, with the secret and auth values masked unless asked for."""
+        data = self.model_dump(mode="json")
+        if self.signing_key:
+            data["public_key"] = public_key(self.signing_key)
+        if not show_secret:
+            if self.signing_key:
+                data["signing_key"] = mask(self.signing_key)
+            data["secret"] = mask(self.secret)
+            data["old_secrets"] = [{"secret": mask(o.secret), "expires_at": o.expires_at.isoformat()}
+                                   for o in self.old_secrets]  # fmt: skip
+            data["headers"] = {name: mask(value) for name, value in self.headers.items()}  # often API keys
+            if self.auth is not None:
+                data["auth"] = {**data["auth"], **{k: "***" for k in ("password", "token") if k in data["auth"]}}
+        return data
+
+
+@lru_cache(maxsize=4096)
+def parse_stored(raw: bytes) -> Webhook:
+    """A webhook from its stored JSON, parsed (and validated) once per distinct JSON: workers read it per delivery."""
+    return Webhook.model_validate_json(raw)
+
+
+def check_header(name: Any, value: Any) -> None:
+    """Refuse a custom header the request must not carry or that could split it; raises ValueError."""
+    if not isinstance(name, str) or not _HEADER_NAME_RE.match(name):
+        raise ValueError(f"headers: {name!r} is not a valid header name")
+    low = name.lower()
+    if low in _FORBIDDEN_HEADERS or low.startswith("webhook-"):
+        raise ValueError(f"headers: {name} cannot be set as a custom header (use the auth field for Authorization)")
+    if (
+        not isinstance(value, str)
+        or len(value) > 4096
+        or not value.isascii()
+        or any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in value)
+    ):
+        raise ValueError(
+            f"headers: the value of {name} must be at most 4096 ASCII characters with no control characters"
+        )
+
+
+def check_secret(secret: Any) -> str:
+    """Return `secret` if it is `whsec_` + base64 of 24-64 bytes; raises ValueError."""
+    if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX):
+        raise ValueError("secret: must start with whsec_ followed by base64 of 24 to 64 random bytes")
+    try:
+        raw = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("secret: the part after whsec_ is not valid base64") from None
+    if not 24 <= len(raw) <= 64:
+        raise ValueError(f"secret: must decode to 24 to 64 bytes, got {len(raw)}")
+    return secret
+
+
+def mask(secret: str) -> str:
+    """A secret shown as its prefix and last four characters."""
+    return f"{secret[:6]}…{secret[-4:]}" if len(secret) > 12 else "***"

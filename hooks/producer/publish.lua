@@ -1,0 +1,31 @@
+--[[
+  publish: store events and queue them for fan-out, kicking a drain; all or nothing, one round trip.
+  KEYS: none.
+  ARGV: 1-5 the kick prelude's; 6 retention (s), 7 idempotency TTL (s); then per event 9 values: event id,
+        idempotency key ('' for none), type, stack, branch, channels (comma-joined), timestamp, body, concise body.
+  Returns each event's id, in order (for a repeated idempotency key, the id of the event first published with it).
+]]
+--- @include "kick"
+local ttl, idem_ttl = ARGV[6], ARGV[7]
+local out, pushed = {}, 0
+for i = 8, #ARGV, 9 do
+  local id, idem = ARGV[i], ARGV[i + 1]
+  local first = false
+  if idem ~= '' then
+    first = redis.call('GET', P .. ':idem:' .. idem)
+    if not first then redis.call('SET', P .. ':idem:' .. idem, id, 'EX', idem_ttl) end
+  end
+  if first then
+    out[#out + 1] = first
+  else
+    local key = P .. ':ev:' .. id
+    redis.call('HSET', key, 'type', ARGV[i + 2], 'stack', ARGV[i + 3], 'branch', ARGV[i + 4], 'channels', ARGV[i + 5],
+               'timestamp', ARGV[i + 6], 'body', ARGV[i + 7], 'concise_body', ARGV[i + 8])
+    redis.call('EXPIRE', key, ttl)
+    redis.call('RPUSH', P .. ':fanout', id)
+    pushed = pushed + 1
+    out[#out + 1] = id
+  end
+end
+if pushed > 0 then kick() end
+return out

@@ -1,0 +1,109 @@
+"""`publish_event`: validate, store the event and queue it for fan-out (kicking a drain) in one atomic round trip.
+
+The script is `publish.lua`, beside this file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import redis
+
+from config import Settings, get_settings
+from hooks.errors import PublishError, ValidationError
+from hooks.models.event import Event, build_event
+from hooks.store.connection import get_redis, safe_url
+from hooks.store.kick import kick_args
+from hooks.store.scripts import beside
+
+_PUBLISH = beside(__file__, "publish")
+
+
+def publish_event(
+    event_type: str,
+    data: Mapping[str, Any],
+    *,
+    stack: str = "default",
+    branch: str = "main",
+    channels: Iterable[str] = (),
+    summary: Mapping[str, Any] | None = None,
+    idempotency_key: str | None = None,
+) -> str:
+    """Publish one event and return its id once it is durably in Redis.
+
+    Raises ValidationError (a ValueError) naming the bad field, or PublishError when Redis cannot be reached
+    within `HOOKS_PUBLISH_TIMEOUT_S`. With an `idempotency_key` seen in the last 24 h, returns the first
+    event's id and enqueues nothing.
+    """
+    settings = get_settings()
+    event = build_event(
+        event_type,
+        data,
+        stack=stack,
+        branch=branch,
+        channels=channels,
+        summary=summary,
+        idempotency_key=idempotency_key,
+        max_bytes=settings.max_event_bytes,
+    )
+    return _store(settings, [event])[0]
+
+
+def publish_events(events: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Publish many events in one round trip, all or none; returns their ids in order.
+
+    Each item is a mapping with the keyword arguments of `publish_event` (`event_type` and `data` required).
+    Raises ValidationError naming the item and field (nothing is stored then), or PublishError.
+    """
+    settings = get_settings()
+    if isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Iterable):
+        raise ValidationError(f"events: expected a list of event mappings, got {type(events).__name__}.")
+    built = []
+    for i, item in enumerate(events):
+        built.append(_build_item(i, item, settings))
+    if not built:
+        return []
+    return _store(settings, built)
+
+
+_ITEM_KEYS = {"event_type", "data", "stack", "branch", "channels", "summary", "idempotency_key"}
+
+
+def _build_item(i: int, item: Any, settings: Settings) -> Event:
+    prefix = f"events[{i}]."
+    if not isinstance(item, Mapping):
+        raise ValidationError(f"events[{i}]: expected a mapping with event_type and data, got {type(item).__name__}.")
+    unknown = sorted(set(item) - _ITEM_KEYS)
+    if unknown:
+        raise ValidationError(f"{prefix}{unknown[0]}: unknown field (expected one of {', '.join(sorted(_ITEM_KEYS))}).")
+    for required in ("event_type", "data"):
+        if required not in item:
+            raise ValidationError(f"{prefix}{required}: missing.")
+    kwargs = {k: v for k, v in item.items() if k not in ("event_type", "data")}
+    return build_event(
+        item["event_type"], item["data"], max_bytes=settings.max_event_bytes, field_prefix=prefix, **kwargs
+    )
+
+
+def _store(settings: Settings, events: list[Event]) -> list[str]:
+    client = get_redis(settings)
+    args: list[Any] = [*kick_args(settings, time.time()), int(settings.retention_days * 86400),
+                       settings.idempotency_ttl_s]  # fmt: skip
+    for ev in events:
+        args += [ev.id, ev.idempotency_key or "", *_values(ev)]
+    try:
+        results = _PUBLISH.run(client, *args)  # one EVALSHA, so one round trip and all or nothing
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        raise PublishError(
+            f"could not publish to Redis at {safe_url(settings.redis_url)} ({type(exc).__name__}); "
+            "the event may not be stored: publish again with the same idempotency_key to be safe."
+        ) from None
+    except redis.RedisError as exc:
+        raise PublishError(f"Redis refused the event ({type(exc).__name__}: {str(exc)[:200]}).") from None
+    return [r.decode() if isinstance(r, bytes) else str(r) for r in results]
+
+
+def _values(ev: Event) -> tuple[str | bytes, ...]:
+    return (ev.type, ev.stack, ev.branch, ",".join(ev.channels), ev.timestamp, ev.body, ev.concise_body)

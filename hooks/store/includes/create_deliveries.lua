@@ -1,0 +1,27 @@
+--[[
+  create_deliveries(ev, whs, budget, ttl): the deliveries of event `ev` to the webhooks `whs`, created if absent
+  (at most `budget` new ones) and appended to their webhooks' ready lists. Needs the kick prelude (P, NOW,
+  ready). Delivery ids derive from (event, webhook), so a fan-out that runs twice makes nothing twice.
+  Returns (created, complete): complete is false when the budget ran out first.
+]]
+local function create_deliveries(ev, whs, budget, ttl)
+  local by_ev, short_ev, created = P .. ':dl:by_ev:' .. ev, string.sub(ev, 5), 0
+  for _, wh in ipairs(whs) do
+    if created >= budget then return created, false end
+    local id = 'msg_' .. short_ev .. '_' .. string.sub(wh, 4)
+    local key = P .. ':dl:' .. id
+    if redis.call('EXISTS', key) == 0 then
+      redis.call('HSET', key, 'event_id', ev, 'webhook_id', wh, 'status', 'pending', 'attempts', 0,
+                 'round_attempts', 0, 'created_at', NOW, 'updated_at', NOW)
+      redis.call('EXPIRE', key, ttl)
+      redis.call('ZADD', P .. ':dl:all', NOW, id)
+      redis.call('ZADD', P .. ':dl:by_wh:' .. wh, NOW, id)
+      redis.call('ZADD', by_ev, NOW, id)
+      redis.call('RPUSH', P .. ':ready:' .. wh, id)
+      ready(wh)
+      created = created + 1
+    end
+  end
+  if created > 0 then redis.call('EXPIRE', by_ev, ttl) end
+  return created, true
+end

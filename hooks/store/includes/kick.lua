@@ -1,0 +1,45 @@
+--[[
+  kick: the prelude of every script that makes work ready. Include it first.
+
+  Reads ARGV[1..5]: key prefix, now (Unix s), max drains, lease of a queued drain (s), the queue drains are sent
+  to (hooks/store/kick.py `kick_args` builds them); a script's own arguments start at ARGV[6].
+  Defines P, NOW, DRAINS, IDLE, WAKE, CAPPED and:
+    ready(wh)  a webhook with deliveries ready takes its turn, unless it is at its in-flight cap: then it waits
+               in CAPPED and comes back when a lane is released (the drain's settle) or runs out (recover)
+    uncap(wh)  a lane of wh was released: it takes turns again if it has work
+    kick()     wake an idle drain if there is one, else start a drain task (a Celery message pushed on the
+               queue, written from the template below) while fewer than MAX_DRAINS exist; returns 1 if started
+  Making work ready and making sure someone will take it happen in one atomic step, so no work waits unseen.
+]]
+local P, NOW = ARGV[1], tonumber(ARGV[2])
+local MAX_DRAINS, QUEUED_LEASE, QUEUE = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+-- the drain task's message (hooks/store/drain_message.py), part of the source: sending its kilobyte with every
+-- publish measurably cost publish_event
+local TEMPLATE = [==[@@DRAIN_MESSAGE@@]==]
+local DRAINS, IDLE, WAKE = P .. ':drains', P .. ':drains:idle', P .. ':drains:wake'
+local CAPPED = P .. ':capped'
+
+local function ready(wh)
+  if not redis.call('ZSCORE', CAPPED, wh) then redis.call('ZADD', P .. ':ready', 'NX', NOW, wh) end
+end
+
+local function uncap(wh)
+  if redis.call('ZREM', CAPPED, wh) == 1 and redis.call('EXISTS', P .. ':ready:' .. wh) == 1 then ready(wh) end
+end
+
+local function kick()
+  redis.call('ZREMRANGEBYSCORE', DRAINS, '-inf', NOW)
+  redis.call('ZREMRANGEBYSCORE', IDLE, '-inf', NOW)
+  if redis.call('ZCARD', IDLE) > 0 then
+    redis.call('RPUSH', WAKE, '1')
+    redis.call('LTRIM', WAKE, -64, -1)
+    return 0
+  end
+  if redis.call('ZCARD', DRAINS) >= MAX_DRAINS then return 0 end
+  local token = 'drain.' .. redis.call('INCR', P .. ':seq')
+  redis.call('ZADD', DRAINS, NOW + QUEUED_LEASE, token)
+  local msg = string.gsub(TEMPLATE, '@@TASK_ID@@', token)
+  msg = string.gsub(msg, '@@ARG@@', token)
+  redis.call('LPUSH', QUEUE, msg)
+  return 1
+end

@@ -1,0 +1,70 @@
+"""Every Redis key the system uses, in one place, under the settings' prefix (default `hooks`).
+
+| key                                  | type   | holds                                                    |
+|--------------------------------------|--------|----------------------------------------------------------|
+| {p}:wh:{webhook_id}                  | string | the webhook, JSON                                        |
+| {p}:wh:all                           | zset   | every webhook id, scored by creation time (ms)           |
+| {p}:wh:stack:{stack}:exact:{channel} | set    | webhook ids with this exact (wildcard-free) pattern      |
+| {p}:wh:stack:{stack}:wild            | hash   | wildcard pattern -> number of webhooks using it          |
+| {p}:wh:stack:{stack}:wild:{pattern}  | set    | webhook ids with this wildcard pattern                   |
+| {p}:wh:stack:{stack}:route           | hash   | webhook id -> enabled flag and branches (registry/index) |
+| {p}:wh:state:{webhook_id}            | hash   | breaker and health state of a webhook                    |
+| {p}:ev:{event_id}                    | hash   | event metadata and its two request bodies (TTL)          |
+| {p}:idem:{key}                       | string | event id published with this idempotency key (TTL 24 h)  |
+| {p}:dl:{delivery_id}                 | hash   | delivery state (TTL)                                     |
+| {p}:dl:{delivery_id}:attempts        | list   | attempt records, JSON (TTL)                              |
+| {p}:dl:all / by_wh:{id} / by_ev:{id} | zset   | delivery ids by creation time, for listing               |
+| {p}:retry                            | zset   | deliveries waiting to retry, scored by due time (s)      |
+| {p}:dlq                              | zset   | dead-lettered deliveries, scored by time (s)             |
+| {p}:inflight:{webhook_id}            | zset   | drains sending to a webhook (lanes), by lease expiry     |
+| {p}:wh:waiting:{webhook_id}          | zset   | deliveries parked while the breaker is open, by age      |
+| {p}:breakers                         | zset   | webhooks with an open breaker, scored by cool-down end   |
+| {p}:seq                              | string | counter that makes drain task ids unique (kick.lua)      |
+| {p}:fanout                           | list   | event ids waiting to be fanned out, oldest first         |
+| {p}:ready                            | zset   | webhooks with deliveries ready, scored by turn           |
+| {p}:ready:{webhook_id}               | list   | delivery ids ready to send to this webhook, in order     |
+| {p}:capped                           | zset   | webhooks with work at their in-flight cap, by lane expiry |
+| {p}:leased                           | zset   | delivery ids a drain is sending, scored by lease expiry  |
+| {p}:drains                           | zset   | drain task tokens (queued or running), by lease expiry   |
+| {p}:drains:idle                      | zset   | drains waiting for work, by lease expiry                 |
+| {p}:drains:wake                      | list   | wake-up calls for idle drains (trimmed)                  |
+
+Celery's own queues are the lists `events` and `deliveries` in the same database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from config import Settings
+
+EVENTS_QUEUE = "events"
+DELIVERIES_QUEUE = "deliveries"
+
+
+class Keys:
+    """Key builders bound to one settings prefix: fixed keys are strings, keys of an id are functions of it."""
+
+    def __init__(self, settings: Settings) -> None:
+        p = self.p = settings.key_prefix
+        self.webhooks_all, self.breakers = f"{p}:wh:all", f"{p}:breakers"  # the registry, the open breakers
+        self.fanout, self.ready, self.capped = f"{p}:fanout", f"{p}:ready", f"{p}:capped"  # work waiting for drains
+        self.retry, self.dlq, self.leased = f"{p}:retry", f"{p}:dlq", f"{p}:leased"  # deliveries by state
+        self.drains, self.drains_idle, self.drains_wake = f"{p}:drains", f"{p}:drains:idle", f"{p}:drains:wake"
+        self.deliveries_all = f"{p}:dl:all"
+        # str.format of the full template: one call, no Python frame of our own
+        self.webhook: Callable[[str], str] = f"{p}:wh:{{}}".format
+        self.webhook_state: Callable[[str], str] = f"{p}:wh:state:{{}}".format
+        self.exact: Callable[[str, str], str] = f"{p}:wh:stack:{{}}:exact:{{}}".format  # stack, channel
+        self.wild_patterns: Callable[[str], str] = f"{p}:wh:stack:{{}}:wild".format  # stack
+        self.wild: Callable[[str, str], str] = f"{p}:wh:stack:{{}}:wild:{{}}".format  # stack, pattern
+        self.route: Callable[[str], str] = f"{p}:wh:stack:{{}}:route".format  # stack
+        self.event: Callable[[str], str] = f"{p}:ev:{{}}".format
+        self.idempotency: Callable[[str], str] = f"{p}:idem:{{}}".format
+        self.delivery: Callable[[str], str] = f"{p}:dl:{{}}".format
+        self.attempts: Callable[[str], str] = f"{p}:dl:{{}}:attempts".format
+        self.deliveries_by_webhook: Callable[[str], str] = f"{p}:dl:by_wh:{{}}".format
+        self.deliveries_by_event: Callable[[str], str] = f"{p}:dl:by_ev:{{}}".format
+        self.waiting: Callable[[str], str] = f"{p}:wh:waiting:{{}}".format
+        self.inflight: Callable[[str], str] = f"{p}:inflight:{{}}".format
+        self.ready_list: Callable[[str], str] = f"{p}:ready:{{}}".format

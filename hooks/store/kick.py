@@ -1,0 +1,20 @@
+"""Waking the drains: the arguments of the `kick` prelude (hooks/store/includes/kick.lua).
+
+Work (an event to fan out, a delivery to send) is made ready inside a Lua script; the same script then calls
+`kick()`, which wakes an idle drain if there is one, or else starts a new drain task while fewer than
+`HOOKS_DRAIN_TASKS` exist. A drain only ends inside the script that finds nothing left to take
+(workers/drain/take.lua), so the two never race.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config import Settings
+from hooks.store.keys import DELIVERIES_QUEUE
+
+
+def kick_args(settings: Settings, now: float) -> list[Any]:
+    """The five arguments the prelude reads: prefix, now, max drains, lease of a queued drain, the queue."""
+    queued_lease = max(settings.visibility_timeout_s, settings.lease_s) + settings.lease_s
+    return [settings.key_prefix, now, settings.drain_tasks, queued_lease, DELIVERIES_QUEUE]

@@ -1,0 +1,123 @@
+"""Lua scripts: one `.lua` file per script, beside the Python that runs it; shared pieces in `includes/`.
+
+A script pulls in a shared piece with a line of its own, `--- @include "name"`, which this loader replaces by
+`hooks/store/includes/name.lua` (each piece at most once per script, pieces may include others). `@@NAME@@`
+placeholders are filled from `CONSTANTS` (the kick prelude's drain message). Each script is read, expanded and
+hashed once per process (`lua_script`), and run with EVALSHA; after a NOSCRIPT (Redis restarted, or its
+scripts flushed) it is loaded and run again.
+
+Scripts take no KEYS: every key is built inside from the prefix in ARGV[1] (see each file's header), so one
+script serves any deployment prefix. That ties a script to one Redis server (no Redis Cluster slots).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+import weakref
+from pathlib import Path
+from typing import Any
+
+import redis
+from redis.commands.core import Script
+from redis.exceptions import NoScriptError
+
+from hooks.store.drain_message import DRAIN_TASK, message_template
+from hooks.store.keys import DELIVERIES_QUEUE
+
+INCLUDES = Path(__file__).with_name("includes")
+_INCLUDE_RE = re.compile(r'^--- @include "([a-z_]+)"$', re.MULTILINE)
+_PLACEHOLDER_RE = re.compile(r"@@([A-Z_]+)@@")
+
+# Filled into every script; TASK_ID and ARG stay placeholders for the kick prelude to fill at run time.
+CONSTANTS = {"DRAIN_MESSAGE": message_template(DRAIN_TASK, DELIVERIES_QUEUE), "TASK_ID": "@@TASK_ID@@",
+             "ARG": "@@ARG@@"}  # fmt: skip
+
+
+class LuaScript:
+    """One script, expanded and hashed once; `run` calls it on the calling thread's own connection."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = path.stem
+        self.source = expand(path.read_text())
+        self._script = Script(None, self.source.encode())  # type: ignore[arg-type]  # bytes: no client needed
+        self.sha = self._script.sha
+
+    def run(self, client: redis.Redis, *args: Any) -> Any:
+        """EVALSHA with no keys on this thread's own connection; reconnects and reloads the script as needed.
+
+        The hot paths (a publish, a drain's turn) are one script call each. Through `Redis.evalsha` a call costs
+        about 60 us more on two cores (pool checkout and release, retry and metrics wrappers) than on a
+        connection the thread keeps: 7,000 against 11,500 calls/s from one thread. Errors are redis-py's own.
+        """
+        conn = _thread_connection(client)
+        try:
+            try:
+                conn.send_command("EVALSHA", self.sha, 0, *args)
+                return conn.read_response()
+            except NoScriptError:
+                client.script_load(self.source)
+                conn.send_command("EVALSHA", self.sha, 0, *args)
+                return conn.read_response()
+        except redis.ResponseError:
+            raise  # the connection is fine; the script refused
+        except BaseException:
+            _connections().pop(client.connection_pool, None)
+            conn.disconnect()
+            raise
+
+    def queue(self, pipe: Any, *args: Any) -> None:
+        """Add a call to a pipeline (which loads the script first if Redis does not know it)."""
+        self._script(args=args, client=pipe)
+
+
+@functools.cache
+def lua_script(path: Path) -> LuaScript:
+    """The script in `path`, read and hashed once per process."""
+    return LuaScript(path)
+
+
+def beside(module_file: str, name: str) -> LuaScript:
+    """The script `name`.lua in the folder of `module_file` (pass `__file__`)."""
+    return lua_script(Path(module_file).with_name(f"{name}.lua"))
+
+
+def expand(source: str, seen: set[str] | None = None) -> str:
+    """`source` with its includes inlined (each once) and its placeholders filled; raises KeyError for unknown ones."""
+    seen = set() if seen is None else seen
+
+    def include(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in seen:
+            return f"-- ({name} included above)"
+        seen.add(name)
+        return expand((INCLUDES / f"{name}.lua").read_text(), seen).rstrip("\n")
+
+    return _PLACEHOLDER_RE.sub(lambda m: CONSTANTS[m.group(1)], _INCLUDE_RE.sub(include, source))
+
+
+def all_scripts() -> list[Path]:
+    """Every script of the project (not the includes): the `.lua` files under hooks/ and workers/."""
+    root = Path(__file__).resolve().parents[2]
+    return sorted(p for d in ("hooks", "workers") for p in (root / d).rglob("*.lua") if p.parent != INCLUDES)
+
+
+_local = threading.local()
+
+
+def _thread_connection(client: redis.Redis) -> Any:
+    conns = _connections()
+    conn = conns.get(client.connection_pool)
+    if conn is None:
+        conn = conns[client.connection_pool] = client.connection_pool.make_connection()
+    return conn
+
+
+def _connections() -> weakref.WeakKeyDictionary[Any, Any]:
+    """This thread's own connections, one per pool (a dropped pool takes its connection with it)."""
+    conns = getattr(_local, "conns", None)
+    if conns is None:
+        conns = _local.conns = weakref.WeakKeyDictionary()
+    return conns

@@ -1,0 +1,114 @@
+"""What one attempt leaves behind: its log entry and the delivery's new state, written by the next take script.
+
+`record` turns an attempt into a `Record`; `finish_without_attempt` ends a delivery that cannot be attempted.
+The drain passes the records to its next take call (workers/drain/take.lua settles them), then `after_dead`
+tells the operators about each delivery that was dead-lettered.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+
+from config import Settings
+from hooks.models.delivery import Delivery
+from hooks.models.webhook import Webhook
+from workers.attempt.attempt import Attempt
+from workers.breaker import breaker
+from workers.drain.notify import notify_dead_lettered
+
+log = logging.getLogger(__name__)
+
+_REDACTED = "[redacted]"
+
+
+@dataclass
+class Record:
+    """What one delivery leaves in Redis after a drain handled it, applied by the drain's next take script.
+
+    `fields` go to the delivery's hash; `attempt_json` (if any) is appended to its attempt log; `retry_due`
+    puts it on the retry schedule; `dead` adds it to the dead-letter queue. An empty record only ends the lease.
+    """
+
+    delivery_id: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    attempt_json: str = ""
+    retry_due: float | None = None
+    dead: bool = False
+
+    def args(self) -> list[Any]:
+        """The record as the take script reads it: id, attempt, due, dead, number of fields, field/value..."""
+        flat = [x for kv in self.fields.items() for x in kv]
+        due = "" if self.retry_due is None else self.retry_due
+        return [self.delivery_id, self.attempt_json, due, int(self.dead), len(self.fields), *flat]
+
+
+def record(settings: Settings, delivery: Delivery, webhook: Webhook, done: Attempt) -> Record:
+    """The attempt's log entry and the delivery's new state (delivered, retry scheduled, or dead-lettered)."""
+    result, decision = done.result, done.decision
+    now = time.time()
+    entry = {
+        "delivery_id": delivery.id,
+        "event_id": delivery.event_id,
+        "webhook_id": webhook.id,
+        "attempt": delivery.attempts + 1,
+        "round": delivery.replays,
+        "replay": delivery.replays > 0,
+        "started_at": done.started_at,
+        "duration_ms": result.duration_ms,
+        "status_code": result.status,
+        "error": result.error,
+        "address": result.address,
+        "response": result.body[: settings.logged_response_bytes].decode("utf-8", "replace"),
+        "request_headers": redact_headers(done.headers, webhook),
+        "outcome": decision.outcome,
+        "reason": decision.reason,
+        "next_delay_s": round(decision.delay_s, 3) if decision.outcome == "retry" else None,
+    }
+    out = Record(delivery.id, attempt_json=json.dumps(entry, separators=(",", ":")))
+    out.fields = {
+        "attempts": delivery.attempts + 1,
+        "round_attempts": delivery.round_attempts + 1,
+        "updated_at": now,
+        "last_status": result.status or "",
+        "last_error": result.error or "",
+    }
+    if decision.outcome == "delivered":
+        out.fields.update(status="delivered", next_attempt_at="", reason="")
+    elif decision.outcome == "retry":
+        out.retry_due = now + decision.delay_s
+        out.fields.update(status="pending", next_attempt_at=out.retry_due)
+    else:
+        out.dead = True
+        out.fields.update(status="failed", next_attempt_at="", reason=decision.reason or "", dead_lettered_at=now)
+    return out
+
+
+def finish_without_attempt(delivery_id: str, outcome: str, reason: str) -> Record:
+    """The end of a delivery that cannot be attempted: `failed`, or `dead` (dead-lettered)."""
+    now = time.time()
+    out = Record(delivery_id, {"status": "failed", "reason": reason, "updated_at": now, "next_attempt_at": ""})
+    if outcome == "dead":
+        out.dead = True
+        out.fields["dead_lettered_at"] = now
+    log.info("deliver: %s %s without an attempt (%s)", delivery_id, outcome, reason)
+    return out
+
+
+def after_dead(client: redis.Redis, settings: Settings, delivery: Delivery, webhook: Webhook, reason: str) -> None:
+    """Log a dead-lettered delivery, disable the webhook on 410 Gone, and tell the operators."""
+    log.warning("deliver: %s dead-lettered (%s) after %d attempts", delivery.id, reason, delivery.attempts + 1)
+    if reason == "gone":
+        breaker.disable(client, settings, webhook, "the endpoint answered 410 Gone")
+    notify_dead_lettered(delivery, webhook, reason)
+
+
+def redact_headers(headers: dict[str, str], webhook: Webhook) -> dict[str, str]:
+    """The request headers as the attempt log keeps them: auth, signatures and custom values hidden."""
+    keep = {"Content-Type", "User-Agent", "webhook-id", "webhook-timestamp"}
+    return {k: (v if k in keep else _REDACTED) for k, v in headers.items()}

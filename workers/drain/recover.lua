@@ -1,0 +1,23 @@
+--[[
+  recover: the scheduler's safety net for lost drains. Webhooks whose in-flight lane ran out take turns again;
+  deliveries whose lease expired (their drain died) go back to the front of their webhook's ready list, oldest
+  first; then, if work is waiting, a drain is kicked.
+  KEYS: none.
+  ARGV: 1-5 the kick prelude's; 6 the most leases (and capped webhooks) to handle in one call.
+  Returns how many deliveries were put back.
+]]
+--- @include "kick"
+local limit = tonumber(ARGV[6])
+for _, wh in ipairs(redis.call('ZRANGEBYSCORE', CAPPED, '-inf', NOW, 'LIMIT', 0, limit)) do
+  uncap(wh)  -- a lane ran out
+end
+local leased = redis.call('ZRANGEBYSCORE', P .. ':leased', '-inf', NOW, 'LIMIT', 0, limit)
+for k = #leased, 1, -1 do  -- backwards: each goes to the front, so the oldest ends up first
+  local id = leased[k]
+  local wh = 'wh_' .. string.match(id, '^msg_[^_]+_(.+)$')
+  redis.call('LPUSH', P .. ':ready:' .. wh, id)
+  ready(wh)
+end
+if #leased > 0 then redis.call('ZREM', P .. ':leased', unpack(leased)) end
+if redis.call('LLEN', P .. ':fanout') > 0 or redis.call('ZCARD', P .. ':ready') > 0 then kick() end
+return #leased

@@ -1,0 +1,170 @@
+--[[
+  take: one turn of a drain (workers/drain/drain.py), in one call: settle the previous batch, fan out waiting
+  events, then hand out one webhook's batch with everything needed to send it.
+  KEYS: none.
+  ARGV: 1-5 the kick prelude's; 6 drain token, 7 lease (s), 8 in-flight cap per webhook, 9 batch size,
+        10 fan-out budget (deliveries one call may create), 11 retention (s), 12 mode: 'take', 'exit' (take, or
+        end if there is nothing) or 'end' (hand over: the slice is over);
+        then the previous batch: 13 its webhook id ('' for none), 14 whether its last attempt succeeded ('1'/'0'),
+        15 its number of records, each record as workers/attempt/record.py `Record.args` gives it (id, attempt
+        JSON, retry due, dead, number of fields, field/value...), then the number of ids it gives back, the ids.
+  Settling writes the records (attempt log, new state, retry or dead-letter entry), releases the leases and the
+  lane, and puts given-back ids at the front of the webhook's list. Fanning out resolves each waiting event
+  (resolve_webhooks) and creates its deliveries (create_deliveries), within the budget.
+  Returns {'deliver', webhook id, failures, webhook JSON, ids, delivery hashes, {body, concise body} per id}
+        | {'fanned'} | {'idle'} | {'ended'}.
+]]
+--- @include "kick"
+local token, lease, cap = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
+local batch, budget, ttl, mode = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], ARGV[12]
+local READY, FANOUT = P .. ':ready', P .. ':fanout'
+local webhook_prefix = P .. ':wh:'
+--- @include "resolve_webhooks"
+--- @include "create_deliveries"
+--- @include "close_breaker"
+
+local function lease_all(key, ids)
+  local args = {}
+  for _, id in ipairs(ids) do args[#args + 1] = NOW + lease; args[#args + 1] = id end
+  redis.call('ZADD', key, unpack(args))
+end
+local function park(wh, list)
+  local ids = redis.call('LRANGE', list, 0, -1)
+  local args = {}
+  for i, id in ipairs(ids) do
+    args[#args + 1] = NOW + i * 0.000001
+    args[#args + 1] = id
+    if redis.call('EXISTS', P .. ':dl:' .. id) == 1 then
+      redis.call('HSET', P .. ':dl:' .. id, 'next_attempt_at', '', 'reason', 'breaker_open')
+    end
+    if #args >= 1000 then redis.call('ZADD', P .. ':wh:waiting:' .. wh, unpack(args)); args = {} end
+  end
+  if #args > 0 then redis.call('ZADD', P .. ':wh:waiting:' .. wh, unpack(args)) end
+  redis.call('DEL', list)
+  redis.call('ZREM', READY, wh)
+end
+local function fan_out()
+  local spent = 0
+  while spent < budget do
+    local ev = redis.call('LPOP', FANOUT)
+    if not ev then break end
+    local meta = redis.call('HMGET', P .. ':ev:' .. ev, 'type', 'stack', 'branch', 'channels')
+    if meta[1] and meta[2] and meta[3] then
+      local topics = {meta[1]}
+      for c in string.gmatch(meta[4] or '', '[^,]+') do topics[#topics + 1] = c end
+      local sp = P .. ':wh:stack:' .. meta[2]
+      local whs = keep_routed(sp .. ':route', candidates(sp .. ':exact:', sp .. ':wild', sp .. ':wild:', topics), meta[3])
+      local created, complete = create_deliveries(ev, whs, budget - spent, ttl)
+      spent = spent + created + 1
+      if not complete then redis.call('LPUSH', FANOUT, ev); break end
+    else
+      redis.log(redis.LOG_WARNING, 'hooks: event ' .. ev .. ' is not stored (expired?); nothing to fan out')
+    end
+  end
+  if spent > 0 and redis.call('LLEN', FANOUT) > 0 then kick() end
+  return spent
+end
+-- READY's scores are turns, not times: a webhook served goes behind every other (ties would sort by id)
+local function to_back(wh)
+  local last = redis.call('ZRANGE', READY, -1, -1, 'WITHSCORES')
+  local score = NOW
+  if #last > 0 and tonumber(last[2]) >= score then score = tonumber(last[2]) + 0.000001 end
+  redis.call('ZADD', READY, score, wh)
+end
+local function take(wh)
+  local list, state = P .. ':ready:' .. wh, P .. ':wh:state:' .. wh
+  local st = redis.call('HMGET', state, 'open_until', 'probe_until', 'failures', 'proven')
+  local open_until, probe_until, failures = tonumber(st[1] or '0'), tonumber(st[2] or '0'), tonumber(st[3] or '0')
+  local n = batch
+  if open_until > 0 then
+    if NOW < open_until or probe_until > NOW then park(wh, list); return nil end
+    n = 1  -- the cool-down is over: this one is the probe
+  end
+  local lanes = P .. ':inflight:' .. wh
+  redis.call('ZREMRANGEBYSCORE', lanes, '-inf', NOW)
+  local limit = cap
+  -- slow start: one lane until the endpoint has answered with a success (and again while it fails), so a new
+  -- dead endpoint holds one worker, not ten, for its first deadline
+  if failures > 0 or not st[4] then limit = 1 end
+  if not st[4] then n = 1 end  -- and a batch of one: its first answer opens the other lanes
+  if redis.call('ZCARD', lanes) >= limit then  -- at its cap: out of the turns until a lane is released
+    redis.call('ZREM', READY, wh)
+    redis.call('ZADD', CAPPED, redis.call('ZRANGE', lanes, 0, 0, 'WITHSCORES')[2], wh)
+    return nil
+  end
+  local ids = redis.call('LPOP', list, n)
+  if not ids then redis.call('ZREM', READY, wh); return nil end
+  if open_until > 0 then redis.call('HSET', state, 'probe_until', NOW + lease) end
+  redis.call('ZADD', lanes, NOW + lease, token)
+  redis.call('EXPIRE', lanes, math.ceil(lease) + 1)
+  lease_all(P .. ':leased', ids)
+  local left = redis.call('LLEN', list)
+  local others = redis.call('ZCARD', READY) - 1  -- webhooks with work besides this one
+  if left == 0 then redis.call('ZREM', READY, wh) else to_back(wh) end
+  -- another drain for this webhook only when a whole batch is left (fewer are this drain's next batch: a take
+  -- per delivery would cost more CPU than the wait saves), and one for the other webhooks
+  if (left >= batch and redis.call('ZCARD', lanes) < limit) or others > 0 then kick() end
+  local hashes, bodies = {}, {}
+  for i, id in ipairs(ids) do
+    hashes[i] = redis.call('HGETALL', P .. ':dl:' .. id)
+    bodies[i] = redis.call('HMGET', P .. ':ev:evt_' .. string.match(id, '^msg_([^_]+)_'), 'body', 'concise_body')
+  end
+  return {'deliver', wh, tostring(failures), redis.call('GET', webhook_prefix .. wh), ids, hashes, bodies}
+end
+
+local function settle()
+  local previous, i = ARGV[13], 16
+  for _ = 1, tonumber(ARGV[15]) do
+    local id, entry, due, dead, nf = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], tonumber(ARGV[i + 4])
+    local key = P .. ':dl:' .. id
+    if entry ~= '' then
+      redis.call('RPUSH', key .. ':attempts', entry)
+      redis.call('EXPIRE', key .. ':attempts', ttl)
+    end
+    if nf > 0 then
+      redis.call('HSET', key, unpack(ARGV, i + 5, i + 4 + 2 * nf))
+      redis.call('EXPIRE', key, ttl)
+    end
+    if due ~= '' then redis.call('ZADD', P .. ':retry', due, id) end
+    if dead == '1' then redis.call('ZADD', P .. ':dlq', NOW, id) end
+    redis.call('ZREM', P .. ':leased', id)
+    i = i + 5 + 2 * nf
+  end
+  if previous == '' then return end
+  redis.call('ZREM', P .. ':inflight:' .. previous, token)
+  uncap(previous)  -- the lane is free: the webhook takes turns again
+  local back = tonumber(ARGV[i])
+  if back > 0 then
+    for k = i + back, i + 1, -1 do redis.call('LPUSH', P .. ':ready:' .. previous, ARGV[k]) end
+    redis.call('ZREM', P .. ':leased', unpack(ARGV, i + 1, i + back))
+    ready(previous)
+  end
+  -- its last attempt succeeded: a success ends a run of failures (and closes an open breaker: the probe)
+  if ARGV[14] == '1' then
+    local state = P .. ':wh:state:' .. previous
+    if tonumber(redis.call('HGET', state, 'failures') or '0') > 0 then close_breaker(previous) end
+    redis.call('HSETNX', state, 'proven', 1)
+  end
+end
+
+settle()
+if mode == 'end' then  -- the slice is over: a fresh task takes over if work is left
+  redis.call('ZREM', DRAINS, token)
+  redis.call('ZREM', IDLE, token)
+  if redis.call('LLEN', FANOUT) > 0 or redis.call('ZCARD', READY) > 0 then kick() end
+  return {'ended'}
+end
+redis.call('ZADD', DRAINS, NOW + lease, token)
+redis.call('ZREM', IDLE, token)
+local fanned = fan_out()
+for _, wh in ipairs(redis.call('ZRANGE', READY, 0, 15)) do
+  local reply = take(wh)
+  if reply then return reply end
+end
+if fanned > 0 then return {'fanned'} end
+if mode == 'exit' then
+  redis.call('ZREM', DRAINS, token)
+  return {'ended'}
+end
+redis.call('ZADD', IDLE, NOW + lease, token)
+return {'idle'}
