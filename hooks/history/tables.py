@@ -8,6 +8,7 @@ that gives a free newest-first order; ON CONFLICT finds them by their columns in
 from __future__ import annotations
 
 from sqlalchemy import (
+    REAL,
     Boolean,
     Column,
     DateTime,
@@ -15,7 +16,6 @@ from sqlalchemy import (
     Integer,
     MetaData,
     PrimaryKeyConstraint,
-    REAL,
     Table,
     Text,
 )
@@ -25,7 +25,7 @@ __all__ = ["PARTITIONED", "attempts", "deliveries", "events", "metadata"]
 
 metadata = MetaData()
 TS = DateTime(timezone=True)
-BY_DAY = {"postgresql_partition_by": "RANGE (event_at)"}
+BY_DAY = "RANGE (event_at)"
 
 events = Table(
     "events",
@@ -40,7 +40,7 @@ events = Table(
     Column("concise_body", Text),
     Column("erased_at", TS),
     PrimaryKeyConstraint("event_at", "id", name="events_pkey"),
-    **BY_DAY,
+    postgresql_partition_by=BY_DAY,
 )
 Index("events_stack_idx", events.c.stack, events.c.event_at.desc(), events.c.id.desc())
 Index("events_type_idx", events.c.type, events.c.event_at.desc(), events.c.id.desc())
@@ -66,7 +66,7 @@ deliveries = Table(
     Column("dead_lettered_at", TS),
     Column("in_dlq", Boolean, nullable=False),
     PrimaryKeyConstraint("event_at", "id", name="deliveries_pkey"),
-    **BY_DAY,
+    postgresql_partition_by=BY_DAY,
 )
 d = deliveries.c
 Index("deliveries_webhook_idx", d.webhook_id, d.event_at.desc(), d.id.desc())
@@ -96,7 +96,7 @@ attempts = Table(
     Column("reason", Text),
     Column("next_delay_s", REAL),
     PrimaryKeyConstraint("delivery_id", "attempt", "event_at", name="attempts_pkey"),
-    **BY_DAY,
+    postgresql_partition_by=BY_DAY,
 )
 
 # Partitioned in this order: a day is made for all of them, and dropped from the last (attempts) to the first.

@@ -19,7 +19,7 @@ branch_labels = None
 depends_on = None
 
 TS = sa.DateTime(timezone=True)
-BY_DAY = {"postgresql_partition_by": "RANGE (event_at)"}
+BY_DAY = "RANGE (event_at)"
 
 
 def upgrade() -> None:
@@ -36,7 +36,7 @@ def upgrade() -> None:
         sa.Column("concise_body", sa.Text),
         sa.Column("erased_at", TS),
         sa.PrimaryKeyConstraint("event_at", "id", name="events_pkey"),
-        **BY_DAY,
+        postgresql_partition_by=BY_DAY,
     )
     op.execute("CREATE INDEX events_stack_idx ON events (stack, event_at DESC, id DESC)")
     op.execute("CREATE INDEX events_type_idx ON events (type, event_at DESC, id DESC)")
@@ -65,7 +65,7 @@ def _create_deliveries() -> None:
         sa.Column("dead_lettered_at", TS),
         sa.Column("in_dlq", sa.Boolean, nullable=False),
         sa.PrimaryKeyConstraint("event_at", "id", name="deliveries_pkey"),
-        **BY_DAY,
+        postgresql_partition_by=BY_DAY,
     )
     op.execute("CREATE INDEX deliveries_webhook_idx ON deliveries (webhook_id, event_at DESC, id DESC)")
     op.execute("CREATE INDEX deliveries_event_idx ON deliveries (event_id)")
@@ -93,7 +93,7 @@ def _create_attempts() -> None:
         sa.Column("reason", sa.Text),
         sa.Column("next_delay_s", sa.REAL),
         sa.PrimaryKeyConstraint("delivery_id", "attempt", "event_at", name="attempts_pkey"),
-        **BY_DAY,
+        postgresql_partition_by=BY_DAY,
     )
 
 
