@@ -24,10 +24,11 @@ from hooks.local import free_port
 
 __all__ = ["FAST_SETTINGS", "PostgresServer", "postgres_bin_dir"]
 
-# Durability off: a test server trades crash safety for speed. Pass `settings=` to change any of them.
+# No fsync: a committed transaction survives the server's SIGKILL (its WAL is in the OS's page cache), not a crash
+# of the machine. synchronous_commit stays on, or a SIGKILL would lose the last commits still in WAL buffers.
+# Pass `settings=` to change any of them.
 FAST_SETTINGS: Mapping[str, str] = {
     "fsync": "off",
-    "synchronous_commit": "off",
     "full_page_writes": "off",
     "max_connections": "100",
     "shared_buffers": "128MB",

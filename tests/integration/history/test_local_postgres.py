@@ -1,0 +1,34 @@
+"""The private PostgreSQL: its own port and directory, restarted after a crash with its data, stopped by pid."""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+
+from hooks.local_postgres import PostgresServer
+
+
+def test_a_killed_server_restarts_on_the_same_port_with_its_data_and_stop_cleans_up() -> None:
+    server = PostgresServer().start()
+    try:
+        with psycopg.connect(server.url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE kept (n int)")
+            conn.execute("INSERT INTO kept VALUES (7)")
+        old_pid, port = server.pid, server.port
+
+        server.restart(kill=True)
+
+        assert server.port == port and server.pid not in (None, old_pid)
+        with psycopg.connect(server.url) as conn:
+            assert conn.execute("SELECT n FROM kept").fetchone() == (7,)
+    finally:
+        pid = server.pid
+        server.stop()
+    assert pid is not None and not os.path.exists(server.dir)
+    try:
+        os.kill(pid, 0)
+        alive = True
+    except ProcessLookupError:
+        alive = False
+    assert not alive
