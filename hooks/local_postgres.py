@@ -96,9 +96,7 @@ class PostgresServer:
         return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
 
     def start(self, timeout_s: float = 30.0) -> PostgresServer:
-        """Initialise the data directory if new, start the server and wait until it accepts connections.
-
-        Raises RuntimeError if it exits or does not answer in time."""
+        """Start the server (initdb first if its data directory is new); raises RuntimeError if it does not answer."""
         if not os.path.exists(os.path.join(self.data_dir, "PG_VERSION")):
             self._initdb(timeout_s)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it

@@ -211,10 +211,9 @@ def erase_stack(engine: Engine, stack: str, before: TimeLike | None = None) -> i
 
 
 def _mark(conn: Connection, ids: Sequence[str], change: str) -> int:
-    """Apply `change` to the deliveries `ids` still in the DLQ, each found in its own partition by its id's time.
-
-    updated_at moves on by 1 us: a late copy of the dead-letter record (same updated_at) must not undo the mark,
-    while the next real state of the delivery (later) still replaces it."""
+    """Apply `change` to the deliveries `ids` still in the DLQ, each found in its own partition by its id's time."""
+    # updated_at moves on by 1 us: a late copy of the dead-letter record (same updated_at) must not undo the mark,
+    # while the next real state of the delivery (later) still replaces it
     if not ids:
         return 0
     ats = [_event_at(i, "ids") for i in ids]

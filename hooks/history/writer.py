@@ -142,9 +142,9 @@ def forget_partitions(engine: Engine | None = None) -> None:
 def staged_rows(
     events: Iterable[EventRecord], deliveries: Iterable[DeliveryRecord], attempts: Iterable[AttemptRecord]
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The rows of each staging table: one per key, the newest delivery (on a tie, the later one).
-
-    PostgreSQL refuses an ON CONFLICT DO UPDATE that touches the same row twice in one statement."""
+    """The rows of each staging table, one per key: the first event and attempt, the newest delivery."""
+    # one per key: PostgreSQL refuses an ON CONFLICT DO UPDATE that touches the same row twice in one statement;
+    # of two states of a delivery with the same updated_at, the later in the batch wins
     newest: dict[str, DeliveryRecord] = {}
     for d in deliveries:
         kept = newest.get(d.id)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 
 import psycopg
+from sqlalchemy import Engine, text
 
+from hooks.history.writer import write_batch
 from hooks.local_postgres import PostgresServer
+
+from .factories import BASE_S, event
 
 
 def test_a_killed_server_restarts_on_the_same_port_with_its_data_and_stop_cleans_up() -> None:
@@ -32,3 +36,16 @@ def test_a_killed_server_restarts_on_the_same_port_with_its_data_and_stop_cleans
     except ProcessLookupError:
         alive = False
     assert not alive
+
+
+def test_the_writer_carries_on_after_the_server_is_killed_and_restarted(
+    postgres_server: PostgresServer, history: Engine
+) -> None:
+    first = event(BASE_S)
+    write_batch(history, [first])
+
+    postgres_server.restart(kill=True)
+    write_batch(history, [event(BASE_S + 1)])  # pooled connections died with it: pre-ping replaces them
+
+    with history.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM events")).scalar_one() == 2
