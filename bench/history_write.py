@@ -13,7 +13,8 @@ import argparse
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -96,9 +97,31 @@ STRATEGIES: dict[str, Callable[[Engine, Batch], Any]] = {
 }
 
 
-def batches(total: int, size: int, webhooks: list[str], body: str) -> Iterator[Batch]:
+def batches(total: int, size: int, webhooks: list[str], body: str) -> list[Batch]:
     """The records to write, made ahead of the clock so that making them is not timed."""
-    return iter([make_batch(min(size, total - done), webhooks, body) for done in range(0, total, size)])
+    return [make_batch(min(size, total - done), webhooks, body) for done in range(0, total, size)]
+
+
+def later_state(batch: Batch) -> Batch:
+    """The same deliveries a moment later, failed once more: each delivery's new state and its second attempt."""
+    _, deliveries, attempts = batch
+    newer = [replace(d, status="pending", attempts=2, updated_at=d.updated_at + 5, last_status=503) for d in deliveries]
+    second = [replace(a, attempt=2, outcome="retry", status_code=503, next_delay_s=25.0) for a in attempts]
+    return [], newer, second
+
+
+def second_attempts(engine: Engine, write: Callable[[Engine, Batch], Any], todo: list[Batch]) -> None:
+    """Write every delivery's later state (an update of a stored row) and its second attempt; print the rate."""
+    count = sum(len(b[1]) for b in todo)
+    t0 = time.perf_counter()
+    for batch in todo:
+        write(engine, batch)
+    elapsed_s = time.perf_counter() - t0
+    size_b, _ = bytes_per_delivery(engine)
+    print(
+        f"second attempts (delivery updated + attempt inserted): {count / elapsed_s:,.0f} records/s, "
+        f"postgres={size_b / count:,.0f} bytes/delivery with two attempts each"
+    )
 
 
 def bytes_per_delivery(engine: Engine) -> tuple[int, int]:
@@ -122,6 +145,7 @@ def run(args: argparse.Namespace) -> None:
         write = STRATEGIES[args.strategy]
         writer.write_batch(engine, *make_batch(10, webhooks, body_of(args.body_b)))  # partitions made, pool warm
         todo = batches(args.records, args.batch, webhooks, body_of(args.body_b))
+        todo_again = [later_state(b) for b in todo] if args.second_attempts else []
         cpu0, t0 = os.times(), time.perf_counter()
         for batch in todo:
             write(engine, batch)
@@ -132,6 +156,8 @@ def run(args: argparse.Namespace) -> None:
               f"elapsed={elapsed_s:.2f}s rate={args.records / elapsed_s:,.0f} records/s "
               f"client_cpu={client_cpu_s / args.records * 1e6:.0f}us/record "
               f"postgres={size_b / count:,.0f} bytes/delivery ({count:,} deliveries, {size_b / 2**20:,.1f} MiB)")  # fmt: skip
+        if args.second_attempts:
+            second_attempts(engine, write, todo_again)
         engine.dispose()
     finally:
         server.stop()
@@ -145,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--webhooks", type=int, default=100)
     parser.add_argument("--body-b", type=int, default=1024)
     parser.add_argument("--strategy", choices=sorted(STRATEGIES), default="copy")
+    parser.add_argument("--second-attempts", action="store_true", help="then update every delivery once more")
     run(parser.parse_args(argv))
     return 0
 

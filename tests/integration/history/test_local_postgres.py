@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import psycopg
+import pytest
 from sqlalchemy import Engine, text
 
 from hooks.history.writer import write_batch
@@ -49,3 +50,11 @@ def test_the_writer_carries_on_after_the_server_is_killed_and_restarted(
 
     with history.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM events")).scalar_one() == 2
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root needs another user")
+def test_as_root_the_server_runs_as_an_unprivileged_user(postgres_server: PostgresServer) -> None:
+    with open(f"/proc/{postgres_server.pid}/status") as status:
+        uid_line = next(line for line in status if line.startswith("Uid:"))
+
+    assert int(uid_line.split()[1]) != 0
