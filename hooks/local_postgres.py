@@ -97,13 +97,22 @@ class PostgresServer:
 
     def start(self, timeout_s: float = 30.0) -> PostgresServer:
         """Start the server (initdb first if its data directory is new); raises RuntimeError if it does not answer."""
-        if not os.path.exists(os.path.join(self.data_dir, "PG_VERSION")):
-            self._initdb(timeout_s)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
-        self.proc = subprocess.Popen(self._postgres_args(), stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True, **self._as_user())  # fmt: skip
-        log.close()
-        self._wait_ready(timeout_s)
+        fresh = not os.path.exists(os.path.join(self.data_dir, "PG_VERSION"))
+        try:
+            if fresh:
+                self._initdb(timeout_s)
+            log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
+            self.proc = subprocess.Popen(self._postgres_args(), stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True, **self._as_user())  # fmt: skip
+            log.close()
+            self._wait_ready(timeout_s)
+        except BaseException:
+            # a first start leaves nothing behind; a restart keeps the data for a look (stop() removes it)
+            if fresh:
+                self.stop(kill=True)
+            else:
+                self.halt(kill=True)
+            raise
         return self
 
     def halt(self, *, kill: bool = False, timeout_s: float = 30.0) -> None:
@@ -167,7 +176,6 @@ class PostgresServer:
             if self._accepts_connections():
                 return
             time.sleep(0.02)
-        self.halt(kill=True)
         raise RuntimeError(f"postgres did not accept connections on port {self.port} within {timeout_s}s")
 
     def _accepts_connections(self) -> bool:
