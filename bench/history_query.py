@@ -20,15 +20,19 @@ from sqlalchemy import Engine, text
 
 from hooks.history.db import make_engine, upgrade
 from hooks.history.partitions import drop_expired, ensure_partitions
-from hooks.history.queries import list_dead, list_deliveries
-from hooks.history.times import as_datetime, day_of, day_start
+from hooks.history.queries import get_delivery, list_dead, list_deliveries
+from hooks.history.times import as_datetime, day_of, day_start, to_seconds
 from hooks.local_postgres import PostgresServer
 
 START_S = 1_793_577_600.0  # 2026-11-02 00:00 UTC
 
-# One day of deliveries: ids shaped like the real ones (msg_<26>_<26>), event times spread over the day, webhook
-# `wh_<n>` padded to 26 digits, 90% delivered, 9% pending, 1% failed and in the dead-letter queue.
-FILL_DAY = """
+# One day of deliveries: ids shaped like the real ones (msg_<26>_<26>, the first 10 digits the event's time in ms,
+# so lookups by id find their partition), event times spread over the day, webhook `wh_<n>` padded to 26 digits,
+# 90% delivered, 9% pending, 1% failed and in the dead-letter queue.
+CROCKFORD_MS = " || ".join(
+    f"substr('0123456789ABCDEFGHJKMNPQRSTVWXYZ', ((ms >> {5 * (9 - k)}) & 31)::int + 1, 1)" for k in range(10)
+)
+FILL_DAY = f"""
 INSERT INTO deliveries (id, event_at, event_id, webhook_id, stack, status, attempts, round_attempts, replays,
                         created_at, updated_at, next_attempt_at, last_status, last_error, reason, dead_lettered_at,
                         in_dlq)
@@ -39,9 +43,10 @@ SELECT 'msg_' || ev || '_' || wh, at, 'evt_' || ev, 'wh_' || wh, 'stack' || (w %
        CASE WHEN dead THEN 'HTTP 503' END, CASE WHEN dead THEN 'attempts exhausted' END,
        CASE WHEN dead THEN at + (i % 7200) * interval '1 second' END, dead
 FROM (
-    SELECT i, w, :day + (i::float8 / :n) * interval '1 day' AS at, i % 100 = 0 AS dead,
-           upper(substr(md5(:seed || i::text), 1, 26)) AS ev, lpad(w::text, 26, '0') AS wh
-    FROM (SELECT i, (hashint4(i + :seed) & 2147483647) % :webhooks AS w FROM generate_series(0, :n - 1) AS i) AS g
+    SELECT i, w, to_timestamp(ms / 1000.0) AS at, i % 100 = 0 AS dead,
+           {CROCKFORD_MS} || upper(substr(md5(:seed || i::text), 1, 16)) AS ev, lpad(w::text, 26, '0') AS wh
+    FROM (SELECT i, (hashint4(i + :seed) & 2147483647) % :webhooks AS w, :day_ms + i * 86400000::bigint / :n AS ms
+          FROM generate_series(0, :n - 1) AS i) AS g
 ) AS s
 """
 
@@ -53,9 +58,9 @@ def fill(engine: Engine, days: int, per_day: int, webhooks: int) -> float:
     with engine.begin() as conn:
         ensure_partitions(conn, [first + timedelta(days=n) for n in range(days)])
     for n in range(days):
-        day = day_start(first + timedelta(days=n))
+        day_ms = round(to_seconds(day_start(first + timedelta(days=n))) * 1000)  # type: ignore[operator]
         with engine.begin() as conn:
-            conn.execute(text(FILL_DAY), {"day": day, "n": per_day, "seed": n * 7919, "webhooks": webhooks})
+            conn.execute(text(FILL_DAY), {"day_ms": day_ms, "n": per_day, "seed": n * 7919, "webhooks": webhooks})
         print(f"  day {n + 1}/{days} filled ({time.perf_counter() - t0:.0f}s)", flush=True)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE deliveries"))
@@ -103,10 +108,23 @@ def measure(engine: Engine, webhooks: int, samples: int) -> None:
     report("list_dead() pages 1+2", timed(samples, second_dead_page))
     report("list_dead(webhook_id) first page", timed(samples, lambda: list_dead(engine, webhook_id=webhook())))
     with engine.connect() as conn:
+        ids = conn.execute(
+            text("SELECT id FROM deliveries TABLESAMPLE SYSTEM (1) ORDER BY random() LIMIT :n"), {"n": samples}
+        )
+        sample = list(ids.scalars().all())
+    picks = iter(sample * 2)
+    report("get_delivery(id) with its attempts", timed(len(sample), lambda: get_delivery(engine, next(picks))))
+    show_plan(engine, "list_deliveries(webhook_id)", "webhook_id = :w ORDER BY event_at DESC, id DESC", webhook())
+    show_plan(engine, "list_dead()", "in_dlq ORDER BY dead_lettered_at DESC, id DESC", None)
+
+
+def show_plan(engine: Engine, name: str, where_order: str, webhook_id: str | None) -> None:
+    """Print the first lines of a listing's plan, as run (which index, how many partitions read)."""
+    with engine.connect() as conn:
         plan = conn.execute(text(
-            "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM deliveries WHERE webhook_id = :w "
-            "ORDER BY event_at DESC, id DESC LIMIT 51"), {"w": webhook()}).scalars().all()  # fmt: skip
-    print("plan of list_deliveries(webhook_id):\n  " + "\n  ".join(plan[:6]) + "\n  ...")
+            "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM deliveries WHERE " + where_order
+            + " LIMIT 51"), {"w": webhook_id}).scalars().all()  # fmt: skip
+    print(f"plan of {name}:\n  " + "\n  ".join(plan[:6]) + "\n  ...")
 
 
 def measure_drop(engine: Engine, days: int) -> None:

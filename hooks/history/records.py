@@ -19,6 +19,8 @@ STATUSES = ("pending", "delivered", "failed")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _TO_BASE32HEX = str.maketrans(_CROCKFORD, "0123456789abcdefghijklmnopqrstuv")
 
+MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last time a datetime holds
+
 R = TypeVar("R")
 
 
@@ -28,7 +30,10 @@ def event_at_s(any_id: str) -> float:
     stamp = body[:10]
     if not sep or len(stamp) != 10 or stamp.strip(_CROCKFORD):
         raise ValueError(f"not an id that encodes a time: {any_id!r}")
-    return int(stamp.translate(_TO_BASE32HEX), 32) / 1000.0
+    ms = int(stamp.translate(_TO_BASE32HEX), 32)
+    if ms > MAX_MS:
+        raise ValueError(f"not an id that encodes a time: {any_id!r}")
+    return ms / 1000.0
 
 
 def _build(cls: type[R], data: Mapping[str, Any]) -> R:
