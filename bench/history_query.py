@@ -96,8 +96,9 @@ def measure(engine: Engine, webhooks: int, samples: int) -> None:
         list_dead(engine, limit=50, cursor=cursor)
 
     def second_webhook_page() -> None:
-        _, cursor = list_deliveries(engine, webhook_id=webhook(), limit=50)
-        list_deliveries(engine, webhook_id=webhook(), limit=50, cursor=cursor)
+        chosen = webhook()
+        _, cursor = list_deliveries(engine, webhook_id=chosen, limit=50)
+        list_deliveries(engine, webhook_id=chosen, limit=50, cursor=cursor)
 
     report(
         "list_deliveries(webhook_id) first page", timed(samples, lambda: list_deliveries(engine, webhook_id=webhook()))
