@@ -114,7 +114,7 @@ def write_batch(
     deliveries: Sequence[DeliveryRecord] = (),
     attempts: Sequence[AttemptRecord] = (),
 ) -> WriteResult:
-    """Store a batch in one transaction, making any day partition it needs first; raises sqlalchemy's DBAPIError."""
+    """Store a batch in one transaction, its day partitions made first; raises ValueError, sqlalchemy's DBAPIError."""
     rows = staged_rows(events, deliveries, attempts)
     days = {day_of(at) for at in {row[_AT[i]] for i, table in enumerate(rows) for row in table}}
     if not days:
