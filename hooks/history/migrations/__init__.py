@@ -1,0 +1,1 @@
+"""Alembic migrations of the history schema, run programmatically by `hooks.history.db.upgrade`."""

@@ -1,0 +1,145 @@
+"""The records the history stores: plain dataclasses, JSON-friendly both ways (times are Unix float seconds).
+
+The archiver builds them from what Redis hands it (`from_dict`); the queries return them. Every record of one
+event (the event, its deliveries, their attempts) carries the event's time, `event_at_s`, decoded from the ids:
+it is the partition key, so all of them land in the same day partition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, TypeVar
+
+__all__ = ["STATUSES", "AttemptRecord", "DeliveryRecord", "EventRecord", "event_at_s"]
+
+STATUSES = ("pending", "delivered", "failed")
+
+# Python's int(text, 32) reads base32hex (0-9, a-v): map Crockford's alphabet onto it to decode in C.
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_TO_BASE32HEX = str.maketrans(_CROCKFORD, "0123456789abcdefghijklmnopqrstuv")
+
+MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last time a datetime holds
+
+R = TypeVar("R")
+
+
+def event_at_s(any_id: str) -> float:
+    """The event's Unix time in seconds, read from an event or delivery id; raises ValueError on a malformed id."""
+    _, sep, body = any_id.partition("_")
+    stamp = body[:10]
+    if not sep or len(stamp) != 10 or stamp.strip(_CROCKFORD):
+        raise ValueError(f"not an id that encodes a time: {any_id!r}")
+    ms = int(stamp.translate(_TO_BASE32HEX), 32)
+    if ms > MAX_MS:
+        raise ValueError(f"not an id that encodes a time: {any_id!r}")
+    return ms / 1000.0
+
+
+def _build(cls: type[R], data: Mapping[str, Any]) -> R:
+    """An instance of the dataclass `cls` from the keys of `data` it knows; raises ValueError naming a missing key."""
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    try:
+        return cls(**{k: v for k, v in data.items() if k in known})
+    except TypeError as exc:
+        raise ValueError(f"{cls.__name__}: {exc}") from None
+
+
+@dataclass(slots=True)
+class EventRecord:
+    """One published event: what was sent (the exact JSON text) and where it belongs."""
+
+    id: str
+    type: str
+    stack: str
+    branch: str = ""
+    channels: list[str] = field(default_factory=list)
+    body: str | None = None
+    concise_body: str | None = None
+    erased_at: float | None = None
+
+    @property
+    def event_at(self) -> float:
+        """The event's time in Unix seconds (from its id)."""
+        return event_at_s(self.id)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EventRecord:
+        """An EventRecord from JSON-friendly data; raises ValueError when a required key is missing."""
+        return _build(cls, data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly data."""
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class DeliveryRecord:
+    """The state of one event's delivery to one webhook at `updated_at` (a newer state replaces an older one)."""
+
+    id: str
+    event_id: str
+    webhook_id: str
+    stack: str
+    status: str
+    created_at: float
+    updated_at: float
+    attempts: int = 0
+    round_attempts: int = 0
+    replays: int = 0
+    next_attempt_at: float | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    reason: str | None = None
+    dead_lettered_at: float | None = None
+    in_dlq: bool = False
+
+    @property
+    def event_at(self) -> float:
+        """The event's time in Unix seconds (from the delivery id)."""
+        return event_at_s(self.id)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeliveryRecord:
+        """A DeliveryRecord from JSON-friendly data; raises ValueError when a required key is missing."""
+        return _build(cls, data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly data."""
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class AttemptRecord:
+    """One HTTP attempt of a delivery (`attempt` counts from 1 over the delivery's whole life)."""
+
+    delivery_id: str
+    attempt: int
+    event_id: str
+    webhook_id: str
+    started_at: float
+    duration_ms: float
+    outcome: str
+    round: int = 0
+    replay: bool = False
+    status_code: int | None = None
+    error: str | None = None
+    address: str | None = None
+    response: str = ""
+    request_headers: dict[str, str] = field(default_factory=dict)
+    reason: str | None = None
+    next_delay_s: float | None = None
+
+    @property
+    def event_at(self) -> float:
+        """The event's time in Unix seconds (from the delivery id)."""
+        return event_at_s(self.delivery_id)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AttemptRecord:
+        """An AttemptRecord from JSON-friendly data (the attempt log's own dict); raises ValueError on a missing key."""
+        return _build(cls, data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly data."""
+        return asdict(self)

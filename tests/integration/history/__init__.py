@@ -1,0 +1,1 @@
+"""Integration tests of the PostgreSQL history (hooks.history), against a private PostgreSQL."""

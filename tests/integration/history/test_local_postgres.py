@@ -1,0 +1,60 @@
+"""The private PostgreSQL: its own port and directory, restarted after a crash with its data, stopped by pid."""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, text
+
+from hooks.history.writer import write_batch
+from hooks.local_postgres import PostgresServer
+
+from .factories import BASE_S, event
+
+
+def test_a_killed_server_restarts_on_the_same_port_with_its_data_and_stop_cleans_up() -> None:
+    server = PostgresServer().start()
+    try:
+        with psycopg.connect(server.url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE kept (n int)")
+            conn.execute("INSERT INTO kept VALUES (7)")
+        old_pid, port = server.pid, server.port
+
+        server.restart(kill=True)
+
+        assert server.port == port and server.pid not in (None, old_pid)
+        with psycopg.connect(server.url) as conn:
+            assert conn.execute("SELECT n FROM kept").fetchone() == (7,)
+    finally:
+        pid = server.pid
+        server.stop()
+    assert pid is not None and not os.path.exists(server.dir)
+    try:
+        os.kill(pid, 0)
+        alive = True
+    except ProcessLookupError:
+        alive = False
+    assert not alive
+
+
+def test_the_writer_carries_on_after_the_server_is_killed_and_restarted(
+    postgres_server: PostgresServer, history: Engine
+) -> None:
+    first = event(BASE_S)
+    write_batch(history, [first])
+
+    postgres_server.restart(kill=True)
+    write_batch(history, [event(BASE_S + 1)])  # pooled connections died with it: pre-ping replaces them
+
+    with history.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM events")).scalar_one() == 2
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root needs another user")
+def test_as_root_the_server_runs_as_an_unprivileged_user(postgres_server: PostgresServer) -> None:
+    with open(f"/proc/{postgres_server.pid}/status") as status:
+        uid_line = next(line for line in status if line.startswith("Uid:"))
+
+    assert int(uid_line.split()[1]) != 0
