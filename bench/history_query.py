@@ -1,6 +1,6 @@
 """How fast the history answers with 10,000,000 deliveries in it: `python -m bench.history_query`.
 
-Starts a private PostgreSQL (hooks.local_postgres), migrates it, makes 30 day partitions and fills `deliveries`
+Starts a private PostgreSQL (hooks.local.postgres), migrates it, makes 30 day partitions and fills `deliveries`
 with generate_series, one day per statement (10,000 webhooks, 1% in the dead-letter queue), runs ANALYZE, then
 times through hooks.history.queries: the first page of one webhook's deliveries, the first page of the DLQ, the
 first page of one webhook's DLQ and a second page by cursor, each over a few hundred random webhooks (p50, p99).
@@ -22,7 +22,7 @@ from hooks.history.db import make_engine, upgrade
 from hooks.history.partitions import drop_expired, ensure_partitions
 from hooks.history.queries import get_delivery, list_dead, list_deliveries
 from hooks.history.times import as_datetime, day_of, day_start, to_seconds
-from hooks.local_postgres import PostgresServer
+from hooks.local.postgres import PostgresServer
 
 START_S = 1_793_577_600.0  # 2026-11-02 00:00 UTC
 

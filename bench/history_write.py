@@ -1,6 +1,6 @@
 """How fast the history takes records, and how much room a delivery takes: `python -m bench.history_write`.
 
-Starts a private PostgreSQL (hooks.local_postgres), migrates it, then writes `--records` records in batches of
+Starts a private PostgreSQL (hooks.local.postgres), migrates it, then writes `--records` records in batches of
 `--batch` through `hooks.history.writer.write_batch` (a record: one event, one delivery, one attempt; a 1 KiB
 body). Prints records/s and PostgreSQL bytes per delivery (all three tables' partitions, indexes and TOAST
 included). `--strategy` compares the shipped path (COPY into a staging table, then INSERT ... SELECT ... ON
@@ -17,14 +17,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from hooks.ids import delivery_id, new_event_id, new_webhook_id
 from psycopg.types.json import Jsonb
 from sqlalchemy import Engine, text
 
 from hooks.history import writer
 from hooks.history.db import make_engine, upgrade
 from hooks.history.records import AttemptRecord, DeliveryRecord, EventRecord
-from hooks.ids import delivery_id, new_event_id, new_webhook_id
-from hooks.local_postgres import PostgresServer
+from hooks.local.postgres import PostgresServer
 
 Batch = tuple[list[EventRecord], list[DeliveryRecord], list[AttemptRecord]]
 

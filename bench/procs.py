@@ -1,4 +1,5 @@
-"""Every process the benchmark starts: its redis-server, receivers, workers and scheduler, stopped by pid.
+"""Every process the benchmark starts: its redis-server and PostgreSQL, receivers, workers, scheduler and archiver,
+stopped by pid.
 
 `Stack` owns them all; `Stack.close()` (called from a `finally`) stops whatever is still running. Workers are
 started on demand with `Stack.workers(...)`, which keeps the running set when the same one is asked for again
@@ -19,7 +20,9 @@ import redis
 
 from bench import baseline
 from bench.receiver import ReceiverClient
-from hooks.local.processes import scheduler_args, start_process, stop_process, worker_args
+from hooks.history.db import upgrade
+from hooks.local.postgres import PostgresServer
+from hooks.local.processes import archiver_args, scheduler_args, start_process, stop_process, worker_args
 from hooks.local.servers import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,9 +53,11 @@ class Stack:
         self.concurrency = concurrency
         self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix="hooks-bench-"))
         self.redis = RedisServer()
+        self.pg = PostgresServer()
         self.procs: list[subprocess.Popen[bytes]] = []
         self.running: tuple[WorkerSet | None, list[subprocess.Popen[bytes]]] = (None, [])
         self.sched: subprocess.Popen[bytes] | None = None
+        self.archiver: subprocess.Popen[bytes] | None = None
         self.fast: ReceiverClient | None = None
         self.dead_url = ""
         self._seq = 0
@@ -61,6 +66,8 @@ class Stack:
 
     def start(self) -> Stack:
         self.redis.start()
+        self.pg.start()
+        upgrade(self.pg.url)
         self.fast = ReceiverClient(self._receiver(dead=False))
         self.dead_url = f"http://127.0.0.1:{self._receiver(dead=True)}"
         return self
@@ -81,7 +88,8 @@ class Stack:
     def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         """The environment of every process we start (and of this one, see `run.configure`)."""
         path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-        return {**os.environ, **PRODUCT_ENV, "REDIS_URL": self.redis.url, "PYTHONPATH": path,
+        return {**os.environ, **PRODUCT_ENV, "REDIS_URL": self.redis.url, "HOOKS_DATABASE_URL": self.pg.url,
+                "PYTHONPATH": path,
                 "HOOKS_WORKER_CONCURRENCY": str(self.concurrency), "BENCH_CONCURRENCY": str(self.concurrency),
                 **(extra or {})}  # fmt: skip
 
@@ -93,9 +101,10 @@ class Stack:
         self.stop_workers()
         procs = [self._start_worker(wanted, i) for i in range(wanted.processes)]
         waits = [(p, log, " ready.") for p, log in procs]
-        if wanted.kind == "ours":  # our retries and deferrals come back through the scheduler: run it too
+        if wanted.kind == "ours":  # the scheduler (retries, deferrals) and the archiver (the history) run too
             self.sched, log = self._spawn(scheduler_args(), "scheduler", dict(wanted.env))
             waits.append((self.sched, log, "scheduler started"))
+            self.archiver = self.start_archiver(dict(wanted.env))
         for p, log, text in waits:
             _wait_for_line(log, text, p)
         self.running = (wanted, [p for p, _ in procs])
@@ -107,8 +116,15 @@ class Stack:
         for p in procs:
             stop_process(p, timeout_s=10, kill=kill)
         stop_process(self.sched, timeout_s=10)
-        self.sched = None
+        stop_process(self.archiver, timeout_s=10)
+        self.sched = self.archiver = None
         self.running = (None, [])
+
+    def start_archiver(self, extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start an archiver (it writes the history) and wait until it runs."""
+        proc, log = self._spawn(archiver_args(), "archiver", extra)
+        _wait_for_line(log, "archiver started", proc)
+        return proc
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds used so far by the running workers (together), the scheduler, Redis and the receiver."""
@@ -116,7 +132,9 @@ class Stack:
         return {
             "workers": sum(cpu_s(p.pid) for p in workers),
             "scheduler": cpu_s(self.sched.pid) if self.sched else 0.0,
+            "archiver": cpu_s(self.archiver.pid) if self.archiver else 0.0,
             "redis": cpu_s(self.redis.proc.pid) if self.redis.proc else 0.0,
+            "postgres": tree_cpu_s(self.pg.pid) if self.pg.pid else 0.0,
             "receiver": cpu_s(self.receiver_pid),
         }
 
@@ -127,6 +145,7 @@ class Stack:
         if self._client is not None:
             self._client.close()
         self.redis.stop()
+        self.pg.stop()
 
     def _start_worker(self, ws: WorkerSet, i: int) -> tuple[subprocess.Popen[bytes], Path]:
         if ws.kind == "ours":
@@ -188,3 +207,16 @@ def cpu_s(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds of a process and its children (PostgreSQL's backends), read from /proc."""
+    total = cpu_s(pid)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / _TICKS
+    return total

@@ -32,7 +32,7 @@ def configure(stack: Stack) -> None:
     from config import reset_settings
     from hooks.store.connection import close_all
 
-    os.environ.update({**PRODUCT_ENV, "REDIS_URL": stack.redis.url})
+    os.environ.update({**PRODUCT_ENV, "REDIS_URL": stack.redis.url, "HOOKS_DATABASE_URL": stack.pg.url})
     reset_settings(None)
     close_all()
     baseline.use_broker(stack.redis.url)

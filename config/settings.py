@@ -39,8 +39,13 @@ class Settings(BaseSettings):
     max_event_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
     idempotency_ttl_s: int = Field(24 * 3600, ge=60)
 
-    # Retention of events, deliveries and attempts.
-    retention_days: float = Field(30, gt=0, le=3650)
+    # The history (events, deliveries, attempts) in PostgreSQL, written by the archiver (workers/archiver/).
+    database_url: str | None = None
+    retention_days: float = Field(30, gt=0, le=3650)  # whole day partitions older than this are dropped
+    finished_ttl_s: float = Field(10, ge=1, le=3600)  # a finished delivery or event leaves Redis within this long
+    archive_batch: int = Field(1000, ge=1, le=10000)  # stream entries the archiver writes per transaction
+    archive_claim_idle_s: float = Field(30, ge=1)  # entries a dead archiver held are claimed after this long
+    partitions_ahead_days: int = Field(7, ge=1, le=90)  # day partitions created ahead of time
 
     # HTTP.
     connect_timeout_s: float = Field(5.0, gt=0, le=60)
@@ -116,9 +121,13 @@ class Settings(BaseSettings):
         """How long work taken by a drain stays its own: a slice plus one full request, plus margin."""
         return self.drain_slice_s + self.connect_timeout_s + self.request_timeout_s + 10
 
-    def key(self, *parts: str) -> str:
-        """Build a Redis key under this deployment's prefix."""
-        return ":".join((self.key_prefix, *parts))
+    def require_database(self) -> str:
+        """The history's URL; raises ConfigurationError naming HOOKS_DATABASE_URL when it is not set."""
+        if not self.database_url:
+            raise ConfigurationError(
+                "HOOKS_DATABASE_URL: not set; this process needs the history database (postgresql://user@host/db)."
+            )
+        return self.database_url
 
 
 class _EnvSource(EnvSettingsSource):

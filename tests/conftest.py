@@ -3,17 +3,25 @@ processes, and clusters of processes on private databases for the tests that kil
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import Engine, text
 
 from config import Settings, reset_settings
-from hooks.local.processes import scheduler_args, start_process, stop_process, worker_args
+from hooks.history.connection import close_engines
+from hooks.history.db import make_engine, upgrade
+from hooks.history.partitions import drop_expired
+from hooks.history.writer import forget_partitions
+from hooks.local.postgres import PostgresServer
+from hooks.local.processes import archiver_args, scheduler_args, start_process, stop_process, worker_args
 from hooks.store.connection import close_all
 
 # Fast retries so failure tests take seconds; a webhook can still override them.
@@ -48,13 +56,13 @@ def wait_for(
         time.sleep(interval_s)
 
 
-DRAIN_BOOKKEEPING = {"hooks:drains", "hooks:drains:idle", "hooks:drains:wake"}
+BOOKKEEPING = {"hooks:drains", "hooks:drains:idle", "hooks:drains:wake", "hooks:history"}
 
 
 def stored_keys(client: object) -> set[str]:
-    """Every key in the database but the bookkeeping of drains (a lingering drain of the session's worker may write
-    it at any moment)."""
-    return {k.decode() for k in client.scan_iter()} - DRAIN_BOOKKEEPING  # type: ignore[attr-defined]
+    """Every key in the database but the bookkeeping of drains and the archiver's stream (a lingering drain or the
+    session's archiver may write them at any moment)."""
+    return {k.decode() for k in client.scan_iter()} - BOOKKEEPING  # type: ignore[attr-defined]
 
 
 def use_env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
@@ -65,10 +73,28 @@ def use_env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
         if k == "REDIS_URL" or k.startswith("HOOKS_"):
             monkeypatch.setenv(k, v)
     close_all()
+    close_engines()
     s = Settings.from_env()
     reset_settings(s)
     get_redis(s).flushdb()
+    if s.database_url:
+        engine = make_engine(s.database_url)
+        with engine.begin() as conn:  # every partition stays: archivers remember them
+            conn.execute(text("TRUNCATE events, deliveries, attempts"))
+        engine.dispose()
     return s
+
+
+def every(listing: Callable[..., Any], **filters: Any) -> list[Any]:
+    """Every item of a paged listing (`hooks.list_deliveries`, `list_dead`, ...), following its cursors."""
+    items: list[Any] = []
+    cursor = None
+    while True:
+        page = listing(**filters, limit=1000, cursor=cursor)
+        items += page
+        cursor = page.next_cursor
+        if cursor is None:
+            return items
 
 
 @pytest.fixture(scope="session")
@@ -82,9 +108,53 @@ def redis_server() -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def hooks_env(redis_server: object) -> dict[str, str]:
-    """The environment every process of the session runs with."""
-    return {**os.environ, "REDIS_URL": redis_server.url, **TEST_ENV}  # type: ignore[attr-defined]
+def hooks_env(redis_server: object, history_engine: Engine, postgres_server: PostgresServer) -> dict[str, str]:
+    """The environment every process of the session runs with: its Redis, its history database (at head)."""
+    return {**os.environ, "REDIS_URL": redis_server.url, "HOOKS_DATABASE_URL": postgres_server.url,  # type: ignore[attr-defined]
+            **TEST_ENV}  # fmt: skip
+
+
+FAR_FUTURE_S = 32503680000.0  # year 3000: every partition's day has ended by then
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL of our own on a free port (binaries on PATH, else pgserver's), stopped by pid."""
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def history_engine(postgres_server: PostgresServer) -> Iterator[Engine]:
+    """An engine on the session's server, its schema at head."""
+    engine = make_engine(postgres_server.url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def history(history_engine: Engine) -> Iterator[Engine]:
+    """The session's engine on an empty history; every partition made during the test is dropped after it."""
+    yield history_engine
+    with history_engine.begin() as conn:
+        drop_expired(conn, FAR_FUTURE_S, retention_days=0)
+    forget_partitions()
+
+
+@pytest.fixture
+def empty_database_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """The URL of a new, empty database on the session's server (for migration tests), dropped after the test."""
+    name = f"hooks_migrations_{next(_databases)}"
+    admin = make_engine(postgres_server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    yield postgres_server.url.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    admin.dispose()
 
 
 @pytest.fixture
@@ -93,6 +163,7 @@ def settings(hooks_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iter
     yield use_env(hooks_env, monkeypatch)
     reset_settings(None)
     close_all()
+    close_engines()
 
 
 @pytest.fixture(scope="session")
@@ -101,10 +172,18 @@ def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def worker(hooks_env: dict[str, str], log_dir: Path) -> Iterator[object]:
-    """A real Celery worker process (threads pool) for both queues, shared by the session."""
+def worker(hooks_env: dict[str, str], log_dir: Path, archiver: object) -> Iterator[object]:
+    """A real Celery worker process (threads pool) for both queues, shared by the session (with an archiver)."""
     proc = start_process(worker_args(concurrency=16), hooks_env, log_dir / "worker.log")
     _wait_ready(log_dir / "worker.log", proc)
+    yield proc
+    stop_process(proc)
+
+
+@pytest.fixture(scope="session")
+def archiver(hooks_env: dict[str, str], log_dir: Path) -> Iterator[object]:
+    """A real archiver process, shared by the session: what finishes reaches the history."""
+    proc = start_process(archiver_args(), hooks_env, log_dir / "archiver.log")
     yield proc
     stop_process(proc)
 
@@ -138,17 +217,19 @@ def _wait_ready(log: Path, proc: object) -> None:
 
 @pytest.fixture
 def make_cluster(redis_server, hooks_env, log_dir, monkeypatch):
-    """Factory: a private Redis database with its own worker/scheduler processes and setting overrides."""
+    """Factory: a private Redis database with its own processes (an archiver from the start) and setting overrides."""
     made: list[object] = []
     counter = iter(range(1, 16))
 
-    def make(**overrides: str) -> Cluster:
+    def make(*, archiver: bool = True, **overrides: str) -> Cluster:
         db = next(counter)
         env = {**hooks_env, "REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/{db}", **overrides}
         s = use_env(env, monkeypatch)
         cluster = Cluster(env, log_dir)
         cluster.settings = s  # type: ignore[attr-defined]
         made.append(cluster)
+        if archiver:  # what finishes reaches the history, as in production
+            cluster.archiver()
         return cluster
 
     yield make
@@ -179,8 +260,15 @@ class Cluster:
 
     def scheduler(self) -> subprocess.Popen[bytes]:
         """Start a scheduler."""
+        return self._start("scheduler", scheduler_args())
+
+    def archiver(self) -> subprocess.Popen[bytes]:
+        """Start an archiver."""
+        return self._start("archiver", archiver_args())
+
+    def _start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         self._n += 1
-        proc = start_process(scheduler_args(), self.env, self.log_dir / f"cluster-scheduler-{self._n}.log")
+        proc = start_process(args, self.env, self.log_dir / f"cluster-{name}-{self._n}.log")
         self.procs.append(proc)
         return proc
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery
+from celery.signals import worker_init
 from kombu import Queue
 
 from config import get_settings
@@ -51,3 +54,15 @@ def make_app() -> Celery:
 
 
 app = make_app()
+
+
+@worker_init.connect
+def _check_history(**_: Any) -> None:
+    """A worker refuses to start without HOOKS_DATABASE_URL or on an old history schema, in one line."""
+    from hooks.errors import HooksError
+    from hooks.history.startup import check_at_start
+
+    try:
+        check_at_start(get_settings(), "worker")
+    except HooksError as exc:
+        raise SystemExit(f"worker: {exc}") from None

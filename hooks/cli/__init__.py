@@ -4,6 +4,8 @@
     hooks deliveries [--webhook ID] [--event ID] [--status S] [--limit N] [--json] (deliveries.py)
     hooks delivery show|retry ID                                                 (deliveries.py)
     hooks dlq list|show|replay|purge ...                                         (dlq.py)
+    hooks events | event show|purge ID | erase --stack S [--before T]            (events.py)
+    hooks status | db upgrade|current                                            (system.py)
 
 Output is for people by default; with --json it is exactly one JSON document, for scripts. Times are printed
 in UTC ISO 8601. Signing secrets, passwords, tokens and custom header values are masked everywhere, except
@@ -24,9 +26,10 @@ from collections.abc import Sequence
 
 import redis
 
-from hooks.cli import deliveries, dlq, webhooks
+from hooks.cli import deliveries, dlq, events, system, webhooks
 from hooks.cli.output import EXIT_OK
 from hooks.errors import HooksError, NotFoundError
+from hooks.history.connection import UNREACHABLE, unavailable
 
 EXIT_NOT_FOUND = 1
 EXIT_ERROR = 2
@@ -49,17 +52,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"cannot reach Redis at {_redis_url()} ({type(exc).__name__}: {exc}); is it running?", EXIT_ERROR)
     except redis.RedisError as exc:
         return _fail(f"Redis refused the command ({type(exc).__name__}: {exc}).", EXIT_ERROR)
+    except UNREACHABLE as exc:
+        return _fail(str(unavailable(exc)), EXIT_ERROR)
     except BrokenPipeError:  # `hooks ... | head`: the reader left, nothing to report
         return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every `hooks` command."""
-    parser = argparse.ArgumentParser(prog="hooks", description="Manage webhooks, deliveries and the dead-letter queue.")
+    parser = argparse.ArgumentParser(prog="hooks", description="Manage webhooks, events, deliveries and the dead-letter "
+                                     "queue; see where the system stands.")  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     webhooks.add_parsers(sub)
     deliveries.add_parsers(sub)
+    events.add_parsers(sub)
     dlq.add_parsers(sub)
+    system.add_parsers(sub)
     return parser
 
 

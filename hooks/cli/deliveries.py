@@ -5,7 +5,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from hooks.cli.output import EXIT_OK, command, iso, print_json, print_pairs, print_table, snippet
+from hooks.cli.output import (
+    EXIT_OK,
+    command,
+    iso,
+    paging_options,
+    print_json,
+    print_page,
+    print_pairs,
+    print_table,
+    snippet,
+)
 from hooks.deliveries.dlq import retry_now
 from hooks.deliveries.query import get_delivery, list_deliveries
 
@@ -16,7 +26,7 @@ def add_parsers(sub: Any) -> None:
     lst.add_argument("--webhook", metavar="ID")
     lst.add_argument("--event", metavar="ID")
     lst.add_argument("--status", choices=("delivered", "pending", "failed"))
-    lst.add_argument("--limit", type=int, default=50)
+    paging_options(lst, limit=50)
     group = sub.add_parser("delivery", help="show or retry one delivery")
     cmds = group.add_subparsers(dest="action", required=True, metavar="ACTION")
     command(cmds, "show", cmd_delivery_show, "a delivery and every attempt", with_id=True, with_json=True)
@@ -25,12 +35,12 @@ def add_parsers(sub: Any) -> None:
 
 def cmd_deliveries(args: argparse.Namespace) -> int:
     """`hooks deliveries`; raises ValidationError on a bad filter."""
-    found = list_deliveries(webhook_id=args.webhook, event_id=args.event, status=args.status, limit=args.limit)
-    if args.json:
-        print_json([delivery_json(d, with_log=False) for d in found])
-        return EXIT_OK
-    rows = [[d.id, d.status, str(d.attempts), last_result(d), iso(d.created_at) or "", d.reason or ""] for d in found]
-    print_table(["ID", "STATUS", "ATTEMPTS", "LAST", "CREATED", "REASON"], rows, empty="no deliveries.")
+    found = list_deliveries(webhook_id=args.webhook, event_id=args.event, status=args.status, limit=args.limit,
+                            cursor=args.cursor)  # fmt: skip
+    print_page(found, as_json=args.json, item_json=lambda d: delivery_json(d, with_log=False),
+               headers=["ID", "STATUS", "ATTEMPTS", "LAST", "CREATED", "REASON"],
+               row=lambda d: [d.id, d.status, str(d.attempts), last_result(d), iso(d.created_at) or "", d.reason or ""],
+               empty="no deliveries.")  # fmt: skip
     return EXIT_OK
 
 

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from hooks.cli.deliveries import delivery_json, last_result, print_delivery
-from hooks.cli.output import EXIT_OK, command, iso, parse_time, print_json, print_table
+from hooks.cli.output import EXIT_OK, command, iso, paging_options, parse_time, print_page
 from hooks.deliveries.dlq import get_dead, list_dead, purge, purge_many, replay, replay_many
 from hooks.errors import ValidationError
 
@@ -18,7 +18,7 @@ def add_parsers(sub: Any) -> None:
     lst = command(cmds, "list", cmd_dlq_list, "dead-lettered deliveries, newest first", with_json=True)
     lst.add_argument("--webhook", metavar="ID")
     lst.add_argument("--since", metavar="TIME", help="ISO 8601 (2026-11-28T10:00:00Z) or an age (30m, 2h, 7d)")
-    lst.add_argument("--limit", type=int, default=100)
+    paging_options(lst, limit=100)
     command(cmds, "show", cmd_dlq_show, "a dead-lettered delivery and its attempts", with_id=True, with_json=True)
     for name, handler, text in (("replay", cmd_dlq_replay, "send again, with a fresh round of attempts"),
                                 ("purge", cmd_dlq_purge, "drop from the queue (the record and attempts stay)")):  # fmt: skip
@@ -31,15 +31,12 @@ def add_parsers(sub: Any) -> None:
 def cmd_dlq_list(args: argparse.Namespace) -> int:
     """`hooks dlq list`; raises ValidationError on a bad --since or --limit."""
     since = parse_time(args.since, option="--since") if args.since is not None else None
-    found = list_dead(webhook_id=args.webhook, since=since, limit=args.limit)
-    if args.json:
-        print_json([delivery_json(d, with_log=False) for d in found])
-        return EXIT_OK
-    rows = [[d.id, d.webhook_id, d.reason or "", str(d.attempts), last_result(d), iso(d.dead_lettered_at) or ""]
-            for d in found]  # fmt: skip
-    print_table(
-        ["ID", "WEBHOOK", "REASON", "ATTEMPTS", "LAST", "DEAD-LETTERED"], rows, empty="the dead-letter queue is empty."
-    )
+    found = list_dead(webhook_id=args.webhook, since=since, limit=args.limit, cursor=args.cursor)
+    print_page(found, as_json=args.json, item_json=lambda d: delivery_json(d, with_log=False),
+               headers=["ID", "WEBHOOK", "REASON", "ATTEMPTS", "LAST", "DEAD-LETTERED"],
+               row=lambda d: [d.id, d.webhook_id, d.reason or "", str(d.attempts), last_result(d),
+                              iso(d.dead_lettered_at) or ""],
+               empty="the dead-letter queue is empty.")  # fmt: skip
     return EXIT_OK
 
 

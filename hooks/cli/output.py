@@ -91,3 +91,19 @@ def snippet(text: str, width: int = 40) -> str:
     """`text` on one line, cut to `width` characters with an ellipsis."""
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def paging_options(p: argparse.ArgumentParser, *, limit: int) -> None:
+    """`--limit N` (a page) and `--cursor C` (the page after the one that printed it)."""
+    p.add_argument("--limit", type=int, default=limit, help=f"items per page, 1-1000 (default {limit})")
+    p.add_argument("--cursor", help="the next page: the cursor the previous page printed")
+
+
+def print_page(page: Any, *, as_json: bool, item_json: Any, headers: list[str], row: Any, empty: str) -> None:
+    """A page of a listing: a table and how to ask for the next page, or `{"items": [...], "next_cursor": ...}`."""
+    if as_json:
+        print_json({"items": [item_json(x) for x in page], "next_cursor": page.next_cursor})
+        return
+    print_table(headers, [row(x) for x in page], empty=empty)
+    if page.next_cursor:
+        print(f"\nmore: the same command with --cursor {page.next_cursor}")

@@ -1,197 +1,187 @@
-"""The dead-letter queue: list, replay, purge, and the Retry button that resends any delivery.
+"""The dead-letter queue, kept in the history: list, show, replay, purge, and the Retry button for any delivery.
 
-The DLQ is the sorted set `Keys.dlq` (member delivery id, score the Unix time it was dead-lettered). Replaying
-puts a delivery back on the retry schedule, due now, with a fresh round of attempts and `replays` one higher;
-the attempt log marks the attempts of a replay. The delivery id, and so the `webhook-id` header receivers
-de-duplicate on, never changes. Every change is one MULTI transaction guarded by WATCH on the delivery hashes,
-so two operators replaying (or purging) the same delivery at once act on it once.
+A dead-lettered delivery is a row of `deliveries` with `in_dlq` (PostgreSQL, with its attempts and its event's
+payload). Replaying puts it back in flight in Redis (`replay.lua`): the same id, so the same `webhook-id` for
+receivers to dedupe on, a fresh round of attempts, `replays` one higher; the event comes back from the history
+if it had left Redis. Then the history marks it replayed. Redis goes first: a replay interrupted in between is
+sent and its next record corrects the history, while two replays at once put it in flight once (the script
+leaves a pending delivery alone). Many are replayed or purged a page at a time, in constant memory.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from typing import Any, cast
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
 
-import redis
-
-from config import get_settings
+from config import Settings, get_settings
+from hooks.deliveries.page import Page
 from hooks.deliveries.query import get_delivery
 from hooks.errors import NotFoundError, ValidationError
-from hooks.models.delivery import Delivery, parse_delivery
-from hooks.models.ids import split_delivery_id
+from hooks.history import dlq_ids_page, mark_purged, mark_replayed
+from hooks.history import list_dead as history_dead
+from hooks.history.bulk import deliveries_by_ids, events_by_ids
+from hooks.history.connection import UNREACHABLE, get_engine, unavailable
+from hooks.models.delivery import Delivery, from_record, parse_delivery
 from hooks.store.connection import get_redis
 from hooks.store.keys import Keys
+from hooks.store.kick import kick_args
+from hooks.store.scripts import beside
 
-CHUNK = 500
-PURGED = "purged"
-
-Action = Callable[[Any, Keys, str, float], None]
+PAGE = 1000
+_REPLAY = beside(__file__, "replay")
 
 
-def list_dead(*, webhook_id: str | None = None, since: float | None = None, limit: int = 100) -> list[Delivery]:
-    """Dead-lettered deliveries, newest first, of one webhook and/or since a Unix time; raises ValidationError."""
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-        raise ValidationError("limit: must be a positive integer.")
-    if since is not None and not isinstance(since, (int, float)):
+def list_dead(*, webhook_id: str | None = None, since: float | None = None, limit: int = 100,
+              cursor: str | None = None) -> Page[Delivery]:  # fmt: skip
+    """A page of dead-lettered deliveries, newest first, of one webhook and/or since a Unix time.
+
+    Raises ValidationError on a bad argument, HistoryUnavailableError when the database does not answer.
+    """
+    if since is not None and (not isinstance(since, int | float) or isinstance(since, bool)):
         raise ValidationError(f"since: expected a Unix time in seconds, got {type(since).__name__}.")
-    settings = get_settings()
-    client = get_redis(settings)
-    keys = Keys(settings)
-    low = "-inf" if since is None else since
-    out: list[Delivery] = []
-    offset = 0
-    while len(out) < limit:
-        page = cast("list[bytes]", client.zrevrangebyscore(keys.dlq, "+inf", low, start=offset, num=CHUNK))
-        ids = [i.decode() for i in page]
-        if not ids:
-            break
-        offset += len(ids)
-        # the webhook is part of the delivery id: filter before reading any hash
-        ids = [i for i in ids if webhook_id is None or _webhook_of(i) == webhook_id]
-        with client.pipeline(transaction=False) as pipe:
-            for i in ids:
-                pipe.hgetall(keys.delivery(i))
-            raws = pipe.execute()
-        # no hash (or one without event_id, rewritten after it expired): nothing to show, skip it
-        out.extend(parse_delivery(i, raw) for i, raw in zip(ids, raws, strict=True) if b"event_id" in raw)
-    return out[:limit]
+    rows, more = _history(lambda engine: history_dead(engine, webhook_id=webhook_id, since=since, limit=limit,
+                                                      cursor=cursor))  # fmt: skip
+    return Page(map(from_record, rows), more)
 
 
 def get_dead(delivery_id: str) -> Delivery:
     """A dead-lettered delivery with its attempts; raises NotFoundError, or ValidationError if it is not dead."""
     delivery = get_delivery(delivery_id)
-    if get_redis().zscore(Keys(get_settings()).dlq, delivery_id) is None:
+    if not delivery.in_dlq:
         raise _not_dead(delivery)
     return delivery
 
 
 def replay(delivery_id: str) -> Delivery:
     """Send a dead-lettered delivery again, now, with a fresh round of attempts; raises NotFoundError or ValidationError."""
-    return _on_one_dead(delivery_id, _requeue)
-
-
-def _on_one_dead(delivery_id: str, action: Any) -> Delivery:
-    get_delivery(delivery_id, with_attempts=False)  # NotFoundError first, for an unknown id
-    if not _transact(_keys(), [delivery_id], action, only_dead=True):
+    delivery = get_delivery(delivery_id, with_attempts=False)  # NotFoundError first, for an unknown id
+    if not delivery.in_dlq or not _requeue([delivery_id], only_dead=True, strict=True):
         raise _not_dead(get_delivery(delivery_id, with_attempts=False))
     return get_delivery(delivery_id)
 
 
 def replay_many(*, webhook_id: str | None = None, all: bool = False) -> int:
-    """Replay every dead-lettered delivery of one webhook, or all of them; returns how many; raises ValidationError."""
-    return _for_each_dead(_requeue, webhook_id=webhook_id, all=all)
+    """Replay every dead-lettered delivery of one webhook, or all of them, a page at a time; returns how many."""
+    return _for_each_page(lambda ids: len(_requeue(ids, only_dead=True)), webhook_id=webhook_id, all=all)
 
 
 def purge(delivery_id: str) -> Delivery:
     """Drop a delivery from the DLQ, keeping its record and attempts (reason "purged"); raises NotFoundError or ValidationError."""
-    return _on_one_dead(delivery_id, _purge)
+    delivery = get_delivery(delivery_id, with_attempts=False)
+    if not _purge([delivery_id]):
+        raise _not_dead(delivery)
+    return get_delivery(delivery_id)
 
 
 def purge_many(*, webhook_id: str | None = None, all: bool = False) -> int:
-    """Purge every dead-lettered delivery of one webhook, or all of them; returns how many; raises ValidationError."""
-    return _for_each_dead(_purge, webhook_id=webhook_id, all=all)
+    """Purge every dead-lettered delivery of one webhook, or all of them, a page at a time; returns how many."""
+    return _for_each_page(_purge, webhook_id=webhook_id, all=all)
 
 
 def retry_now(delivery_id: str) -> Delivery:
     """Send any delivery again now (a delivered one too), out of the DLQ if it is there; raises NotFoundError.
 
-    A delivery that is pending and already on the deliveries queue may then be attempted twice: receivers
-    de-duplicate on `webhook-id`, which is the same for both.
+    A delivery still pending is scheduled due now; it may then be attempted twice: receivers de-duplicate on
+    `webhook-id`, which is the same for both.
     """
-    get_delivery(delivery_id, with_attempts=False)
-    if not _transact(_keys(), [delivery_id], _requeue, only_dead=False):
-        raise NotFoundError(f"delivery {delivery_id} does not exist (or has expired).")
+    settings = get_settings()
+    delivery = get_delivery(delivery_id, with_attempts=False)
+    if delivery.status == "pending":
+        get_redis(settings).zadd(Keys(settings).retry, {delivery_id: time.time()})
+    elif not _requeue([delivery_id], only_dead=False, strict=True):
+        raise NotFoundError(f"delivery {delivery_id} cannot be sent again: its event is no longer stored.")
     return get_delivery(delivery_id)
 
 
-def _requeue(pipe: Any, keys: Keys, delivery_id: str, now: float) -> None:
-    key = keys.delivery(delivery_id)
-    pipe.zrem(keys.dlq, delivery_id)
-    # a delivery parked behind an open breaker would otherwise be released a second time later
-    pipe.zrem(keys.waiting(_webhook_of(delivery_id)), delivery_id)
-    pipe.hset(key, mapping={"status": "pending", "round_attempts": 0, "reason": "", "next_attempt_at": now,
-                            "dead_lettered_at": "", "updated_at": now})  # fmt: skip
-    pipe.hincrby(key, "replays", 1)  # the attempt log's `round` and `replay` come from this
-    pipe.zadd(keys.retry, {delivery_id: now})  # due now: the scheduler makes it ready on its next poll
+def _requeue(ids: Sequence[str], *, only_dead: bool, strict: bool = False) -> list[str]:
+    """Put these finished deliveries back in flight (in Redis, then marked in the history); returns those put back.
+
+    One whose event's payload was erased is left out (raises ValidationError instead when `strict`).
+    """
+    settings = get_settings()
+    client = get_redis(settings)
+    keys = Keys(settings)
+    stored = _history(lambda engine: deliveries_by_ids(engine, ids))
+    events = _history(lambda engine: events_by_ids(engine, sorted({f"evt_{i.split('_')[1]}" for i in ids})))
+    args: list[Any] = []
+    for delivery_id in ids:
+        # from the DLQ, the history's row is what was decided on: a Redis copy newer than it (replayed since)
+        # makes the script leave the delivery alone
+        if only_dead:
+            record = stored.get(delivery_id)
+            source = from_record(record) if record is not None and record.in_dlq else None
+        else:
+            source = _latest(client, keys, delivery_id, stored)
+        if source is None:
+            continue
+        event = events.get(source.event_id)
+        if event is not None and event.body is None:
+            if strict:
+                raise ValidationError(f"delivery {delivery_id} cannot be sent again: its event's payload was erased.")
+            continue
+        args += [delivery_id, *_replay_args(source, event)]
+    if not args:
+        return []
+    back = [i.decode() for i in _REPLAY.run(client, *kick_args(settings, time.time()), _ttl(settings), *args)]
+    _history(lambda engine: _mark(engine, mark_replayed, back))
+    return back
 
 
-def _purge(pipe: Any, keys: Keys, delivery_id: str, now: float) -> None:
-    pipe.zrem(keys.dlq, delivery_id)
-    pipe.hset(keys.delivery(delivery_id), mapping={"reason": PURGED, "updated_at": now})
+def _latest(client: Any, keys: Keys, delivery_id: str, stored: dict[str, Any]) -> Delivery | None:
+    """The delivery's newest state: Redis (finished a moment ago, not archived yet) or the history."""
+    raw = client.hgetall(keys.delivery(delivery_id))
+    if raw:
+        return parse_delivery(delivery_id, raw)
+    record = stored.get(delivery_id)
+    return from_record(record) if record is not None else None
 
 
-def _for_each_dead(action: Action, *, webhook_id: str | None, all: bool) -> int:
+def _replay_args(d: Delivery, event: Any) -> list[Any]:
+    """The replay script's values after the id: counters and last result, then the event if Redis needs it back."""
+    head = [d.attempts, d.replays, d.created_at, d.last_status or "", d.last_error or ""]
+    if event is None:  # still in Redis (not archived yet); the script does not read these then
+        return [*head, "", "", "", "", "", ""]
+    return [*head, event.type, event.stack, event.branch, ",".join(event.channels), event.body or "",
+            event.concise_body or ""]  # fmt: skip
+
+
+def _purge(ids: Sequence[str]) -> int:
+    return _history(lambda engine: _mark(engine, mark_purged, ids))
+
+
+def _mark(engine: Any, mark: Callable[[Any, Sequence[str]], int], ids: Sequence[str]) -> int:
+    if not ids:
+        return 0
+    with engine.begin() as conn:
+        return mark(conn, ids)
+
+
+def _for_each_page(action: Callable[[list[str]], int], *, webhook_id: str | None, all: bool) -> int:
     if (webhook_id is None) == (not all):
         raise ValidationError("give either webhook_id or all=True (exactly one of them).")
     if webhook_id is not None and not isinstance(webhook_id, str):
         raise ValidationError(f"webhook_id: expected a string, got {type(webhook_id).__name__}.")
-    keys = _keys()
-    done = 0
-    for chunk in _dead_chunks(get_redis(), keys, webhook_id, started=time.time()):
-        done += len(_transact(keys, chunk, action, only_dead=True))
-    return done
+    done, cursor = 0, None
+    while True:  # newest first: what is dead-lettered again meanwhile sorts before the cursor, never looped on
+        ids, cursor = _history(partial(dlq_ids_page, webhook_id=webhook_id, limit=PAGE, cursor=cursor))
+        done += action(ids) if ids else 0
+        if cursor is None:
+            return done
 
 
-def _dead_chunks(client: redis.Redis, keys: Keys, webhook_id: str | None, started: float) -> Iterator[list[str]]:
-    """The DLQ's ids in chunks; only those dead-lettered before `started`, so a replay that dies again is not looped on."""
-    match = None if webhook_id is None else f"msg_*_{webhook_id.removeprefix('wh_')}"
-    chunk: list[str] = []
-    # ZSCAN returns every member present for the whole scan, while we remove members as we go
-    for member, score in client.zscan_iter(keys.dlq, match=match, count=CHUNK):
-        delivery_id = member.decode()
-        if score > started or (webhook_id is not None and _webhook_of(delivery_id) != webhook_id):
-            continue
-        chunk.append(delivery_id)
-        if len(chunk) == CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def _history(read: Callable[[Any], Any]) -> Any:
+    """Run `read` with the history's engine; a database that does not answer is one clear error."""
+    try:
+        return read(get_engine())
+    except UNREACHABLE as exc:
+        raise unavailable(exc) from None
 
 
-def _transact(keys: Keys, ids: list[str], action: Action, *, only_dead: bool) -> list[str]:
-    """Apply `action` to the ids that still exist (and are dead, if asked) in one transaction; returns those ids."""
-    client = get_redis()
-    with client.pipeline(transaction=True) as pipe:
-        while True:
-            try:
-                # any change to a delivery (an attempt, a dead-lettering, another replay) rewrites its hash
-                pipe.watch(*(keys.delivery(i) for i in ids))
-                exists, dead = _lookup(client, keys, ids)
-                chosen = [i for i, e, d in zip(ids, exists, dead, strict=True) if e and (d or not only_dead)]
-                stale = [i for i, e, d in zip(ids, exists, dead, strict=True) if d and not e]
-                now = time.time()
-                pipe.multi()
-                if stale:
-                    pipe.zrem(keys.dlq, *stale)  # the record expired: nothing left to replay or purge
-                for delivery_id in chosen:
-                    action(pipe, keys, delivery_id, now)
-                pipe.execute()
-                return chosen
-            except redis.WatchError:
-                continue
-
-
-def _lookup(client: redis.Redis, keys: Keys, ids: list[str]) -> tuple[list[bool], list[bool]]:
-    with client.pipeline(transaction=False) as pipe:
-        for i in ids:
-            pipe.hexists(keys.delivery(i), "event_id")  # a hash without it is a remnant, not a delivery
-            pipe.zscore(keys.dlq, i)
-        results = pipe.execute()
-    return [bool(r) for r in results[0::2]], [r is not None for r in results[1::2]]
+def _ttl(settings: Settings) -> int:
+    return int(settings.retention_days * 86400)
 
 
 def _not_dead(delivery: Delivery) -> ValidationError:
     return ValidationError(f"delivery {delivery.id} is not in the dead-letter queue (status {delivery.status}).")
-
-
-def _webhook_of(delivery_id: str) -> str:
-    try:
-        return split_delivery_id(delivery_id)[1]
-    except ValueError:
-        return ""
-
-
-def _keys() -> Keys:
-    return Keys(get_settings())

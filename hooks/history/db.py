@@ -15,6 +15,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
+from config.errors import ConfigurationError
+
 __all__ = [
     "VERSION_TABLE",
     "SchemaError",
@@ -32,7 +34,7 @@ SCRIPT_LOCATION = "hooks.history:migrations"
 UPGRADE_HINT = "run `hooks db upgrade`"
 
 
-class SchemaError(Exception):
+class SchemaError(ConfigurationError):
     """The history database's schema is missing or not at the revision this code needs."""
 
 

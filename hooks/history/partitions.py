@@ -76,7 +76,7 @@ def ensure_ahead(conn: Connection, now: TimeLike, days_ahead: int = 7) -> list[s
     return ensure_partitions(conn, (today + timedelta(days=n) for n in range(days_ahead + 1)))
 
 
-def drop_expired(conn: Connection, now: TimeLike, retention_days: int, *, lock_timeout_ms: int = 2000) -> list[str]:
+def drop_expired(conn: Connection, now: TimeLike, retention_days: float, *, lock_timeout_ms: int = 2000) -> list[str]:
     """Drop the partitions whose day ended `retention_days` before `now`; returns their names; raises OperationalError."""
     # A drop locks the parent table exclusively for milliseconds, once the queries on it are done; one that runs
     # longer than lock_timeout_ms makes it fail with lock_not_available (nothing dropped: run it again later)

@@ -98,7 +98,7 @@ def list_deliveries(
         where += [d.event_id == event_id, d.event_at == _event_at(event_id, "event_id")]
     query = select(deliveries).where(*where)
     rows, more = _page(engine, query, d.event_at, d.id, "deliveries", limit, cursor)
-    return [_delivery(r) for r in rows], more
+    return [delivery_from_row(r) for r in rows], more
 
 
 def list_dead(
@@ -112,7 +112,7 @@ def list_dead(
     """A page of the dead-letter queue, newest dead-lettered first, and the next page's cursor."""
     query = select(deliveries).where(*_dead_filter(webhook_id, since))
     rows, more = _page(engine, query, d.dead_lettered_at, d.id, "dead", limit, cursor)
-    return [_delivery(r) for r in rows], more
+    return [delivery_from_row(r) for r in rows], more
 
 
 def dlq_ids_page(
@@ -147,7 +147,7 @@ def list_events(
         where.append(e.type == type)
     query = select(*EVENT_LIST_COLUMNS).where(*where)
     rows, more = _page(engine, query, e.event_at, e.id, "events", limit, cursor)
-    return [_event(r) for r in rows], more
+    return [event_from_row(r) for r in rows], more
 
 
 def get_delivery(engine: Engine, delivery_id: str) -> DeliveryDetail:
@@ -160,7 +160,7 @@ def get_delivery(engine: Engine, delivery_id: str) -> DeliveryDetail:
         tries = conn.execute(
             select(attempts).where(a.delivery_id == delivery_id, a.event_at == at).order_by(a.attempt)
         ).all()
-    return DeliveryDetail(_delivery(row), [_attempt(t) for t in tries])
+    return DeliveryDetail(delivery_from_row(row), [attempt_from_row(t) for t in tries])
 
 
 def get_event(engine: Engine, event_id: str, *, deliveries_limit: int = MAX_LIMIT) -> EventDetail:
@@ -172,7 +172,7 @@ def get_event(engine: Engine, event_id: str, *, deliveries_limit: int = MAX_LIMI
             raise NotFoundError(f"no event {event_id!r} in the history")
         query = select(deliveries).where(d.event_id == event_id, d.event_at == at).order_by(d.id)
         rows = conn.execute(query.limit(deliveries_limit)).all()
-    return EventDetail(_event(row), [_delivery(r) for r in rows])
+    return EventDetail(event_from_row(row), [delivery_from_row(r) for r in rows])
 
 
 def mark_replayed(conn: Connection, ids: Sequence[str]) -> int:
@@ -291,21 +291,21 @@ def _seconds(row: Any, *names: str) -> dict[str, float | None]:
     return {name: to_seconds(row[name]) for name in names}
 
 
-def _delivery(row: Row[Any]) -> DeliveryRecord:
+def delivery_from_row(row: Row[Any]) -> DeliveryRecord:
     m = row._mapping
     values = {c.key: m[c.key] for c in deliveries.c if c.key != "event_at"}
     values.update(_seconds(m, "created_at", "updated_at", "next_attempt_at", "dead_lettered_at"))
     return DeliveryRecord(**values)
 
 
-def _attempt(row: Row[Any]) -> AttemptRecord:
+def attempt_from_row(row: Row[Any]) -> AttemptRecord:
     m = row._mapping
     values = {c.key: m[c.key] for c in attempts.c if c.key != "event_at"}
     values.update(_seconds(m, "started_at"))
     return AttemptRecord(**values)
 
 
-def _event(row: Row[Any]) -> EventRecord:
+def event_from_row(row: Row[Any]) -> EventRecord:
     m = row._mapping
     values = {c.key: m[c.key] for c in events.c if c.key in m and c.key != "event_at"}
     values.update(_seconds(m, "erased_at"))

@@ -1,9 +1,10 @@
 """The demo: the whole system doing its main job on this machine, then stopping everything it started.
 
-Starts a private redis-server (unless REDIS_URL is set), a Celery worker, the scheduler and a receiver on
-127.0.0.1 that verifies every signature; registers three webhooks (a wildcard, one on another branch that must
-receive nothing, a concise one); publishes a few events; prints what each webhook got; exits 0 only if that is
-exactly what was expected. Run it with `python -m hooks.local.demo`.
+Starts a private redis-server (unless REDIS_URL is set) and a private PostgreSQL for the history (unless
+HOOKS_DATABASE_URL is set), a Celery worker, the scheduler, the archiver and a receiver on 127.0.0.1 that
+verifies every signature; registers three webhooks (a wildcard, one on another branch that must receive
+nothing, a concise one); publishes a few events; prints what each webhook got and what reached the history;
+exits 0 only if that is exactly what was expected. Run it with `scripts/demo` or `python -m hooks.local.demo`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hooks.local.processes import scheduler_args, start_process, stop_process, worker_args
+from hooks.history.db import upgrade
+from hooks.local.postgres import PostgresServer
+from hooks.local.processes import archiver_args, scheduler_args, start_process, stop_process, worker_args
 from hooks.local.receiver import Receiver
 from hooks.local.servers import RedisServer
 
@@ -33,30 +36,49 @@ EVENTS: list[tuple[str, dict[str, Any], list[str]]] = [
 def main(argv: list[str] | None = None) -> int:
     """Run the demo; returns the exit code. `--keep-logs` keeps the processes' logs even when all went well."""
     keep_logs = "--keep-logs" in (sys.argv[1:] if argv is None else argv)
-    server = None
-    if not os.environ.get("REDIS_URL"):
-        server = RedisServer().start()
-        os.environ["REDIS_URL"] = server.url
-        print(f"started a private redis-server on {server.url} (pid {server.proc.pid if server.proc else '?'})")
+    servers = _start_servers()
     os.environ.update({"HOOKS_ALLOW_PRIVATE_NETWORKS": "true", "HOOKS_REQUIRE_HTTPS": "false",
                        "HOOKS_KEY_PREFIX": f"demo{os.getpid()}"})  # fmt: skip
     logs = Path(tempfile.mkdtemp(prefix="hooks-demo-"))
     receiver = Receiver().start()
-    procs = [start_process(worker_args(concurrency=8), os.environ, logs / "worker.log"),
-             start_process(scheduler_args(), os.environ, logs / "scheduler.log")]  # fmt: skip
-    print(f"started a worker (pid {procs[0].pid}), the scheduler (pid {procs[1].pid}) and a receiver on {receiver.url}")
+    procs = {
+        name: start_process(args, os.environ, logs / f"{name}.log")
+        for name, args in (
+            ("worker", worker_args(concurrency=8)),
+            ("scheduler", scheduler_args()),
+            ("archiver", archiver_args()),
+        )
+    }
+    print(f"started {', '.join(f'the {n} (pid {p.pid})' for n, p in procs.items())} and a receiver on {receiver.url}")
     ok = False
     try:
         ok = _run(receiver)
     finally:
-        for proc in procs:
+        for proc in procs.values():
             stop_process(proc)
         receiver.stop()
-        if server is not None:
+        for server in servers:
             server.stop()
         print(f"stopped everything the demo started; {_logs_fate(logs, keep=keep_logs or not ok)}")
     print("DEMO OK" if ok else "DEMO FAILED")
     return 0 if ok else 1
+
+
+def _start_servers() -> list[RedisServer | PostgresServer]:
+    """A private redis-server and PostgreSQL (the history, migrated) for what the environment does not name."""
+    started: list[RedisServer | PostgresServer] = []
+    if not os.environ.get("REDIS_URL"):
+        redis_server = RedisServer().start()
+        started.append(redis_server)
+        os.environ["REDIS_URL"] = redis_server.url
+        print(f"started a private redis-server on {redis_server.url} (pid {redis_server.proc.pid})")  # type: ignore[union-attr]
+    if not os.environ.get("HOOKS_DATABASE_URL"):
+        pg = PostgresServer().start()
+        started.append(pg)
+        os.environ["HOOKS_DATABASE_URL"] = pg.url
+        print(f"started a private PostgreSQL on 127.0.0.1:{pg.port} (pid {pg.pid}) for the history")
+    upgrade(os.environ["HOOKS_DATABASE_URL"])
+    return started
 
 
 def _logs_fate(logs: Path, *, keep: bool) -> str:
@@ -80,13 +102,8 @@ def _run(receiver: Receiver) -> bool:
     event_ids = [hooks.publish_event(t, d, stack="demo", branch="main", channels=c) for t, d, c in EVENTS]
     print(f"published {len(event_ids)} events on stack demo, branch main")
     expected = {wildcard.id: 3, staging.id: 0, concise.id: 2}
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        done = [d for e in event_ids for d in hooks.list_deliveries(event_id=e) if d.status != "pending"]
-        if len(done) == sum(expected.values()):
-            break
-        time.sleep(0.1)
-    ok = True
+    archived = _wait_archived(event_ids, sum(expected.values()))
+    ok = archived
     for wh in (wildcard, staging, concise):
         path = "/" + wh.url.rsplit("/", 1)[1]
         got = receiver.requests_to(path)
@@ -105,6 +122,25 @@ def _run(receiver: Receiver) -> bool:
         if wh.concise and got:
             print(f"      concise body: {got[0].body.decode()}")
     return ok
+
+
+def _wait_archived(event_ids: list[str], deliveries: int, timeout_s: float = 60) -> bool:
+    """Wait until every event and delivery is in the history (PostgreSQL), and say so."""
+    from hooks.history import list_deliveries, list_events
+    from hooks.history.connection import get_engine
+
+    engine = get_engine()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        events = {e.id for e in list_events(engine, stack="demo", limit=100)[0]}
+        done = [d for d in list_deliveries(engine, limit=100)[0] if d.event_id in events and d.status != "pending"]
+        if events >= set(event_ids) and len(done) == deliveries:
+            print(f"the archiver wrote {len(events)} events and {len(done)} deliveries to the history (PostgreSQL):"
+                  " `hooks events` and `hooks deliveries` read them from there")  # fmt: skip
+            return True
+        time.sleep(0.1)
+    print(f"BAD the history did not get every event and delivery within {timeout_s:.0f} s")
+    return False
 
 
 if __name__ == "__main__":

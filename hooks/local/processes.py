@@ -27,6 +27,11 @@ def worker_args(*, concurrency: int = 8, queues: str = "events,deliveries", name
             "--without-mingle", "-n", f"{name}-{os.getpid()}-{time.monotonic_ns()}@%h", "--loglevel", "INFO"]  # fmt: skip
 
 
+def archiver_args() -> list[str]:
+    """The command of the archiver."""
+    return [sys.executable, "-m", "workers.archiver"]
+
+
 def scheduler_args() -> list[str]:
     """The command of the retry scheduler."""
     return [sys.executable, "-m", "workers.scheduler"]

@@ -1,4 +1,4 @@
-"""What a delivery is: one event on its way to one webhook, as stored in its Redis hash."""
+"""What a delivery is: one event on its way to one webhook, read from its Redis hash (in flight) or the history."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ class Delivery:
     reason: str | None = None
     dead_lettered_at: float | None = None
     replays: int = 0
+    in_dlq: bool = False
     attempt_log: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,7 +55,14 @@ def parse_delivery(delivery_id: str, raw: dict[bytes, bytes]) -> Delivery:
         reason=d.get("reason") or None,
         dead_lettered_at=_float(d.get("dead_lettered_at")),
         replays=int(d.get("replays", 0)),
+        in_dlq=d.get("status") == "failed" and bool(d.get("dead_lettered_at")),
     )
+
+
+def from_record(record: Any) -> Delivery:
+    """A Delivery from the history's record of it (a `hooks.history.DeliveryRecord`)."""
+    known = Delivery.__dataclass_fields__
+    return Delivery(**{k: v for k, v in record.to_dict().items() if k in known})
 
 
 def _float(v: str | None) -> float | None:

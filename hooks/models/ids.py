@@ -54,3 +54,9 @@ def timestamp_ms(any_id: str) -> int:
     for ch in body:
         value = value * 32 + _ALPHABET.index(ch)
     return value
+
+
+def id_at(unix_s: float) -> str:
+    """The 10 characters that start every id made at `unix_s`: ids made before it sort below it (lex ranges)."""
+    ms = max(0, int(unix_s * 1000))
+    return "".join(_ALPHABET[(ms >> shift) & 31] for shift in range(45, -1, -5))

@@ -22,6 +22,7 @@ for i = 8, #ARGV, 9 do
     redis.call('HSET', key, 'type', ARGV[i + 2], 'stack', ARGV[i + 3], 'branch', ARGV[i + 4], 'channels', ARGV[i + 5],
                'timestamp', ARGV[i + 6], 'body', ARGV[i + 7], 'concise_body', ARGV[i + 8])
     redis.call('EXPIRE', key, ttl)
+    redis.call('ZADD', P .. ':ev:all', 0, id)  -- events in flight, listed newest first by id (ids sort by time)
     redis.call('RPUSH', P .. ':fanout', id)
     pushed = pushed + 1
     out[#out + 1] = id

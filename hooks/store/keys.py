@@ -9,13 +9,14 @@
 | {p}:wh:stack:{stack}:wild:{pattern}  | set    | webhook ids with this wildcard pattern                   |
 | {p}:wh:stack:{stack}:route           | hash   | webhook id -> enabled flag and branches (registry/index) |
 | {p}:wh:state:{webhook_id}            | hash   | breaker and health state of a webhook                    |
-| {p}:ev:{event_id}                    | hash   | event metadata and its two request bodies (TTL)          |
+| {p}:ev:{event_id}                    | hash   | an event in flight: metadata, its two bodies, `open`     |
+|                                      |        | deliveries, `fanned` (TTL; finished: HOOKS_FINISHED_TTL_S) |
+| {p}:ev:all                           | zset   | events in flight, all scored 0: newest first by id (lex) |
 | {p}:idem:{key}                       | string | event id published with this idempotency key (TTL 24 h)  |
-| {p}:dl:{delivery_id}                 | hash   | delivery state (TTL)                                     |
-| {p}:dl:{delivery_id}:attempts        | list   | attempt records, JSON (TTL)                              |
-| {p}:dl:all / by_wh:{id} / by_ev:{id} | zset   | delivery ids by creation time, for listing               |
+| {p}:dl:{delivery_id}                 | hash   | delivery state and its last attempt (TTL; finished: HOOKS_FINISHED_TTL_S) |
+| {p}:dl:all / by_wh:{id} / by_ev:{id} | zset   | deliveries in flight, all scored 0: by id (lex)          |
 | {p}:retry                            | zset   | deliveries waiting to retry, scored by due time (s)      |
-| {p}:dlq                              | zset   | dead-lettered deliveries, scored by time (s)             |
+| {p}:history                          | stream | finished records for the archiver (group `archivers`)    |
 | {p}:inflight:{webhook_id}            | zset   | drains sending to a webhook (lanes), by lease expiry     |
 | {p}:wh:waiting:{webhook_id}          | zset   | deliveries parked while the breaker is open, by age      |
 | {p}:breakers                         | zset   | webhooks with an open breaker, scored by cool-down end   |
@@ -29,7 +30,8 @@
 | {p}:drains:idle                      | zset   | drains waiting for work, by lease expiry                 |
 | {p}:drains:wake                      | list   | wake-up calls for idle drains (trimmed)                  |
 
-Celery's own queues are the lists `events` and `deliveries` in the same database.
+Celery's own queues are the lists `events` and `deliveries` in the same database. Redis holds work in flight
+only: finished deliveries and events go to the history (PostgreSQL) through {p}:history.
 """
 
 from __future__ import annotations
@@ -49,9 +51,9 @@ class Keys:
         p = self.p = settings.key_prefix
         self.webhooks_all, self.breakers = f"{p}:wh:all", f"{p}:breakers"  # the registry, the open breakers
         self.fanout, self.ready, self.capped = f"{p}:fanout", f"{p}:ready", f"{p}:capped"  # work waiting for drains
-        self.retry, self.dlq, self.leased = f"{p}:retry", f"{p}:dlq", f"{p}:leased"  # deliveries by state
+        self.retry, self.leased, self.history = f"{p}:retry", f"{p}:leased", f"{p}:history"  # deliveries by state
         self.drains, self.drains_idle, self.drains_wake = f"{p}:drains", f"{p}:drains:idle", f"{p}:drains:wake"
-        self.deliveries_all = f"{p}:dl:all"
+        self.deliveries_all, self.events_all = f"{p}:dl:all", f"{p}:ev:all"  # in flight, for listing
         # str.format of the full template: one call, no Python frame of our own
         self.webhook: Callable[[str], str] = f"{p}:wh:{{}}".format
         self.webhook_state: Callable[[str], str] = f"{p}:wh:state:{{}}".format
@@ -62,7 +64,6 @@ class Keys:
         self.event: Callable[[str], str] = f"{p}:ev:{{}}".format
         self.idempotency: Callable[[str], str] = f"{p}:idem:{{}}".format
         self.delivery: Callable[[str], str] = f"{p}:dl:{{}}".format
-        self.attempts: Callable[[str], str] = f"{p}:dl:{{}}:attempts".format
         self.deliveries_by_webhook: Callable[[str], str] = f"{p}:dl:by_wh:{{}}".format
         self.deliveries_by_event: Callable[[str], str] = f"{p}:dl:by_ev:{{}}".format
         self.waiting: Callable[[str], str] = f"{p}:wh:waiting:{{}}".format

@@ -59,7 +59,7 @@ def test_scripts_start_runs_the_procfile_and_stops_it_all(hooks_env, redis_serve
         honcho.wait(timeout=30)
         stop_process(honcho)
     pids = [int(p) for p in re.findall(r"started \(pid=(\d+)\)", log.read_text())]
-    assert len(pids) == 3, log.read_text()[-2000:]
+    assert len(pids) == 4, log.read_text()[-2000:]  # worker, scheduler, flower, archiver
     for pid in pids:
         wait_for(lambda pid=pid: not _alive(pid), 15, what=f"process {pid} to end")
 

@@ -29,23 +29,24 @@ _REDACTED = "[redacted]"
 
 @dataclass
 class Record:
-    """What one delivery leaves in Redis after a drain handled it, applied by the drain's next take script.
+    """What one delivery leaves after a drain handled it, applied by the drain's next take script.
 
-    `fields` go to the delivery's hash; `attempt_json` (if any) is appended to its attempt log; `retry_due`
-    puts it on the retry schedule; `dead` adds it to the dead-letter queue. An empty record only ends the lease.
+    `fields` go to the delivery's hash; `retry_due` puts it on the retry schedule; `finishes` says it is
+    delivered, dead-lettered or failed (its hash then expires, and its event's count of open deliveries drops);
+    `history` is the delivery's new state, with the attempt, for the archiver. An empty record only ends the lease.
     """
 
     delivery_id: str
     fields: dict[str, Any] = field(default_factory=dict)
-    attempt_json: str = ""
     retry_due: float | None = None
-    dead: bool = False
+    finishes: bool = False
+    history: dict[str, Any] | None = None
 
     def args(self) -> list[Any]:
-        """The record as the take script reads it: id, attempt, due, dead, number of fields, field/value..."""
+        """The record as the take script reads it: id, due, finishes, number of fields, field/value..."""
         flat = [x for kv in self.fields.items() for x in kv]
         due = "" if self.retry_due is None else self.retry_due
-        return [self.delivery_id, self.attempt_json, due, int(self.dead), len(self.fields), *flat]
+        return [self.delivery_id, due, int(self.finishes), len(self.fields), *flat]
 
 
 def record(settings: Settings, delivery: Delivery, webhook: Webhook, done: Attempt) -> Record:
@@ -70,34 +71,51 @@ def record(settings: Settings, delivery: Delivery, webhook: Webhook, done: Attem
         "reason": decision.reason,
         "next_delay_s": round(decision.delay_s, 3) if decision.outcome == "retry" else None,
     }
-    out = Record(delivery.id, attempt_json=json.dumps(entry, separators=(",", ":")))
-    out.fields = {
+    fields: dict[str, Any] = {
         "attempts": delivery.attempts + 1,
         "round_attempts": delivery.round_attempts + 1,
         "updated_at": now,
         "last_status": result.status or "",
         "last_error": result.error or "",
+        "last_attempt": json.dumps(entry, separators=(",", ":")),  # readable until the archiver has it
     }
+    out = Record(delivery.id, fields, finishes=decision.outcome != "retry")
     if decision.outcome == "delivered":
-        out.fields.update(status="delivered", next_attempt_at="", reason="")
+        fields.update(status="delivered", next_attempt_at="", reason="")
     elif decision.outcome == "retry":
         out.retry_due = now + decision.delay_s
-        out.fields.update(status="pending", next_attempt_at=out.retry_due)
+        fields.update(status="pending", next_attempt_at=out.retry_due)
     else:
-        out.dead = True
-        out.fields.update(status="failed", next_attempt_at="", reason=decision.reason or "", dead_lettered_at=now)
+        fields.update(status="failed", next_attempt_at="", reason=decision.reason or "", dead_lettered_at=now)
+    out.history = history_record(delivery, fields, webhook.stack, entry)
     return out
 
 
-def finish_without_attempt(delivery_id: str, outcome: str, reason: str) -> Record:
+def finish_without_attempt(delivery: Delivery, stack: str, outcome: str, reason: str) -> Record:
     """The end of a delivery that cannot be attempted: `failed`, or `dead` (dead-lettered)."""
     now = time.time()
-    out = Record(delivery_id, {"status": "failed", "reason": reason, "updated_at": now, "next_attempt_at": ""})
+    fields: dict[str, Any] = {"status": "failed", "reason": reason, "updated_at": now, "next_attempt_at": ""}
     if outcome == "dead":
-        out.dead = True
-        out.fields["dead_lettered_at"] = now
-    log.info("deliver: %s %s without an attempt (%s)", delivery_id, outcome, reason)
-    return out
+        fields["dead_lettered_at"] = now
+    log.info("deliver: %s %s without an attempt (%s)", delivery.id, outcome, reason)
+    return Record(delivery.id, fields, finishes=True, history=history_record(delivery, fields, stack, None))
+
+
+def history_record(
+    delivery: Delivery, fields: dict[str, Any], stack: str, attempt: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The delivery as the history keeps it after this step (fields over its stored state), with the attempt."""
+    state = {**delivery.to_dict(), **fields}
+    state.pop("attempt_log", None)
+    state.pop("last_attempt", None)
+    dead_at = state.get("dead_lettered_at") or None
+    return {
+        **{k: (v if v != "" else None) for k, v in state.items()},
+        "stack": stack,
+        "dead_lettered_at": dead_at,
+        "in_dlq": state["status"] == "failed" and dead_at is not None,
+        "attempt": attempt,
+    }
 
 
 def after_dead(client: redis.Redis, settings: Settings, delivery: Delivery, webhook: Webhook, reason: str) -> None:

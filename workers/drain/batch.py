@@ -8,6 +8,7 @@ Redis call per batch.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import Counter
@@ -62,9 +63,11 @@ class Settled:
     outcomes: Counter[str] = field(default_factory=Counter)
 
     def args(self) -> list[Any]:
-        """The take script's arguments from the 13th on."""
-        return [self.webhook_id, int(self.ended_ok), len(self.records), *(a for r in self.records for a in r.args()),
-                len(self.give_back), *self.give_back]  # fmt: skip
+        """The take script's arguments from the 14th on (take.lua's header has the layout)."""
+        history = [r.history for r in self.records if r.history is not None]
+        return [self.webhook_id, int(self.ended_ok), json.dumps(history, separators=(",", ":")) if history else "",
+                len(self.records), *(a for r in self.records for a in r.args()), len(self.give_back),
+                *self.give_back]  # fmt: skip
 
     def after_written(self, client: redis.Redis, settings: Settings) -> None:
         """Once the records are in Redis: announce dead-lettered deliveries."""
@@ -111,11 +114,11 @@ def _one(settings: Settings, delivery_id: str, raw: dict[bytes, bytes], bodies: 
     if delivery.status != "pending":
         return "skipped", Record(delivery_id), None  # already finished: a lease that ran out while it was sent
     if webhook is None:
-        return "failed", finish_without_attempt(delivery_id, "failed", "webhook_deleted"), None
+        return "failed", finish_without_attempt(delivery, "", "failed", "webhook_deleted"), None
     if not webhook.enabled:
-        return "dead", finish_without_attempt(delivery_id, "dead", "webhook_disabled"), None
+        return "dead", finish_without_attempt(delivery, webhook.stack, "dead", "webhook_disabled"), None
     body = bodies[1] if webhook.concise else bodies[0]
-    if body is None:
-        return "failed", finish_without_attempt(delivery_id, "failed", "event_expired"), None
+    if body is None:  # its TTL ran out, or it was erased
+        return "failed", finish_without_attempt(delivery, webhook.stack, "failed", "event_expired"), None
     sent = attempt(delivery, webhook, body, settings)
     return sent.decision.outcome, record(settings, delivery, webhook, sent), sent

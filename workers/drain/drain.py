@@ -56,7 +56,8 @@ def drain(token: str, settings: Settings, client: redis.Redis) -> str:
             mode = "exit"
         reply = _TAKE.run(client, *kick_args(settings, time.time()), token, settings.lease_s,
                           settings.max_in_flight_per_webhook, settings.drain_batch, FANOUT_BUDGET,
-                          int(settings.retention_days * 86400), mode, *settled.args())  # fmt: skip
+                          int(settings.retention_days * 86400), settings.finished_ttl_s, mode,
+                          *settled.args())  # fmt: skip
         settled.after_written(client, settings)
         settled = Settled()
         kind = reply[0]

@@ -3,25 +3,31 @@
   events, then hand out one webhook's batch with everything needed to send it.
   KEYS: none.
   ARGV: 1-5 the kick prelude's; 6 drain token, 7 lease (s), 8 in-flight cap per webhook, 9 batch size,
-        10 fan-out budget (deliveries one call may create), 11 retention (s), 12 mode: 'take', 'exit' (take, or
-        end if there is nothing) or 'end' (hand over: the slice is over);
-        then the previous batch: 13 its webhook id ('' for none), 14 whether its last attempt succeeded ('1'/'0'),
-        15 its number of records, each record as workers/attempt/record.py `Record.args` gives it (id, attempt
-        JSON, retry due, dead, number of fields, field/value...), then the number of ids it gives back, the ids.
-  Settling writes the records (attempt log, new state, retry or dead-letter entry), releases the leases and the
-  lane, and puts given-back ids at the front of the webhook's list. Fanning out resolves each waiting event
-  (resolve_webhooks) and creates its deliveries (create_deliveries), within the budget.
+        10 fan-out budget (deliveries one call may create), 11 retention (s), 12 how long a finished delivery or
+        event stays readable (s), 13 mode: 'take', 'exit' (take, or end if there is nothing) or 'end' (hand
+        over: the slice is over);
+        then the previous batch: 14 its webhook id ('' for none), 15 whether its last attempt succeeded ('1'/'0'),
+        16 its history records (a JSON array, '' for none), 17 its number of records, each record as
+        workers/attempt/record.py `Record.args` gives it (id, retry due, finishes '1'/'0', number of fields,
+        field/value...), then the number of ids it gives back, the ids.
+  Settling writes the records (new state, retry entry, finished deliveries and events: includes/history.lua),
+  appends the history records to the stream for the archiver, releases the leases and the lane, and puts
+  given-back ids at the front of the webhook's list. Fanning out resolves each waiting event (resolve_webhooks)
+  and creates its deliveries (create_deliveries), within the budget; it takes an event off the fan-out list
+  only once its deliveries exist, so a call that fails half-way leaves it there.
   Returns {'deliver', webhook id, failures, webhook JSON, ids, delivery hashes, {body, concise body} per id}
         | {'fanned'} | {'idle'} | {'ended'}.
 ]]
 --- @include "kick"
 local token, lease, cap = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
-local batch, budget, ttl, mode = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], ARGV[12]
+local batch, budget, ttl, FINISHED_TTL = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], tonumber(ARGV[12])
+local mode = ARGV[13]
 local READY, FANOUT = P .. ':ready', P .. ':fanout'
 local webhook_prefix = P .. ':wh:'
 --- @include "resolve_webhooks"
 --- @include "create_deliveries"
 --- @include "close_breaker"
+--- @include "history"
 
 local function lease_all(key, ids)
   local args = {}
@@ -43,23 +49,35 @@ local function park(wh, list)
   redis.call('DEL', list)
   redis.call('ZREM', READY, wh)
 end
+-- one event: resolve and create its deliveries within the budget; returns (created, complete)
+local function fan_out_event(ev, room)
+  local key = P .. ':ev:' .. ev
+  local meta = redis.call('HMGET', key, 'type', 'stack', 'branch', 'channels')
+  if not (meta[1] and meta[2] and meta[3]) then
+    redis.log(redis.LOG_WARNING, 'hooks: event ' .. ev .. ' is not stored (expired?); nothing to fan out')
+    return 0, true
+  end
+  local topics = {meta[1]}
+  for c in string.gmatch(meta[4] or '', '[^,]+') do topics[#topics + 1] = c end
+  local sp = P .. ':wh:stack:' .. meta[2]
+  local whs = keep_routed(sp .. ':route', candidates(sp .. ':exact:', sp .. ':wild', sp .. ':wild:', topics), meta[3])
+  local created, complete = create_deliveries(ev, whs, room, ttl)
+  local open = redis.call('HINCRBY', key, 'open', created)
+  if complete then
+    redis.call('HSET', key, 'fanned', 1)
+    if open <= 0 then finish_event(ev) end  -- no webhook (or every delivery already finished)
+  end
+  return created, complete
+end
 local function fan_out()
   local spent = 0
   while spent < budget do
-    local ev = redis.call('LPOP', FANOUT)
+    local ev = redis.call('LINDEX', FANOUT, 0)  -- peek: it leaves the list only once it is fanned out
     if not ev then break end
-    local meta = redis.call('HMGET', P .. ':ev:' .. ev, 'type', 'stack', 'branch', 'channels')
-    if meta[1] and meta[2] and meta[3] then
-      local topics = {meta[1]}
-      for c in string.gmatch(meta[4] or '', '[^,]+') do topics[#topics + 1] = c end
-      local sp = P .. ':wh:stack:' .. meta[2]
-      local whs = keep_routed(sp .. ':route', candidates(sp .. ':exact:', sp .. ':wild', sp .. ':wild:', topics), meta[3])
-      local created, complete = create_deliveries(ev, whs, budget - spent, ttl)
-      spent = spent + created + 1
-      if not complete then redis.call('LPUSH', FANOUT, ev); break end
-    else
-      redis.log(redis.LOG_WARNING, 'hooks: event ' .. ev .. ' is not stored (expired?); nothing to fan out')
-    end
+    local created, complete = fan_out_event(ev, budget - spent)
+    spent = spent + created + 1
+    if not complete then break end  -- the budget ran out: the next call goes on with it
+    redis.call('LPOP', FANOUT)
   end
   if spent > 0 and redis.call('LLEN', FANOUT) > 0 then kick() end
   return spent
@@ -113,23 +131,16 @@ local function take(wh)
 end
 
 local function settle()
-  local previous, i = ARGV[13], 16
-  for _ = 1, tonumber(ARGV[15]) do
-    local id, entry, due, dead, nf = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], tonumber(ARGV[i + 4])
-    local key = P .. ':dl:' .. id
-    if entry ~= '' then
-      redis.call('RPUSH', key .. ':attempts', entry)
-      redis.call('EXPIRE', key .. ':attempts', ttl)
-    end
-    if nf > 0 then
-      redis.call('HSET', key, unpack(ARGV, i + 5, i + 4 + 2 * nf))
-      redis.call('EXPIRE', key, ttl)
-    end
+  local previous, i = ARGV[14], 18
+  for _ = 1, tonumber(ARGV[17]) do
+    local id, due, finishes, nf = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+    if nf > 0 then redis.call('HSET', P .. ':dl:' .. id, unpack(ARGV, i + 4, i + 3 + 2 * nf)) end
     if due ~= '' then redis.call('ZADD', P .. ':retry', due, id) end
-    if dead == '1' then redis.call('ZADD', P .. ':dlq', NOW, id) end
+    if finishes == '1' then finish_delivery(id) end
     redis.call('ZREM', P .. ':leased', id)
-    i = i + 5 + 2 * nf
+    i = i + 4 + 2 * nf
   end
+  append_history(ARGV[16])
   if previous == '' then return end
   redis.call('ZREM', P .. ':inflight:' .. previous, token)
   uncap(previous)  -- the lane is free: the webhook takes turns again
@@ -140,7 +151,7 @@ local function settle()
     ready(previous)
   end
   -- its last attempt succeeded: a success ends a run of failures (and closes an open breaker: the probe)
-  if ARGV[14] == '1' then
+  if ARGV[15] == '1' then
     local state = P .. ':wh:state:' .. previous
     if tonumber(redis.call('HGET', state, 'failures') or '0') > 0 then close_breaker(previous) end
     redis.call('HSETNX', state, 'proven', 1)

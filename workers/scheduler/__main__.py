@@ -2,6 +2,10 @@
 
 import sys
 
+from hooks.errors import HooksError
 from workers.scheduler.loop import main
 
-sys.exit(main())
+try:
+    sys.exit(main())
+except HooksError as exc:  # no database set, or its schema is old: one line that says what to do
+    sys.exit(f"scheduler: {exc}")

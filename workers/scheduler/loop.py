@@ -15,6 +15,7 @@ import redis
 
 from config import Settings, get_settings
 from hooks.deliveries.query import prune_indexes
+from hooks.history.startup import check_at_start
 from hooks.store.connection import get_redis
 from workers.breaker.breaker import release_probes
 from workers.drain.drain import recover
@@ -73,6 +74,7 @@ def main() -> int:
     """Entry point of the scheduler process."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
+    check_at_start(settings, "scheduler")  # raises ConfigurationError / SchemaError: __main__ prints one line
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hooks
 from hooks.store.connection import get_redis
-from tests.conftest import wait_for
+from tests.conftest import every, wait_for
 from workers.scheduler.schedule import pending_count
 
 
@@ -21,7 +21,7 @@ def test_a_worker_killed_mid_deliveries_then_restarted_delivers_everything(make_
     cluster.kill(worker)
     at_kill = len(set(receiver.ids_at("/slow")))
     cluster.worker(concurrency=8)
-    wait_for(lambda: len(hooks.list_deliveries(webhook_id=wh.id, status="delivered", limit=n + 1)) >= n, 120,
+    wait_for(lambda: len(every(hooks.list_deliveries, webhook_id=wh.id, status="delivered")) >= n, 120,
              what="every delivery after the restart")  # fmt: skip
     ids = receiver.ids_at("/slow", status=204)
     print(f"\nworker SIGKILL: {at_kill} had arrived at the kill; after restart {len(set(ids))}/{n} arrived, "
@@ -41,7 +41,7 @@ def test_a_scheduler_killed_with_retries_pending_then_two_restarted_send_each_on
 
     cluster.kill(first)
     cluster.scheduler(), cluster.scheduler()  # two at once, racing for the same due retries
-    wait_for(lambda: len(hooks.list_deliveries(webhook_id=wh.id, status="delivered", limit=n + 1)) >= n, 60,
+    wait_for(lambda: len(every(hooks.list_deliveries, webhook_id=wh.id, status="delivered")) >= n, 60,
              what="every retry after the restart")  # fmt: skip
     ok = receiver.ids_at("/later", status=204)
     failed = receiver.ids_at("/later", status=500)

@@ -216,7 +216,7 @@ def test_help_exits_0(settings: Settings, hooks: Any) -> None:
 def test_redis_unreachable_is_one_line_exit_2(settings: Settings, hooks: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REDIS_URL", f"redis://:hunter2@127.0.0.1:{free_port()}/0")
     reset_settings(Settings.from_env())
-    for argv in (["webhook", "list"], ["webhook", "add", "--url", URL, "--event", "e.x"], ["dlq", "list"]):
+    for argv in (["webhook", "list"], ["webhook", "add", "--url", URL, "--event", "e.x"], ["deliveries"]):
         r = hooks(*argv)
         assert r.code == 2 and r.out == ""
         assert r.err.startswith("hooks: error: cannot reach Redis at redis://***@127.0.0.1:")
@@ -233,12 +233,12 @@ def test_deliveries_and_delivery_show_after_a_real_delivery(
     event_id = publish_event("entry.publish", {"uid": "blt1"})
     wait_for(lambda: list_deliveries(status="delivered"), what="the delivery to be recorded as delivered")
     assert len(receiver.requests_to("/ok")) == 1
-    (listed,) = hooks("deliveries", "--json").json()
+    (listed,) = hooks("deliveries", "--json").json()["items"]
     assert listed["status"] == "delivered" and listed["attempts"] == 1 and listed["event_id"] == event_id
     assert listed["webhook_id"] == wh["id"] and listed["created_at"].endswith("Z") and "attempt_log" not in listed
     table = hooks("deliveries", "--webhook", wh["id"], "--status", "delivered")
     assert listed["id"] in table.out and "204" in table.out
-    assert hooks("deliveries", "--event", event_id, "--json").json()[0]["id"] == listed["id"]
+    assert hooks("deliveries", "--event", event_id, "--json").json()["items"][0]["id"] == listed["id"]
     assert hooks("deliveries", "--status", "failed").out.strip() == "no deliveries."
     assert hooks("deliveries", "--status", "lost").code == 2  # argparse choices
     shown = hooks("delivery", "show", listed["id"])

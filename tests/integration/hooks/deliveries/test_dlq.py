@@ -15,11 +15,13 @@ from hooks.cli import main
 from hooks.cli.output import iso
 from hooks.deliveries.dlq import list_dead, purge, purge_many, replay, replay_many, retry_now
 from hooks.errors import NotFoundError, ValidationError
-from hooks.models.ids import delivery_id, new_event_id, new_webhook_id, split_delivery_id
+from hooks.history import DeliveryRecord, EventRecord, write_batch
+from hooks.history.connection import get_engine
+from hooks.models.ids import delivery_id, id_at, new_event_id, new_webhook_id
 from hooks.models.webhook import Webhook
 from hooks.store.connection import get_redis
 from hooks.store.keys import Keys
-from tests.conftest import wait_for
+from tests.conftest import every, wait_for
 
 EVENT = "entry.publish"
 
@@ -29,6 +31,11 @@ def hooks(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def items(result: tuple[int, str, str]) -> list[Any]:
+    """The items of a listing's JSON page."""
+    return list(json.loads(result[1])["items"])
 
 
 def failing_webhook(receiver: Any, path: str, **fields: Any) -> Webhook:
@@ -59,27 +66,20 @@ def webhook_ids_seen(receiver: Any, path: str) -> list[str]:
 
 
 def fake_dead(settings: Settings, n: int, webhook_id: str, *, at: float | None = None) -> list[str]:
-    """Dead-lettered delivery records written straight into Redis (of a webhook that does not exist)."""
-    keys = Keys(settings)
+    """Dead-lettered deliveries written straight into the history, with their events (of a webhook that does not
+    exist); their event ids made at `at`, so they sort by it."""
     now = time.time() if at is None else at
-    ids = [delivery_id(new_event_id(), webhook_id) for _ in range(n)]
-    with get_redis().pipeline(transaction=False) as pipe:
-        for i in ids:
-            ev, wh = split_delivery_id(i)
-            pipe.hset(keys.delivery(i), mapping={
-                "event_id": ev, "webhook_id": wh, "status": "failed", "attempts": 1, "round_attempts": 1,
-                "created_at": now, "updated_at": now, "reason": "attempts_exhausted", "dead_lettered_at": now,
-            })  # fmt: skip
-            pipe.zadd(keys.dlq, {i: now})
-        pipe.execute()
-    return ids
+    events = [EventRecord(f"evt_{id_at(now)}{new_event_id()[14:]}", EVENT, "default", "main", [], '{"n":1}', "{}")
+              for _ in range(n)]  # fmt: skip
+    dead = [DeliveryRecord(delivery_id(e.id, webhook_id), e.id, webhook_id, "default", "failed", now, now, attempts=1,
+                           round_attempts=1, reason="attempts_exhausted", dead_lettered_at=now, in_dlq=True)
+            for e in events]  # fmt: skip
+    write_batch(get_engine(), events, dead)
+    return [d.id for d in dead]
 
 
-def statuses(settings: Settings, ids: list[str]) -> set[bytes]:
-    with get_redis().pipeline(transaction=False) as pipe:
-        for i in ids:
-            pipe.hget(Keys(settings).delivery(i), "status")
-        return set(pipe.execute())
+def statuses(settings: Settings, ids: list[str]) -> set[str]:
+    return {get_delivery(i, with_attempts=False).status for i in ids}
 
 
 # ---- dead-lettering and replay, end to end ---------------------------------------------------------------
@@ -95,13 +95,13 @@ def test_dead_letter_then_replay_keeps_the_webhook_id(
     assert dead.attempts == 2 and dead.dead_lettered_at is not None and dead.replays == 0
 
     code, out, _ = hooks(capsys, "dlq", "list", "--json")
-    (listed,) = json.loads(out)
+    (listed,) = json.loads(out)["items"]
     assert code == 0 and listed["id"] == dead.id and listed["reason"] == "attempts_exhausted"
     assert listed["dead_lettered_at"] == iso(dead.dead_lettered_at)
     assert dead.id in hooks(capsys, "dlq", "list")[1]
-    assert [d["id"] for d in json.loads(hooks(capsys, "dlq", "list", "--since", "1h", "--json")[1])] == [dead.id]
-    assert json.loads(hooks(capsys, "dlq", "list", "--since", "2999-01-01T00:00:00Z", "--json")[1]) == []
-    assert json.loads(hooks(capsys, "dlq", "list", "--webhook", new_webhook_id(), "--json")[1]) == []
+    assert [d["id"] for d in items(hooks(capsys, "dlq", "list", "--since", "1h", "--json"))] == [dead.id]
+    assert items(hooks(capsys, "dlq", "list", "--since", "2999-01-01T00:00:00Z", "--json")) == []
+    assert items(hooks(capsys, "dlq", "list", "--webhook", new_webhook_id(), "--json")) == []
     code, out, _ = hooks(capsys, "dlq", "show", dead.id)
     assert code == 0 and "attempts_exhausted" in out and out.count(" 500 ") == 2
     shown = json.loads(hooks(capsys, "dlq", "show", dead.id, "--json")[1])
@@ -241,19 +241,17 @@ def test_two_replays_at_once_act_once(settings: Settings, receiver: Any, worker:
 
 def test_replay_and_purge_many_work_in_chunks(settings: Settings, worker: object, scheduler: object) -> None:
     x, y = new_webhook_id(), new_webhook_id()
-    x_ids = fake_dead(settings, 1203, x)
+    x_ids = fake_dead(settings, 1203, x)  # more than one page (1,000)
     y_ids = fake_dead(settings, 3, y)
-    get_redis().zadd(Keys(settings).dlq, {delivery_id(new_event_id(), x): time.time()})  # its record expired
     assert replay_many(webhook_id=x) == 1203
-    assert sorted(d.id for d in list_dead(limit=5000)) == sorted(y_ids)
+    assert sorted(d.id for d in every(list_dead)) == sorted(y_ids)
     with get_redis().pipeline(transaction=False) as pipe:
         for i in x_ids:
             pipe.hget(Keys(settings).delivery(i), "replays")
-        assert set(pipe.execute()) == {b"1"}
+        assert set(pipe.execute()) == {b"1"}  # back in flight, in Redis, with the same ids
     assert purge_many(all=True) == 3
-    assert get_redis().zcard(Keys(settings).dlq) == 0
     # the replayed deliveries' webhook does not exist: each ends failed (webhook_deleted), not dead again
-    wait_for(lambda: statuses(settings, x_ids) == {b"failed"}, timeout_s=60, what="the replays to run")
+    wait_for(lambda: statuses(settings, x_ids) == {"failed"}, timeout_s=60, what="the replays to run")
     assert list_dead() == []
 
 
@@ -268,12 +266,14 @@ def test_list_dead_is_newest_first_and_filters(settings: Settings, capsys: pytes
     assert [d.id for d in list_dead(webhook_id=wh)] == new + mid + old
     assert [d.id for d in list_dead(webhook_id=wh, limit=2)] == new + mid
     assert [d.id for d in list_dead(since=now - 2 * 3600)] == other + new + mid
-    out = hooks(capsys, "dlq", "list", "--webhook", wh, "--since", "30m", "--json")[1]
-    assert [d["id"] for d in json.loads(out)] == new
-    out = hooks(capsys, "dlq", "list", "--since", iso(now - 2 * 3600 - 5) or "", "--limit", "2", "--json")[1]
-    assert [d["id"] for d in json.loads(out)] == other + new
-    get_redis().delete(Keys(settings).delivery(mid[0]))  # expired: skipped, not an error
-    assert [d.id for d in list_dead(webhook_id=wh)] == new + old
+    out = hooks(capsys, "dlq", "list", "--webhook", wh, "--since", "30m", "--json")
+    assert [d["id"] for d in items(out)] == new
+    page = json.loads(hooks(capsys, "dlq", "list", "--since", iso(now - 2 * 3600 - 5) or "", "--limit", "2",
+                            "--json")[1])  # fmt: skip
+    assert [d["id"] for d in page["items"]] == other + new
+    rest = hooks(capsys, "dlq", "list", "--since", iso(now - 2 * 3600 - 5) or "", "--cursor", page["next_cursor"],
+                 "--json")  # fmt: skip
+    assert [d["id"] for d in items(rest)] == mid and json.loads(rest[1])["next_cursor"] is None
 
 
 def test_bad_arguments_are_refused(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,10 +18,13 @@ from pathlib import Path
 
 import pytest
 import redis
+from sqlalchemy import text
 
 import hooks
 import hooks.cli
 from config import reset_settings
+from hooks.deliveries.dlq import list_dead
+from hooks.history.connection import get_engine
 from hooks.models.webhook import generate_signing_key
 from hooks.store.connection import get_redis
 from tests.conftest import wait_for
@@ -44,6 +47,13 @@ def _leaks(text: str, needles: list[str]) -> list[str]:
     return [n for n in needles if n in text]
 
 
+def _history_dump(settings: object) -> str:
+    """Every row of the history's tables, as text."""
+    with get_engine().connect() as conn:
+        return "\n".join(str(row) for table in ("events", "deliveries", "attempts")
+                         for row in conn.execute(text(f"SELECT * FROM {table}")))  # fmt: skip
+
+
 def _redis_dump(client: redis.Redis, skip: set[str]) -> dict[str, str]:
     """Every key of the database and its whole value, as text (keys in `skip` left out)."""
     out: dict[str, str] = {}
@@ -62,6 +72,8 @@ def _redis_dump(client: redis.Redis, skip: set[str]) -> dict[str, str]:
             value = client.smembers(raw_key)
         elif kind == "zset":
             value = client.zrange(raw_key, 0, -1, withscores=True)
+        elif kind == "stream":
+            value = client.xrange(raw_key)
         elif kind == "none":  # expired or deleted since the scan saw it
             continue
         else:
@@ -180,6 +192,7 @@ def test_no_secret_reaches_logs_task_messages_redis_or_the_cli(make_cluster, rec
         return len(hooks.list_deliveries(status="delivered")) == 1 and len(hooks.list_deliveries(status="failed")) == 3
 
     wait_for(settled, timeout_s=60, what="one delivered and three dead-lettered")
+    wait_for(lambda: len(list_dead()) == 3, what="the history to have the dead-lettered deliveries")
     by_webhook = {d.webhook_id: hooks.get_delivery(d.id) for d in hooks.list_deliveries()}
     assert by_webhook[failing.id].reason == "attempts_exhausted"
     assert [a["error"] for a in by_webhook[refused.id].attempt_log] == ["connection_refused"] * 2
@@ -200,9 +213,11 @@ def test_no_secret_reaches_logs_task_messages_redis_or_the_cli(make_cluster, rec
     #    left out.
     own_records = {f"{settings.key_prefix}:wh:{w.id}" for w in webhooks}
     dump = _redis_dump(client, skip=own_records)
-    attempts_key = f"{settings.key_prefix}:dl:{by_webhook[ok.id].id}:attempts"
-    assert "[redacted]" in dump[attempts_key], "the attempt log keeps the header names, not their values"
     assert {k: _leaks(v, needles) for k, v in dump.items() if _leaks(v, needles)} == {}
+    # 2b. the history in PostgreSQL, every row of every table as text (its attempts' redacted request headers)
+    history = _history_dump(settings)
+    assert "[redacted]" in history, "the attempt log keeps the header names, not their values"
+    assert _leaks(history, needles) == []
     for key in own_records:  # the exception is what it claims to be: the webhook record, nothing else
         assert json.loads(client.get(key))["secret"] == (NEW_SECRET if key.endswith(ok.id) else SECRET)
     # 3. the command line's output

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 import hooks
 import workers.attempt.http
 from config import Settings, reset_settings
+from hooks.deliveries.dlq import list_dead
 from hooks.store.connection import get_redis
 from tests.conftest import stored_keys, wait_for
 from tests.strategies import event_kwargs, events_lists, urls, webhook_fields
@@ -155,7 +156,7 @@ def test_a_webhook_to_a_blocked_address_is_refused_at_registration_and_dead_lett
 
     (d,) = wait_for(lambda: hooks.list_deliveries(webhook_id=wh.id, status="failed"), what="the dead letter")
     assert d.reason == "blocked_address" and d.attempts == 1
-    assert client.zscore(f"{cluster.settings.key_prefix}:dlq", d.id) is not None
+    wait_for(lambda: [x.id for x in list_dead(webhook_id=wh.id)] == [d.id], what="the history's DLQ to have it")
     (attempt,) = hooks.get_delivery(d.id).attempt_log
     assert attempt["error"] == "blocked_address" and attempt["address"] == "127.0.0.1"
     assert attempt["status_code"] is None and attempt["outcome"] == "dead"

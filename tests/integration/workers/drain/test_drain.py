@@ -23,7 +23,8 @@ def take(settings, token: str, *, now: float | None = None, mode: str = "take") 
     """One call of the take script, as a drain makes it (with no previous batch to settle)."""
     return drain._TAKE.run(get_redis(), *kick_args(settings, now or time.time()), token, settings.lease_s,
                            settings.max_in_flight_per_webhook, settings.drain_batch, drain.FANOUT_BUDGET,
-                           int(settings.retention_days * 86400), mode, *Settled().args())  # fmt: skip
+                           int(settings.retention_days * 86400), settings.finished_ttl_s, mode,
+                           *Settled().args())  # fmt: skip
 
 
 def taken_ids(reply: list) -> list[str]:
@@ -53,7 +54,7 @@ def test_a_webhook_has_one_lane_until_a_success_then_its_cap_and_one_again_while
 
     def call(token: str, mode: str, settled: Settled) -> list:
         return drain._TAKE.run(client, *kick_args(cluster.settings, time.time()), token, cluster.settings.lease_s, 2, 3,
-                               drain.FANOUT_BUDGET, 86400, mode, *settled.args())  # fmt: skip
+                               drain.FANOUT_BUDGET, 86400, 10, mode, *settled.args())  # fmt: skip
 
     first = taken_ids(take(cluster.settings, "a"))
     assert len(first) == 1  # slow start: a new endpoint gets a batch of one ...

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import psycopg
 import pytest
 from sqlalchemy import Engine, text
 
 from hooks.history.writer import write_batch
-from hooks.local_postgres import PostgresServer
-
-from .factories import BASE_S, event
+from hooks.local.postgres import PostgresServer
+from tests.integration.hooks.history.factories import BASE_S, event
 
 
 def test_a_killed_server_restarts_on_the_same_port_with_its_data_and_stop_cleans_up() -> None:
@@ -58,3 +58,17 @@ def test_as_root_the_server_runs_as_an_unprivileged_user(postgres_server: Postgr
         uid_line = next(line for line in status if line.startswith("Uid:"))
 
     assert int(uid_line.split()[1]) != 0
+
+
+def test_without_postgres_on_path_the_one_pgserver_bundles_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given no PostgreSQL binaries on PATH (a machine with nothing but Python)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    # When a private server starts, Then it is pgserver's, it answers, and stop leaves nothing behind
+    server = PostgresServer().start()
+    try:
+        assert "pgserver" in str(server.bin_dir)
+        with psycopg.connect(server.url, connect_timeout=5) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        server.stop()
+    assert server.pid is None and not os.path.exists(server.dir)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from hooks.history.records import AttemptRecord, DeliveryRecord, EventRecord
-from hooks.ids import delivery_id
+from hooks.models.ids import delivery_id
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 DAY_S = 86_400.0

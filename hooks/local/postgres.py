@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hooks.local import free_port
+from hooks.local.servers import free_port
 
 __all__ = ["FAST_SETTINGS", "PostgresServer", "postgres_bin_dir"]
 
@@ -51,6 +51,14 @@ def postgres_bin_dir() -> Path:
                        "(pip install 'hooks-webhooks[embedded]')")  # fmt: skip
 
 
+def _reachable_temp_dir() -> str:
+    """The temp folder, if any user can pass through every folder above it (the server's user must), else /tmp."""
+    folder = Path(tempfile.gettempdir()).resolve()
+    if all(os.stat(p).st_mode & 0o001 for p in (folder, *folder.parents)):
+        return str(folder)
+    return "/tmp"  # noqa: S108 - world-traversable by definition; the folder made in it is the server user's own
+
+
 def unprivileged_user() -> pwd.struct_passwd | None:
     """The user the server runs as when we are root (`postgres`, else `nobody`); None when we are not root."""
     if os.geteuid() != 0:
@@ -78,7 +86,7 @@ class PostgresServer:
         self.settings = {**FAST_SETTINGS, **(settings or {})}
         self.bin_dir = Path(bin_dir) if bin_dir else postgres_bin_dir()
         self.user = pwd.getpwnam(run_as) if run_as and os.geteuid() == 0 else unprivileged_user()
-        self.dir = tempfile.mkdtemp(prefix="hooks-pg-")
+        self.dir = tempfile.mkdtemp(prefix="hooks-pg-", dir=_reachable_temp_dir() if self.user else None)
         self.data_dir = os.path.join(self.dir, "data")
         self.log_path = os.path.join(self.dir, "postgres.log")
         self.proc: subprocess.Popen[bytes] | None = None

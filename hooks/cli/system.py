@@ -1,0 +1,72 @@
+"""`hooks status` (where the system stands) and `hooks db upgrade|current` (the history's schema)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from config import get_settings
+from hooks.cli.output import EXIT_OK, command, print_json, print_pairs
+from hooks.history.connection import get_engine
+from hooks.history.db import current_revision, head_revision, upgrade
+from hooks.status import status
+
+EXIT_SCHEMA_OLD = 3
+
+
+def add_parsers(sub: Any) -> None:
+    """`hooks status` and the `hooks db ...` commands."""
+    command(sub, "status", cmd_status, "Redis, the work in flight, the history's backlog and database", with_json=True)
+    group = sub.add_parser("db", help="the history database's schema")
+    cmds = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+    command(cmds, "upgrade", cmd_db_upgrade, "migrate the schema to this version's revision (safe to run again)")
+    command(cmds, "current", cmd_db_current, "the schema's revision and this version's (exit 3 if they differ)")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """`hooks status`; raises ConfigurationError on a bad setting."""
+    data = status(get_settings())
+    if args.json:
+        print_json(data)
+        return EXIT_OK
+    redis, work, history = data["redis"], data["in_flight"], data["history"]
+    memory = f"{redis['used_memory_bytes'] / 1e6:.1f} MB used" + (
+        f" of {redis['maxmemory_bytes'] / 1e6:.0f} MB" if redis["maxmemory_bytes"] else "")  # fmt: skip
+    age = history["oldest_age_s"]
+    print_pairs([
+        ("redis", f"{redis['url']} (Redis {redis['version']}, {memory}, policy {redis['maxmemory_policy']}, "
+                  f"AOF {'on' if redis['aof_enabled'] else 'off'})"),
+        ("waiting for fan-out", work["events_waiting_fan_out"]), ("events in flight", work["events"]),
+        ("deliveries in flight", work["deliveries"]), ("  retrying", work["retrying"]),
+        ("  being sent", work["being_sent"]), ("open breakers", work["open_breakers"]), ("drains", work["drains"]),
+        ("history backlog", f"{history['backlog_entries']} entries" + (f", oldest {age:.1f} s" if age else "")),
+        ("history database", _database_line(history)),
+    ])  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """`hooks db upgrade`: migrate to head; raises ConfigurationError without HOOKS_DATABASE_URL."""
+    engine = get_engine()
+    before = current_revision(engine)
+    upgrade(engine)
+    after = current_revision(engine)
+    print(f"history schema at {after}" + (f" (was {before or 'empty'})" if before != after else " (already)"))
+    return EXIT_OK
+
+
+def cmd_db_current(args: argparse.Namespace) -> int:
+    """`hooks db current`: exit 0 when the schema is this version's, 3 when it is not."""
+    current, head = current_revision(get_engine()), head_revision()
+    print(f"history schema at {current or 'nothing (empty database)'}; this version needs {head}")
+    return EXIT_OK if current == head else EXIT_SCHEMA_OLD
+
+
+def _database_line(history: dict[str, Any]) -> str:
+    if not history["database"]:
+        return "not set (HOOKS_DATABASE_URL)"
+    if not history["reachable"]:
+        return f"{history['database']}: not reachable"
+    revision, head = history["schema_revision"], history["schema_head"]
+    verdict = "up to date" if revision == head else f"needs `hooks db upgrade` (code at {head})"
+    return f"{history['database']}: schema {revision or 'empty'}, {verdict}"

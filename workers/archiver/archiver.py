@@ -1,0 +1,235 @@
+"""The archiver process: moves finished records from the Redis stream into the history (PostgreSQL).
+
+It reads the stream with the consumer group `archivers` (XREADGROUP), writes a batch in one transaction
+(idempotent: a batch written twice is stored once), then acknowledges and deletes the entries and takes the
+finished deliveries and events off the indexes of work in flight. Several archivers may run; one that dies
+(SIGKILL, any moment) leaves its entries pending, and another claims them once they have been idle for
+`HOOKS_ARCHIVE_CLAIM_IDLE_S` (XAUTOCLAIM). While the database is down, delivery goes on, records wait in the
+stream, and the archiver retries; it logs the backlog (entries, age of the oldest) once a minute while one
+builds up. It also keeps the day partitions: made ahead of time, dropped past `HOOKS_RETENTION_DAYS`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from typing import Any
+
+import redis
+import sqlalchemy.exc
+from sqlalchemy.engine import Engine
+
+from config import Settings
+from hooks.history import drop_expired, ensure_ahead, write_batch
+from hooks.store.keys import Keys
+from hooks.store.scripts import beside
+from hooks.store.stream import GROUP, backlog
+from workers.archiver.batch import ArchiveBatch
+
+log = logging.getLogger("workers.archiver")
+
+_FORGET = beside(__file__, "forget")
+_BLOCK_MS = 1000
+_MAINTAIN_EVERY_S = 3600
+_REPORT_EVERY_S = 60
+DATABASE_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)  # down, restarting, cut
+
+
+class Archiver:
+    """One archiver: its consumer name in the group, and what it does per turn."""
+
+    def __init__(self, settings: Settings, client: redis.Redis, engine: Engine) -> None:
+        self.settings, self.client, self.engine = settings, client, engine
+        self.keys = Keys(settings)
+        self.consumer = f"{socket.gethostname()}-{os.getpid()}"
+        self.own_pending = True  # at start, and after a failed write: first what was delivered to us
+        self.next_claim = self.next_report = 0.0
+
+    def ensure_group(self) -> None:
+        """Create the consumer group (from the stream's start, so nothing appended before is skipped)."""
+        try:
+            self.client.xgroup_create(self.keys.history, GROUP, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def read(self) -> ArchiveBatch:
+        """The next entries: our own pending ones first, then a dead archiver's, then new ones (waits up to 1 s)."""
+        batch = ArchiveBatch()
+        for entry_id, fields in self._entries():
+            batch.add(entry_id, fields)
+        return batch
+
+    def _entries(self) -> list[tuple[bytes, Any]]:
+        count, stream = self.settings.archive_batch, self.keys.history
+        if self.own_pending:
+            mine = _entries_of(self.client.xreadgroup(GROUP, self.consumer, {stream: "0"}, count=count))
+            if mine:
+                return mine
+            self.own_pending = False
+        if time.monotonic() >= self.next_claim:
+            self.next_claim = time.monotonic() + self.settings.archive_claim_idle_s / 2
+            idle_ms = int(self.settings.archive_claim_idle_s * 1000)
+            claimed = self.client.xautoclaim(stream, GROUP, self.consumer, idle_ms, start_id="0-0", count=count)
+            if claimed[1]:
+                log.info("archiver: claimed %d entries of an archiver that stopped", len(claimed[1]))
+                return list(claimed[1])
+        return _entries_of(self.client.xreadgroup(GROUP, self.consumer, {stream: ">"}, count=count, block=_BLOCK_MS))
+
+    def archive(self, batch: ArchiveBatch) -> None:
+        """Write the batch in one transaction, then acknowledge and delete its entries and forget what finished.
+
+        A batch the database refuses for its data (not for being down) is written entry by entry; an entry it
+        refuses on its own is kept in `{p}:history:rejected` for an operator, with the error, not dropped.
+        """
+        try:
+            if batch.deliveries or batch.events:
+                write_batch(self.engine, batch.events, batch.deliveries, batch.attempts)
+        except DATABASE_ERRORS:
+            raise
+        except sqlalchemy.exc.DBAPIError as exc:
+            if len(batch.entry_ids) == 1:
+                self._reject(batch, exc)
+            else:
+                for one in batch.split():
+                    self.archive(one)
+                return
+        self._done(batch)
+
+    def _reject(self, batch: ArchiveBatch, exc: BaseException) -> None:
+        reason = str(exc).splitlines()[0][:500]
+        log.error("archiver: the history refused stream entry %s (%s); kept in %s:rejected",
+                  batch.entry_ids[0].decode(), reason, self.keys.history)  # fmt: skip
+        fields: dict[Any, Any] = {**batch.raw.get(batch.entry_ids[0], {}), b"error": reason.encode()}
+        self.client.xadd(f"{self.keys.history}:rejected", fields)
+
+    def _done(self, batch: ArchiveBatch) -> None:
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.xack(self.keys.history, GROUP, *batch.entry_ids)
+            pipe.xdel(self.keys.history, *batch.entry_ids)
+            pipe.execute()
+        done = batch.finished_deliveries
+        if done or batch.finished_events:
+            _FORGET.run(self.client, self.keys.p, len(done), *done, *batch.finished_events)
+
+    def maintain(self, now: float) -> None:
+        """Make the day partitions ahead of time and drop those past the retention (under the history's lock)."""
+        with self.engine.begin() as conn:
+            made = ensure_ahead(conn, now, self.settings.partitions_ahead_days)
+            dropped = drop_expired(conn, now, self.settings.retention_days)
+        if made or dropped:
+            log.info("archiver: partitions made %s, dropped %s", made or "none", dropped or "none")
+
+    def report(self) -> None:
+        """Log the backlog once a minute while there is one worth mentioning."""
+        if time.monotonic() < self.next_report:
+            return
+        self.next_report = time.monotonic() + _REPORT_EVERY_S
+        waiting = backlog(self.client, self.keys)
+        if waiting.oldest_age_s is not None and waiting.oldest_age_s > 5:
+            log.warning("archiver: history backlog %s", waiting)
+
+
+def _entries_of(reply: Any) -> list[tuple[bytes, Any]]:
+    """The entries of an XREADGROUP reply on one stream."""
+    return list(reply[0][1]) if reply else []
+
+
+def run(settings: Settings, client: redis.Redis, engine: Engine, stop: threading.Event) -> None:
+    """Archive until `stop` is set; Redis and database outages are waited out (logged once each), not fatal."""
+    archiver = Archiver(settings, client, engine)
+    outage = Outages()
+    next_maintenance = 0.0
+    while not stop.is_set():
+        try:
+            if outage.redis:
+                archiver.ensure_group()
+            batch = archiver.read()
+            outage.redis_back()
+            if batch.entry_ids:
+                archiver.archive(batch)
+            if time.monotonic() >= next_maintenance:
+                archiver.maintain(time.time())
+                next_maintenance = time.monotonic() + _MAINTAIN_EVERY_S
+            archiver.report()
+            outage.database_back()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            outage.redis_down(exc)
+            stop.wait(1.0)
+        except DATABASE_ERRORS as exc:
+            archiver.own_pending = True  # the batch stays ours, pending: written again when the database is back
+            stop.wait(outage.database_down(exc))
+        except Exception as exc:  # noqa: BLE001 - an archiver that stops lets Redis fill up: log, wait, go on
+            stop.wait(outage.unexpected(exc))
+
+
+class Outages:
+    """Logs one line when Redis or the database goes away and one when it is back, not one per turn."""
+
+    def __init__(self) -> None:
+        self.redis = True  # until a read succeeds: (re)create the group first (new, or Redis restarted empty)
+        self.redis_lost = False
+        self.database_since: float | None = None
+        self.next_trace = 0.0
+
+    def redis_down(self, exc: BaseException) -> None:
+        """Log the Redis outage's start."""
+        if not self.redis_lost:
+            log.warning("archiver: Redis unavailable (%s); waiting for it", type(exc).__name__)
+        self.redis = self.redis_lost = True
+
+    def redis_back(self) -> None:
+        """A read went through."""
+        if self.redis_lost:
+            log.info("archiver: Redis is back")
+        self.redis = self.redis_lost = False
+
+    def database_down(self, exc: BaseException) -> float:
+        """Log the outage's start; returns how long to wait before the next try."""
+        if self.database_since is None:
+            self.database_since = time.monotonic()
+            log.warning("archiver: history database unavailable (%s); records wait in the stream",
+                        str(exc).splitlines()[0][:200])  # fmt: skip
+        return min(5.0, 0.5 + (time.monotonic() - self.database_since) / 10)
+
+    def unexpected(self, exc: BaseException) -> float:
+        """Anything else: the stream or its group gone (Redis restarted empty, or flushed) is made again at the
+        next turn; other errors are logged with their traceback, once a minute. Returns how long to wait."""
+        self.redis = True
+        if isinstance(exc, redis.ResponseError) and str(exc).startswith(("NOGROUP", "UNBLOCKED")):
+            return 0.0
+        if time.monotonic() >= self.next_trace:
+            self.next_trace = time.monotonic() + 60
+            log.exception("archiver: unexpected error; going on")
+        return 1.0
+
+    def database_back(self) -> None:
+        """A turn went through: if the database was down, say it is back."""
+        if self.database_since is not None:
+            log.info("archiver: history database back after %.1f s", time.monotonic() - self.database_since)
+            self.database_since = None
+
+
+def main() -> int:
+    """Entry point of the archiver process: refuses to start without a database or on an old schema."""
+    import signal
+
+    from config import get_settings
+    from hooks.history import make_engine
+    from hooks.history.startup import wait_for_schema
+    from hooks.store.connection import get_redis
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    engine = make_engine(settings.require_database())
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    wait_for_schema(engine, stop)
+    log.info("archiver started (batch %d, retention %s days)", settings.archive_batch, settings.retention_days)
+    run(settings, get_redis(settings), engine, stop)
+    log.info("archiver stopped")
+    return 0
