@@ -61,18 +61,23 @@ def get_event(event_id: str, *, deliveries_limit: int = 100) -> EventInfo:
     if not isinstance(event_id, str) or not event_id.startswith("evt_"):
         raise NotFoundError(f"event {event_id!r} does not exist (ids look like evt_01J...).")
     raw: dict[bytes, Any] = get_redis(settings).hgetall(Keys(settings).event(event_id))  # type: ignore[assignment]
-    if raw:
-        info = _from_hash(event_id, raw, with_body=True)
-    else:
-        try:
-            detail = history_event(get_engine(settings), event_id, deliveries_limit=0)
-        except UNREACHABLE as exc:
-            raise unavailable(exc) from None
-        except NotFoundError:
-            raise NotFoundError(f"event {event_id} does not exist.") from None
-        info = _from_record(detail.event, with_body=True)
+    info = _from_hash(event_id, raw, with_body=True) if raw else None
+    if info is None or info.state == "finished":  # a finished event: the history has the last word (an erasure)
+        info = _from_history(event_id) or info
+    if info is None:
+        raise NotFoundError(f"event {event_id} does not exist.")
     info.deliveries = list(list_deliveries(event_id=event_id, limit=deliveries_limit))
     return info
+
+
+def _from_history(event_id: str) -> EventInfo | None:
+    try:
+        detail = history_event(get_engine(), event_id, deliveries_limit=0)
+    except UNREACHABLE as exc:
+        raise unavailable(exc) from None
+    except NotFoundError:
+        return None
+    return _from_record(detail.event, with_body=True)
 
 
 def list_events(*, stack: str | None = None, limit: int = 50, cursor: str | None = None) -> Page[EventInfo]:

@@ -140,7 +140,6 @@ local function settle()
     redis.call('ZREM', P .. ':leased', id)
     i = i + 4 + 2 * nf
   end
-  append_history(ARGV[16])
   if previous == '' then return end
   redis.call('ZREM', P .. ':inflight:' .. previous, token)
   uncap(previous)  -- the lane is free: the webhook takes turns again
@@ -160,6 +159,7 @@ end
 
 settle()
 if mode == 'end' then  -- the slice is over: a fresh task takes over if work is left
+  append_history(ARGV[16])
   redis.call('ZREM', DRAINS, token)
   redis.call('ZREM', IDLE, token)
   if redis.call('LLEN', FANOUT) > 0 or redis.call('ZCARD', READY) > 0 then kick() end
@@ -168,6 +168,7 @@ end
 redis.call('ZADD', DRAINS, NOW + lease, token)
 redis.call('ZREM', IDLE, token)
 local fanned = fan_out()
+append_history(ARGV[16])  -- the settled batch's records, and the events finished by it or by the fan-out
 for _, wh in ipairs(redis.call('ZRANGE', READY, 0, 15)) do
   local reply = take(wh)
   if reply then return reply end
