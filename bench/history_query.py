@@ -4,6 +4,7 @@ Starts a private PostgreSQL (hooks.local.postgres), migrates it, makes 30 day pa
 with generate_series, one day per statement (10,000 webhooks, 1% in the dead-letter queue), runs ANALYZE, then
 times through hooks.history.queries: the first page of one webhook's deliveries, the first page of the DLQ, the
 first page of one webhook's DLQ and a second page by cursor, each over a few hundred random webhooks (p50, p99).
+Then the same first pages as the `hooks` command reads them (merged with deliveries in flight in a private Redis).
 Last, the time to drop the oldest day's partitions with `drop_expired`.
 """
 
@@ -128,6 +129,49 @@ def show_plan(engine: Engine, name: str, where_order: str, webhook_id: str | Non
     print(f"plan of {name}:\n  " + "\n  ".join(plan[:6]) + "\n  ...")
 
 
+def measure_operator_reads(server_url: str, webhooks: int, samples: int) -> None:
+    """Time what `hooks deliveries --webhook ID` and `hooks dlq list` call: the reads that merge the deliveries in
+    flight in Redis (a private redis-server, 20 in flight per webhook asked about) with the history."""
+    import os
+
+    from config import reset_settings
+    from hooks.deliveries.dlq import list_dead as operator_dead
+    from hooks.deliveries.query import list_deliveries as operator_deliveries
+    from hooks.local.servers import RedisServer
+    from hooks.models.ids import new_event_id
+    from hooks.store.connection import close_all, get_redis
+
+    redis_server = RedisServer().start()
+    try:
+        os.environ.update({"REDIS_URL": redis_server.url, "HOOKS_DATABASE_URL": server_url})
+        reset_settings(None)
+        close_all()
+        rng = random.Random(11)
+        chosen = ["wh_" + str(rng.randrange(webhooks)).rjust(26, "0") for _ in range(samples)]
+        _in_flight(get_redis(), chosen, new_event_id)
+        picks = iter(chosen * 2)
+        report("hooks deliveries --webhook (Redis + history)",
+               timed(samples, lambda: operator_deliveries(webhook_id=next(picks), limit=50)))  # fmt: skip
+        report("hooks dlq list (history)", timed(samples, lambda: operator_dead(limit=50)))
+    finally:
+        redis_server.stop()
+
+
+def _in_flight(client: object, webhook_ids: list[str], new_event_id: Callable[[], str]) -> None:
+    """20 pending deliveries in Redis per webhook, indexed as the fan-out indexes them."""
+    now = time.time()
+    pipe = client.pipeline(transaction=False)  # type: ignore[attr-defined]
+    for wh in set(webhook_ids):
+        for _ in range(20):
+            ev = new_event_id()
+            d = f"msg_{ev[4:]}_{wh[3:]}"
+            pipe.hset(f"hooks:dl:{d}", mapping={"event_id": ev, "webhook_id": wh, "status": "pending",
+                                                "attempts": 0, "round_attempts": 0, "created_at": now,
+                                                "updated_at": now})  # fmt: skip
+            pipe.zadd(f"hooks:dl:by_wh:{wh}", {d: 0})
+    pipe.execute()
+
+
 def measure_drop(engine: Engine, days: int) -> None:
     """Time dropping the oldest day's partitions (all three tables) at the 30-day retention mark."""
     with engine.connect() as conn:
@@ -164,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
                                      "WHERE inhparent = 'deliveries'::regclass")).scalar_one()  # fmt: skip
         print(f"filled in {fill_s:.0f}s; deliveries take {int(size) / 2**30:.2f} GiB with their indexes")
         measure(engine, args.webhooks, args.samples)
+        measure_operator_reads(server.url, args.webhooks, args.samples)
         measure_drop(engine, args.days)
         engine.dispose()
     finally:

@@ -120,6 +120,11 @@ class Stack:
         self.sched = self.archiver = None
         self.running = (None, [])
 
+    def stop_archiver(self) -> None:
+        """Stop the running archiver (records then wait in the stream)."""
+        stop_process(self.archiver, timeout_s=10)
+        self.archiver = None
+
     def start_archiver(self, extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         """Start an archiver (it writes the history) and wait until it runs."""
         proc, log = self._spawn(archiver_args(), "archiver", extra)

@@ -94,7 +94,31 @@ def rows(fig: dict[str, Any]) -> list[Row]:
                        ("1proc_64kb", "1 worker, 64 KB"), ("2proc_64kb", "2 workers, 64 KB")):  # fmt: skip
         out.append(("8 scaling", f"deliveries/s, {label}", g(f"scaling.ours.{tag}.deliveries_per_s"),
                     g(f"scaling.baseline.{tag}.deliveries_per_s"), "", None))  # fmt: skip
+    out += _history_rows(g)
     return out
+
+
+def _history_rows(g: Callable[[str], Any]) -> list[Row]:
+    n = g("history.finished")
+    per = g("history.redis_bytes_per_finished")
+    rate = g("history.archiver_records_per_s")
+    lag = g("history.lag_max_s")
+    return [
+        ("9 history", f"Redis bytes left per finished delivery ({n} finished)", per, None, "<= 50",
+         _check(per, lambda v: v <= 50)),
+        ("9 history", f"Redis MB above idle after {n} finished", _mb(g("history.redis_growth_bytes")), None,
+         "<= 50 (at 1,000,000)", _check(g("history.redis_growth_bytes"), lambda v: v <= 50e6)),
+        ("9 history", "deliveries/s with the archiver writing", g("history.deliveries_per_s"), None, "", None),
+        ("9 history", "archiver lag, max s (oldest record waiting)", lag, None, "< 5 s", _check(lag, lambda v: v < 5)),
+        ("9 history", "archiver records/s into PostgreSQL", rate, None, ">= 10,000/s",
+         _check(rate, lambda v: v >= 10_000)),
+        ("9 history", "PostgreSQL bytes per delivery (event, delivery, attempt)", g("history.pg_bytes_per_delivery"),
+         None, "", None),
+    ]  # fmt: skip
+
+
+def _mb(v: Any) -> float | None:
+    return round(v / 1e6, 2) if isinstance(v, (int, float)) else None
 
 
 def _pct(part: Any, whole: Any) -> float | None:

@@ -6,6 +6,7 @@ python -m bench [--quick] [--runs 3] [--out bench/results] [--only throughput,la
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import shutil
@@ -19,11 +20,13 @@ if __package__ in (None, ""):  # `python bench/run.py`: make the repository impo
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import baseline, report, scenarios  # noqa: E402
+from bench import history_scenarios as hs  # noqa: E402
 from bench import redis_scenarios as rs  # noqa: E402
 from bench.procs import PRODUCT_ENV, Stack  # noqa: E402
 from bench.sizes import FULL, QUICK, Sizes  # noqa: E402
 
-SCENARIOS = ("publishing", "matching", "throughput", "latency", "fanout", "isolation", "scaling", "retry_backlog")
+SCENARIOS = ("publishing", "matching", "throughput", "latency", "fanout", "isolation", "scaling", "retry_backlog",
+             "history")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -68,6 +71,7 @@ def one_run(stack: Stack, sz: Sizes, only: set[str], log: Any) -> tuple[dict[str
     step("isolation", lambda: scenarios.isolation(stack, sz, rates))
     step("scaling", lambda: scenarios.scaling(stack, sz))
     step("retry_backlog", lambda: rs.retry_backlog(stack, sz))
+    step("history", lambda: hs.history(stack, sz))
     return fig, errors
 
 
@@ -79,6 +83,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenarios (default: all)")
     p.add_argument("--concurrency", type=int, default=32, help="threads per worker process, ours and baseline")
     p.add_argument("--keep-logs", action="store_true", help="keep the processes' logs (kept anyway on an error)")
+    p.add_argument("--history-n", type=int, help="finished deliveries of scenario 9 (the target's is 1,000,000)")
     return p.parse_args(argv)
 
 
@@ -92,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     sz = QUICK if args.quick else FULL
+    if args.history_n:
+        sz = dataclasses.replace(sz, history_n=args.history_n)
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     started = time.monotonic()
     stack = Stack(args.concurrency)

@@ -27,6 +27,8 @@ class Sizes:
     publish_batch_size: int = 1000
     scaling_n: int = 1200
     baseline_scaling_n: int = 1200
+    history_n: int = 200_000  # finished deliveries measured for Redis memory (--history-n 1000000 for the target's)
+    archive_n: int = 50_000  # records the archiver catches up with
 
 
 FULL = Sizes()
@@ -48,4 +50,6 @@ QUICK = Sizes(
     publish_batch_size=500,
     scaling_n=200,
     baseline_scaling_n=200,
+    history_n=2000,
+    archive_n=1000,
 )

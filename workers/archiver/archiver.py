@@ -16,6 +16,7 @@ import os
 import socket
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import redis
@@ -139,31 +140,53 @@ def _entries_of(reply: Any) -> list[tuple[bytes, Any]]:
 
 
 def run(settings: Settings, client: redis.Redis, engine: Engine, stop: threading.Event) -> None:
-    """Archive until `stop` is set; Redis and database outages are waited out (logged once each), not fatal."""
+    """Archive until `stop` is set; Redis and database outages are waited out (logged once each), not fatal.
+
+    The next batch is read and parsed in a second thread while the database writes the current one (the
+    archiver's own CPU and PostgreSQL's then overlap); after a failure it is dropped: its entries stay pending
+    for this consumer and are read again.
+    """
     archiver = Archiver(settings, client, engine)
     outage = Outages()
     next_maintenance = 0.0
-    while not stop.is_set():
-        try:
-            if outage.redis:
-                archiver.ensure_group()
-            batch = archiver.read()
-            outage.redis_back()
-            if batch.entry_ids:
-                archiver.archive(batch)
-            if time.monotonic() >= next_maintenance:
-                archiver.maintain(time.time())
-                next_maintenance = time.monotonic() + _MAINTAIN_EVERY_S
-            archiver.report()
-            outage.database_back()
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            outage.redis_down(exc)
-            stop.wait(1.0)
-        except DATABASE_ERRORS as exc:
-            archiver.own_pending = True  # the batch stays ours, pending: written again when the database is back
-            stop.wait(outage.database_down(exc))
-        except Exception as exc:  # noqa: BLE001 - an archiver that stops lets Redis fill up: log, wait, go on
-            stop.wait(outage.unexpected(exc))
+    with ThreadPoolExecutor(1, thread_name_prefix="archiver-read") as reader:
+        upcoming: Future[ArchiveBatch] | None = None
+        while not stop.is_set():
+            try:
+                if outage.redis:
+                    archiver.ensure_group()
+                batch = upcoming.result() if upcoming else archiver.read()
+                upcoming = None
+                outage.redis_back()
+                if batch.entry_ids:
+                    upcoming = reader.submit(archiver.read)
+                    archiver.archive(batch)
+                if time.monotonic() >= next_maintenance:
+                    archiver.maintain(time.time())
+                    next_maintenance = time.monotonic() + _MAINTAIN_EVERY_S
+                archiver.report()
+                outage.database_back()
+            except Exception as exc:  # noqa: BLE001 - sorted out by _wait_after
+                _drop(upcoming)
+                upcoming = None
+                stop.wait(_wait_after(exc, archiver, outage))
+
+
+def _drop(upcoming: Future[ArchiveBatch] | None) -> None:
+    """Forget a batch read ahead (its entries stay pending for this consumer and are read again)."""
+    if upcoming is not None and not upcoming.cancel():
+        upcoming.exception()  # a read under way: let it end first
+
+
+def _wait_after(exc: Exception, archiver: Archiver, outage: Outages) -> float:
+    """Log a failed turn once per outage; returns how long to wait before the next one."""
+    archiver.own_pending = True  # what was read stays ours, pending: written when the failure is over
+    if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+        outage.redis_down(exc)
+        return 1.0
+    if isinstance(exc, DATABASE_ERRORS):
+        return outage.database_down(exc)
+    return outage.unexpected(exc)  # an archiver that stops lets Redis fill up: log, wait, go on
 
 
 class Outages:

@@ -6,10 +6,11 @@ a JSON array of finished events (hooks/store/includes/history.lua). A batch of e
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from hooks.history import AttemptRecord, DeliveryRecord, EventRecord
 
@@ -52,11 +53,11 @@ class ArchiveBatch:
             return  # deleted after it was delivered to us: it was archived already
         self.raw[entry_id] = fields
         try:
-            for item in json.loads(fields.get(b"d", b"[]")):
+            for item in orjson.loads(fields.get(b"d", b"[]")):
                 self._add_delivery(item)
-            for item in json.loads(fields.get(b"e", b"[]")):
+            for item in orjson.loads(fields.get(b"e", b"[]")):
                 self.events.append(_event(item))
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError) as exc:  # orjson.JSONDecodeError is a ValueError
             log.error("archiver: stream entry %s is not readable (%s); skipped", entry_id.decode(), exc)
 
     def _add_delivery(self, item: dict[str, Any]) -> None:
