@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import sqlalchemy.exc
 from sqlalchemy.engine import Engine
 
@@ -11,10 +9,8 @@ from config import Settings, get_settings
 from hooks.errors import HooksError
 from hooks.history.db import make_engine
 
-UNREACHABLE = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
-
-_lock = threading.Lock()
 _engines: dict[str, Engine] = {}
+UNREACHABLE = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
 
 
 class HistoryUnavailableError(HooksError):
@@ -25,20 +21,15 @@ def get_engine(settings: Settings | None = None) -> Engine:
     """The shared engine of the settings' HOOKS_DATABASE_URL; raises ConfigurationError when none is set."""
     url = (settings or get_settings()).require_database()
     engine = _engines.get(url)
-    if engine is None:
-        with _lock:
-            engine = _engines.get(url)
-            if engine is None:
-                engine = _engines[url] = make_engine(url, pool_size=4, max_overflow=4)
+    if engine is None:  # two threads at once make one engine too many, never connected (engines connect lazily)
+        engine = _engines.setdefault(url, make_engine(url, pool_size=4, max_overflow=4))
     return engine
 
 
 def close_engines() -> None:
-    """Dispose of every cached engine (tests that restart the database, a forked child)."""
-    with _lock:
-        for engine in _engines.values():
-            engine.dispose()
-        _engines.clear()
+    """Dispose of every engine made so far (tests that restart the database, a forked child)."""
+    while _engines:
+        _engines.popitem()[1].dispose()
 
 
 def unavailable(exc: BaseException) -> HistoryUnavailableError:

@@ -52,8 +52,29 @@ def _build(cls: type[R], data: Mapping[str, Any]) -> R:
         raise ValueError(f"{cls.__name__}: {exc}") from None
 
 
+class _Record:
+    """What the three records share: built from and turned into JSON-friendly data, placed by their id's time."""
+
+    __slots__ = ()
+    _KEY = "id"  # the field whose id encodes the event's time (the partition key)
+
+    @property
+    def event_at(self) -> float:
+        """The event's time in Unix seconds, read from the id."""
+        return event_at_s(getattr(self, self._KEY))
+
+    @classmethod
+    def from_dict(cls: type[R], data: Mapping[str, Any]) -> R:
+        """A record from JSON-friendly data (unknown keys ignored); raises ValueError when a required key is missing."""
+        return _build(cls, data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly data."""
+        return asdict(self)  # type: ignore[call-overload]
+
+
 @dataclass(slots=True)
-class EventRecord:
+class EventRecord(_Record):
     """One published event: what was sent (the exact JSON text) and where it belongs."""
 
     id: str
@@ -65,23 +86,9 @@ class EventRecord:
     concise_body: str | None = None
     erased_at: float | None = None
 
-    @property
-    def event_at(self) -> float:
-        """The event's time in Unix seconds (from its id)."""
-        return event_at_s(self.id)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> EventRecord:
-        """An EventRecord from JSON-friendly data; raises ValueError when a required key is missing."""
-        return _build(cls, data)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly data."""
-        return asdict(self)
-
 
 @dataclass(slots=True)
-class DeliveryRecord:
+class DeliveryRecord(_Record):
     """The state of one event's delivery to one webhook at `updated_at` (a newer state replaces an older one)."""
 
     id: str
@@ -101,23 +108,10 @@ class DeliveryRecord:
     dead_lettered_at: float | None = None
     in_dlq: bool = False
 
-    @property
-    def event_at(self) -> float:
-        """The event's time in Unix seconds (from the delivery id)."""
-        return event_at_s(self.id)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> DeliveryRecord:
-        """A DeliveryRecord from JSON-friendly data; raises ValueError when a required key is missing."""
-        return _build(cls, data)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly data."""
-        return asdict(self)
-
 
 @dataclass(slots=True)
-class AttemptRecord:
+class AttemptRecord(_Record):
+    _KEY = "delivery_id"  # the delivery's id gives the event's time
     """One HTTP attempt of a delivery (`attempt` counts from 1 over the delivery's whole life)."""
 
     delivery_id: str
@@ -136,17 +130,3 @@ class AttemptRecord:
     request_headers: dict[str, str] = field(default_factory=dict)
     reason: str | None = None
     next_delay_s: float | None = None
-
-    @property
-    def event_at(self) -> float:
-        """The event's time in Unix seconds (from the delivery id)."""
-        return event_at_s(self.delivery_id)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> AttemptRecord:
-        """An AttemptRecord from JSON-friendly data (the attempt log's own dict); raises ValueError on a missing key."""
-        return _build(cls, data)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly data."""
-        return asdict(self)
