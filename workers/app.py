@@ -10,6 +10,7 @@ from kombu import Queue
 
 from config import get_settings
 from hooks.store.keys import DELIVERIES_QUEUE, EVENTS_QUEUE
+from workers import kombu_patch
 
 
 def make_app() -> Celery:
@@ -53,6 +54,7 @@ def make_app() -> Celery:
     return app
 
 
+kombu_patch.apply()  # a worker survives Redis dying under it (workers/kombu_patch.py says why)
 app = make_app()
 
 

@@ -109,9 +109,14 @@ _local = threading.local()
 
 def _thread_connection(client: redis.Redis) -> Any:
     conns = _connections()
-    conn = conns.get(client.connection_pool)
+    pool = client.connection_pool
+    conn = conns.get(pool)
     if conn is None:
-        conn = conns[client.connection_pool] = client.connection_pool.make_connection()
+        # Not pool.make_connection(): that counts against the pool's max_connections (redis-py 8 caps it at 100 by
+        # default) and the count never comes back when `run` drops a dead connection, so after 100 reconnects
+        # (each Redis restart costs one per thread; a producer retrying through an outage, one per try) every call
+        # of the process failed with MaxConnectionsError ("Too many connections"), even with Redis back.
+        conn = conns[pool] = pool.connection_class(**pool.connection_kwargs)
     return conn
 
 

@@ -24,8 +24,12 @@ over (then it hands over to a fresh task at the back of the queue):
 
 from __future__ import annotations
 
+import functools
+import logging
 import time
 from collections import Counter
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import redis
 
@@ -34,6 +38,10 @@ from hooks.store.keys import Keys
 from hooks.store.kick import kick_args
 from hooks.store.scripts import beside
 from workers.drain.batch import Batch, Settled, send_batch
+from workers.drain.outage import LOST, ride_out, waited
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FANOUT_BUDGET = 1000  # deliveries one take call may create (a bigger fan-out goes on over several calls)
 _WAKE_POLL_S = 0.25  # an idle drain re-checks at least this often, even without a wake-up call
@@ -44,35 +52,68 @@ _RECOVER = beside(__file__, "recover")
 
 def drain(token: str, settings: Settings, client: redis.Redis) -> str:
     """Take and do work until none is left or the time slice is over; returns a summary (Flower shows it)."""
-    keys = Keys(settings)
-    slice_end = time.monotonic() + settings.drain_slice_s
-    idle_since: float | None = None
-    done: Counter[str] = Counter()
-    settled = Settled()
-    while True:
+    return Drain(token, settings, client).run()
+
+
+class Drain:
+    """One drain task's loop: one take call per turn, a batch sent between turns, Redis outages waited out."""
+
+    def __init__(self, token: str, settings: Settings, client: redis.Redis) -> None:
+        self.token, self.settings, self.client = token, settings, client
+        self.slice_end = time.monotonic() + settings.drain_slice_s
+        self.held_until = time.monotonic() + settings.lease_s  # our slot, lanes and leases stay ours till then
+        self.idle_since: float | None = None
+        self.done: Counter[str] = Counter()
+        self.settled = Settled()
+
+    def run(self) -> str:
+        """Turns until the take script says the drain has ended; a summary of what was done."""
+        try:
+            while self.turn():
+                pass
+        except LOST as exc:  # down past our hold: the scheduler's recover puts our work back
+            log.warning("drain %s: Redis unavailable past its lease (%s); its work goes back through recover",
+                        self.token, type(exc).__name__)  # fmt: skip
+            self.done["abandoned"] += 1
+        return ", ".join(f"{n} {what}" for what, n in sorted(self.done.items())) or "nothing to do"
+
+    def turn(self) -> bool:
+        """One take call, then what its reply says; False once the drain has ended."""
         now = time.monotonic()
-        mode = "end" if now >= slice_end else "take"
-        if mode == "take" and idle_since is not None and now - idle_since >= settings.drain_linger_s:
+        mode = "end" if now >= self.slice_end else "take"
+        if mode == "take" and self.idle_since is not None and now - self.idle_since >= self.settings.drain_linger_s:
             mode = "exit"
-        reply = _TAKE.run(client, *kick_args(settings, time.time()), token, settings.lease_s,
-                          settings.max_in_flight_per_webhook, settings.drain_batch, FANOUT_BUDGET,
-                          int(settings.retention_days * 86400), settings.finished_ttl_s, mode,
-                          *settled.args())  # fmt: skip
-        settled.after_written(client, settings)
-        settled = Settled()
+        reply = self._call(functools.partial(self._take, mode, self.settled), 0.0)
+        self.held_until = time.monotonic() + self.settings.lease_s - self.settings.publish_timeout_s - 1
+        self.settled.after_written(self.client, self.settings)
+        self.settled = Settled()
         kind = reply[0]
         if kind == b"deliver":
-            settled = send_batch(Batch.from_reply(reply), slice_end, settings, client)
-            done.update(settled.outcomes)
-            idle_since = None
+            self.settled = send_batch(Batch.from_reply(reply), self.slice_end, self.settings, self.client)
+            self.done.update(self.settled.outcomes)
+            self.idle_since = None
         elif kind == b"fanned":
-            idle_since = None
+            self.idle_since = None
         elif kind == b"ended":
-            break
+            return False
         else:
-            idle_since = now if idle_since is None else idle_since
-            client.blpop([keys.drains_wake], timeout=_WAKE_POLL_S)
-    return ", ".join(f"{n} {what}" for what, n in sorted(done.items())) or "nothing to do"
+            self.idle_since = now if self.idle_since is None else self.idle_since
+            wake = functools.partial(self.client.blpop, [Keys(self.settings).drains_wake], timeout=_WAKE_POLL_S)
+            self._call(wake, _WAKE_POLL_S)
+        return True
+
+    def _call(self, call: Callable[[], T], usual_s: float) -> T:
+        """A Redis call that waits out an outage; the slice grows by the time waited (the drain was not working)."""
+        called = time.monotonic()
+        result = ride_out(call, self.held_until)
+        self.slice_end += waited(called, usual_s)
+        return result
+
+    def _take(self, mode: str, settled: Settled) -> Any:
+        s = self.settings
+        return _TAKE.run(self.client, *kick_args(s, time.time()), self.token, s.lease_s, s.max_in_flight_per_webhook,
+                         s.drain_batch, FANOUT_BUDGET, int(s.retention_days * 86400), s.finished_ttl_s, mode,
+                         *settled.args())  # fmt: skip
 
 
 def recover(client: redis.Redis, settings: Settings, *, now_s: float | None = None) -> int:

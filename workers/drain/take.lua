@@ -134,9 +134,11 @@ local function settle()
   local previous, i = ARGV[14], 18
   for _ = 1, tonumber(ARGV[17]) do
     local id, due, finishes, nf = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+    -- a settle run twice (Redis ran it, then died before answering, and the drain called again) finishes once
+    local first = finishes == '1' and redis.call('HGET', P .. ':dl:' .. id, 'status') == 'pending'
     if nf > 0 then redis.call('HSET', P .. ':dl:' .. id, unpack(ARGV, i + 4, i + 3 + 2 * nf)) end
     if due ~= '' then redis.call('ZADD', P .. ':retry', due, id) end
-    if finishes == '1' then finish_delivery(id) end
+    if first then finish_delivery(id) end
     redis.call('ZREM', P .. ':leased', id)
     i = i + 4 + 2 * nf
   end

@@ -28,9 +28,13 @@ def run(settings: Settings, stop: threading.Event) -> None:
     """Move due work until `stop` is set; Redis outages are waited out, not fatal."""
     client = get_redis(settings)
     last_prune = last_restore = 0.0
+    down_since: float | None = None  # logged once when Redis goes away and once when it answers again
     while not stop.is_set():
         try:
             moved = release_probes(client, settings) + _drain(client, settings) + recover(client, settings)
+            if down_since is not None:
+                log.warning("scheduler: Redis answers again after %.1f s", time.monotonic() - down_since)
+                down_since = None
             if time.time() - last_restore > max(1.0, settings.visibility_timeout_s / 5):
                 moved += restore_abandoned()
                 last_restore = time.time()
@@ -38,7 +42,9 @@ def run(settings: Settings, stop: threading.Event) -> None:
                 prune_indexes(client, settings, time.time())
                 last_prune = time.time()
         except (redis.ConnectionError, redis.TimeoutError) as exc:
-            log.warning("scheduler: Redis unavailable (%s); retrying", type(exc).__name__)
+            if down_since is None:
+                log.warning("scheduler: Redis unavailable (%s); retrying every second", type(exc).__name__)
+                down_since = time.monotonic()
             moved = 0
             stop.wait(1.0)
         if not moved:
