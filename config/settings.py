@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSetti
 
 from config.errors import ConfigurationError
 from config.networks import Network, parse_networks
+from config.redis_url import check_redis_url
 
 # The mapping `Settings.from_env` reads instead of os.environ (None: os.environ).
 _environ: ContextVar[Mapping[str, str] | None] = ContextVar("hooks_settings_environ", default=None)
@@ -36,6 +37,7 @@ class Settings(BaseSettings):
 
     # Producer side.
     publish_timeout_s: float = Field(3.0, gt=0, le=60)
+    publish_min_replicas: int = Field(0, ge=0, le=10)  # publish returns once this many replicas have the event
     max_event_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
     idempotency_ttl_s: int = Field(24 * 3600, ge=60)
 
@@ -104,6 +106,11 @@ class Settings(BaseSettings):
             raise _configuration_error(exc) from None
         finally:
             _environ.reset(token)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, v: str) -> str:
+        return check_redis_url(v)  # raises ValueError saying what is wrong
 
     @field_validator("allowed_networks")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import Celery
@@ -9,14 +10,18 @@ from celery.signals import worker_init
 from kombu import Queue
 
 from config import get_settings
+from config.redis_url import SENTINEL_SCHEME, parse_sentinel_url
 from hooks.store.keys import DELIVERIES_QUEUE, EVENTS_QUEUE
 from workers import kombu_patch
+
+log = logging.getLogger("workers")
 
 
 def make_app() -> Celery:
     """Build the Celery app from the settings."""
     settings = get_settings()
-    app = Celery("hooks", broker=settings.redis_url, include=["workers.tasks", "workers.legacy"])
+    broker, sentinel_options = broker_url(settings.redis_url)
+    app = Celery("hooks", broker=broker, include=["workers.tasks", "workers.legacy"])
     app.conf.update(
         task_acks_late=True,  # a task is acknowledged after it ran: a killed worker loses nothing
         task_reject_on_worker_lost=True,  # ... and its task goes back on the queue
@@ -45,6 +50,7 @@ def make_app() -> Celery:
             "unacked_restore_throttle": 1,
             # a worker killed while it held the sweep's mutex would otherwise block every sweep for 5 minutes
             "unacked_mutex_expire": max(5, settings.visibility_timeout_s),
+            **sentinel_options,
         },
         worker_eta_task_limit=100,  # we never use ETAs; a guard against someone who does
         worker_hijack_root_logger=False,
@@ -54,6 +60,15 @@ def make_app() -> Celery:
     return app
 
 
+def broker_url(redis_url: str) -> tuple[str, dict[str, Any]]:
+    """The broker URL for kombu, and the transport options a Sentinel-managed primary needs (its name)."""
+    if not redis_url.startswith(SENTINEL_SCHEME):
+        return redis_url, {}
+    parsed = parse_sentinel_url(redis_url)
+    return parsed.kombu_url(), {"master_name": parsed.master,
+                                "sentinel_kwargs": {"password": parsed.sentinel_password}}  # fmt: skip
+
+
 kombu_patch.apply()  # a worker survives Redis dying under it (workers/kombu_patch.py says why)
 app = make_app()
 
@@ -61,6 +76,7 @@ app = make_app()
 @worker_init.connect
 def _check_history(**_: Any) -> None:
     """A worker refuses to start without HOOKS_DATABASE_URL or on an old history schema, in one line."""
+    from hooks.doctor import OK, redis_findings
     from hooks.errors import HooksError
     from hooks.history.startup import check_at_start
 
@@ -68,3 +84,6 @@ def _check_history(**_: Any) -> None:
         check_at_start(get_settings(), "worker")
     except HooksError as exc:
         raise SystemExit(f"worker: {exc}") from None
+    for finding in redis_findings(get_settings()):
+        if finding.level != OK:
+            log.warning("worker: %s", finding.text)

@@ -1,5 +1,7 @@
-"""One narrow patch of kombu, in one place: a worker must survive Redis dying under it.
+"""Two narrow patches of kombu's Redis transport, in one place: a worker must survive Redis dying under it, or
+filling up.
 
+1. Redis dying under a worker.
 kombu >= 5.3.2 (celery/kombu#1733) reads a pending BRPOP reply first in `Channel.close()`. On a dead socket that
 read raises ConnectionError and the channel stays half open. Celery 5.7 (celery/celery#10242, GH-9705) then closes
 the connection twice after a broker loss: `collect()` (which swallows the error and sets the transport's `client`
@@ -9,21 +11,79 @@ message(s)", then "Unrecoverable error: AttributeError(... 'hostname')"; the sam
 celery/kombu#582). A dead connection has no reply to read: skip it and close the rest; the unacked messages stay
 in Redis for the visibility-timeout sweep. Made on kombu 5.7.0 / celery 5.7.0; a canary test
 (tests/integration/workers/test_redis_restart.py) fails once kombu fixes it, which says this can go.
+
+2. Redis full (maxmemory reached, noeviction). A worker that pops a task message records it as unacknowledged
+(ZADD + HSET); a full Redis refuses those writes, and Celery takes the OutOfMemoryError for an unrecoverable
+error: the worker exits, which stops the very drains that would free memory. Such a message is run anyway,
+untracked: only drain tasks (and the legacy requeue tasks) travel here, and both are safe to lose once started (a
+drain's work is leased in Redis and comes back through the scheduler; a drain that is not running is kicked
+again). Logged once per full spell.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import time
 from queue import Empty
 
+import redis
 from kombu.transport import redis as kombu_redis
 
-# kombu's own close (the canary test runs it too)
+log = logging.getLogger("workers")
+
+# kombu's own close and append (the canary test runs them too)
 original_close = getattr(kombu_redis.Channel.close, "__wrapped__", kombu_redis.Channel.close)
+original_append = getattr(kombu_redis.QoS.append, "__wrapped__", kombu_redis.QoS.append)
 
 
 def apply() -> None:
-    """Let kombu's Redis channel close when the BRPOP it waits on died with Redis (idempotent)."""
+    """Both patches (idempotent), and kombu's Redis warnings once a minute each, not once a second."""
+    _close_after_a_dead_brpop()
+    _run_untracked_when_full()
+    kombu_log = logging.getLogger("kombu.transport.redis")
+    if not any(isinstance(f, OncePerMinute) for f in kombu_log.filters):
+        kombu_log.addFilter(OncePerMinute())
+
+
+class OncePerMinute(logging.Filter):
+    """Lets a message through once a minute (kombu retries its binding refresh every second, with a traceback)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        if now - self.last.get(str(record.msg), -60.0) < 60:
+            return False
+        self.last[str(record.msg)] = now
+        return True
+
+
+def _run_untracked_when_full() -> None:
+    qos = kombu_redis.QoS
+    if getattr(qos.append, "_hooks_patched", False):
+        return
+
+    @functools.wraps(original_append)
+    def append_or_run_untracked(self: kombu_redis.QoS, message: object, delivery_tag: object) -> None:
+        try:
+            original_append(self, message, delivery_tag)
+        except redis.exceptions.OutOfMemoryError:
+            if not getattr(qos, "_hooks_full", False):
+                log.warning("worker: Redis is full: task messages run untracked until it has room again")
+            qos._hooks_full = True  # type: ignore[attr-defined]
+            super(kombu_redis.QoS, self).append(message, delivery_tag)  # the in-memory record only
+            return
+        qos._hooks_full = False  # type: ignore[attr-defined]
+
+    append_or_run_untracked._hooks_patched = True  # type: ignore[attr-defined]
+    qos.append = append_or_run_untracked  # type: ignore[method-assign]
+
+
+def _close_after_a_dead_brpop() -> None:
+    """Let kombu's Redis channel close when the BRPOP it waits on died with Redis."""
     channel = kombu_redis.Channel
     if getattr(channel.close, "_hooks_patched", False):
         return

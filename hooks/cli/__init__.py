@@ -5,7 +5,7 @@
     hooks delivery show|retry ID                                                 (deliveries.py)
     hooks dlq list|show|replay|purge ...                                         (dlq.py)
     hooks events | event show|purge ID | erase --stack S [--before T]            (events.py)
-    hooks status | db upgrade|current                                            (system.py)
+    hooks status | doctor | db upgrade|current                                   (system.py)
 
 Output is for people by default; with --json it is exactly one JSON document, for scripts. Times are printed
 in UTC ISO 8601. Signing secrets, passwords, tokens and custom header values are masked everywhere, except
@@ -30,6 +30,7 @@ from hooks.cli import deliveries, dlq, events, system, webhooks
 from hooks.cli.output import EXIT_OK
 from hooks.errors import HooksError, NotFoundError
 from hooks.history.connection import UNREACHABLE, unavailable
+from hooks.store.connection import is_out_of_memory, safe_url
 
 EXIT_NOT_FOUND = 1
 EXIT_ERROR = 2
@@ -51,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (redis.ConnectionError, redis.TimeoutError) as exc:
         return _fail(f"cannot reach Redis at {_redis_url()} ({type(exc).__name__}: {exc}); is it running?", EXIT_ERROR)
     except redis.RedisError as exc:
+        if is_out_of_memory(exc):
+            return _fail("Redis is out of memory (maxmemory reached, and its policy evicts nothing): nothing was "
+                         "changed; the workers free memory as they deliver, or raise maxmemory.", EXIT_ERROR)  # fmt: skip
         return _fail(f"Redis refused the command ({type(exc).__name__}: {exc}).", EXIT_ERROR)
     except UNREACHABLE as exc:
         return _fail(str(unavailable(exc)), EXIT_ERROR)
@@ -79,6 +83,4 @@ def _fail(message: str, code: int) -> int:
 def _redis_url() -> str:
     """The Redis URL, without its password."""
     from config import get_settings
-    from hooks.store.connection import safe_url
-
     return safe_url(get_settings().redis_url)

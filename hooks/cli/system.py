@@ -1,4 +1,4 @@
-"""`hooks status` (where the system stands) and `hooks db upgrade|current` (the history's schema)."""
+"""`hooks status` (where the system stands), `hooks doctor` (what could lose work) and `hooks db upgrade|current`."""
 
 from __future__ import annotations
 
@@ -7,16 +7,20 @@ from typing import Any
 
 from config import get_settings
 from hooks.cli.output import EXIT_OK, command, print_json, print_pairs
+from hooks.doctor import OK, examine
 from hooks.history.connection import get_engine
 from hooks.history.db import current_revision, head_revision, upgrade
 from hooks.status import status
 
 EXIT_SCHEMA_OLD = 3
+EXIT_DOCTOR_FOUND = 3
 
 
 def add_parsers(sub: Any) -> None:
     """`hooks status` and the `hooks db ...` commands."""
     command(sub, "status", cmd_status, "Redis, the work in flight, the history's backlog and database", with_json=True)
+    command(sub, "doctor", cmd_doctor, "what could lose work: persistence, eviction, replicas, the history",
+            with_json=True)  # fmt: skip
     group = sub.add_parser("db", help="the history database's schema")
     cmds = group.add_subparsers(dest="action", required=True, metavar="ACTION")
     command(cmds, "upgrade", cmd_db_upgrade, "migrate the schema to this version's revision (safe to run again)")
@@ -70,3 +74,14 @@ def _database_line(history: dict[str, Any]) -> str:
     revision, head = history["schema_revision"], history["schema_head"]
     verdict = "up to date" if revision == head else f"needs `hooks db upgrade` (code at {head})"
     return f"{history['database']}: schema {revision or 'empty'}, {verdict}"
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """`hooks doctor`: exit 0 when every check is ok, 3 when one warns or fails."""
+    findings = examine(get_settings())
+    if args.json:
+        print_json([{"level": f.level, "text": f.text} for f in findings])
+    else:
+        for f in findings:
+            print(f"{f.level:<4}  {f.text}")
+    return EXIT_OK if all(f.level == OK for f in findings) else EXIT_DOCTOR_FOUND

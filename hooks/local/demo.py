@@ -68,7 +68,7 @@ def _start_servers() -> list[RedisServer | PostgresServer]:
     """A private redis-server and PostgreSQL (the history, migrated) for what the environment does not name."""
     started: list[RedisServer | PostgresServer] = []
     if not os.environ.get("REDIS_URL"):
-        redis_server = RedisServer().start()
+        redis_server = RedisServer(aof="everysec").start()  # AOF on, as production should run it
         started.append(redis_server)
         os.environ["REDIS_URL"] = redis_server.url
         print(f"started a private redis-server on {redis_server.url} (pid {redis_server.proc.pid})")  # type: ignore[union-attr]

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 
 import redis
 
@@ -41,9 +42,12 @@ def embedded_redis_server_binary() -> str:
 class RedisServer:
     """A private redis-server on a free loopback port, in a temporary directory, stopped by pid."""
 
-    def __init__(self, port: int | None = None, *, binary: str | None = None) -> None:
+    def __init__(self, port: int | None = None, *, binary: str | None = None, aof: str | None = None,
+                 extra_args: Sequence[str] = ()) -> None:  # fmt: skip
         self.port = port or free_port()
         self.binary = binary or redis_server_binary()
+        self.aof = aof  # None: nothing on disk; "always" or "everysec": an append-only file with that fsync
+        self.extra_args = list(extra_args)
         self.dir = tempfile.mkdtemp(prefix="hooks-redis-")
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -53,8 +57,9 @@ class RedisServer:
 
     def start(self, timeout_s: float = 10.0) -> RedisServer:
         """Start the server and wait until it answers PING; raises RuntimeError if it does not."""
-        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", self.dir, "--daemonize", "no", "--loglevel", "warning"]  # fmt: skip
+        persistence = ["--appendonly", "yes", "--appendfsync", self.aof] if self.aof else ["--appendonly", "no"]
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *persistence,
+                "--dir", self.dir, "--daemonize", "no", "--loglevel", "warning", *self.extra_args]  # fmt: skip
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
         deadline = time.monotonic() + timeout_s

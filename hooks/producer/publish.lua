@@ -4,17 +4,14 @@
   ARGV: 1-5 the kick prelude's; 6 retention (s), 7 idempotency TTL (s); then per event 9 values: event id,
         idempotency key ('' for none), type, stack, branch, channels (comma-joined), timestamp, body, concise body.
   Returns each event's id, in order (for a repeated idempotency key, the id of the event first published with it).
+  On a full Redis (maxmemory, noeviction) its first write is refused, so nothing is written: PublishError.
 ]]
 --- @include "kick"
 local ttl, idem_ttl = ARGV[6], ARGV[7]
 local out, pushed = {}, 0
 for i = 8, #ARGV, 9 do
   local id, idem = ARGV[i], ARGV[i + 1]
-  local first = false
-  if idem ~= '' then
-    first = redis.call('GET', P .. ':idem:' .. idem)
-    if not first then redis.call('SET', P .. ':idem:' .. idem, id, 'EX', idem_ttl) end
-  end
+  local first = idem ~= '' and redis.call('GET', P .. ':idem:' .. idem)
   if first then
     out[#out + 1] = first
   else
@@ -24,6 +21,9 @@ for i = 8, #ARGV, 9 do
     redis.call('EXPIRE', key, ttl)
     redis.call('ZADD', P .. ':ev:all', 0, id)  -- events in flight, listed newest first by id (ids sort by time)
     redis.call('RPUSH', P .. ':fanout', id)
+    -- the key is remembered last: a call that fails before it leaves nothing that a retry with the same key
+    -- would mistake for the stored event (an event hash left alone expires)
+    if idem ~= '' then redis.call('SET', P .. ':idem:' .. idem, id, 'EX', idem_ttl) end
     pushed = pushed + 1
     out[#out + 1] = id
   end

@@ -14,7 +14,7 @@ import redis
 from config import Settings, get_settings
 from hooks.errors import PublishError, ValidationError
 from hooks.models.event import Event, build_event
-from hooks.store.connection import get_redis, safe_url
+from hooks.store.connection import get_redis, is_out_of_memory, safe_url
 from hooks.store.kick import kick_args
 from hooks.store.scripts import beside
 
@@ -89,20 +89,45 @@ def _build_item(i: int, item: Any, settings: Settings) -> Event:
 
 def _store(settings: Settings, events: list[Event]) -> list[str]:
     client = get_redis(settings)
+    started = time.monotonic()
     args: list[Any] = [*kick_args(settings, time.time()), int(settings.retention_days * 86400),
                        settings.idempotency_ttl_s]  # fmt: skip
     for ev in events:
         args += [ev.id, ev.idempotency_key or "", *_values(ev)]
     try:
         results = _PUBLISH.run(client, *args)  # one EVALSHA, so one round trip and all or nothing
+        if settings.publish_min_replicas:
+            _wait_for_replicas(client, settings, started)
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         raise PublishError(
             f"could not publish to Redis at {safe_url(settings.redis_url)} ({type(exc).__name__}); "
             "the event may not be stored: publish again with the same idempotency_key to be safe."
         ) from None
     except redis.RedisError as exc:
-        raise PublishError(f"Redis refused the event ({type(exc).__name__}: {str(exc)[:200]}).") from None
+        raise _refused(exc) from None
     return [r.decode() if isinstance(r, bytes) else str(r) for r in results]
+
+
+def _wait_for_replicas(client: redis.Redis, settings: Settings, started: float) -> None:
+    """Return once HOOKS_PUBLISH_MIN_REPLICAS replicas have the event, within the publish timeout; raises PublishError."""
+    wanted = settings.publish_min_replicas
+    # Redis times blocked clients out at its `hz` (10 a second): a WAIT may answer 100 ms late, and the socket's
+    # own timeout is the publish timeout; leave it room
+    left_ms = max(1, int((settings.publish_timeout_s - (time.monotonic() - started)) * 1000) - 250)
+    acked = _PUBLISH.wait_for_replicas(client, wanted, left_ms)
+    if acked < wanted:
+        raise PublishError(
+            f"the event is on the Redis primary but only {acked} of the {wanted} replicas HOOKS_PUBLISH_MIN_REPLICAS "
+            f"asks for have it; a failover now could lose it: publish again with the same idempotency_key."
+        )
+
+
+def _refused(exc: redis.RedisError) -> PublishError:
+    """Redis answered with an error: out of memory is said plainly (nothing was stored, see publish.lua)."""
+    if is_out_of_memory(exc):
+        return PublishError("Redis is out of memory (maxmemory reached): the event was not stored; it is accepted "
+                            "again once the workers have freed memory or maxmemory is raised.")  # fmt: skip
+    return PublishError(f"Redis refused the event ({type(exc).__name__}: {str(exc)[:200]}).")
 
 
 def _values(ev: Event) -> tuple[str | bytes, ...]:

@@ -68,6 +68,17 @@ class LuaScript:
             conn.disconnect()
             raise
 
+    def wait_for_replicas(self, client: redis.Redis, replicas: int, timeout_ms: int) -> int:
+        """After `run` on this thread: how many replicas have its writes, waiting up to `timeout_ms` (WAIT)."""
+        conn = _thread_connection(client)  # WAIT counts this connection's own writes: the same one as `run`'s
+        try:
+            conn.send_command("WAIT", replicas, timeout_ms)
+            return int(conn.read_response())
+        except BaseException:
+            _connections().pop(client.connection_pool, None)
+            conn.disconnect()
+            raise
+
     def queue(self, pipe: Any, *args: Any) -> None:
         """Add a call to a pipeline (which loads the script first if Redis does not know it)."""
         self._script(args=args, client=pipe)
@@ -116,7 +127,11 @@ def _thread_connection(client: redis.Redis) -> Any:
         # default) and the count never comes back when `run` drops a dead connection, so after 100 reconnects
         # (each Redis restart costs one per thread; a producer retrying through an outage, one per try) every call
         # of the process failed with MaxConnectionsError ("Too many connections"), even with Redis back.
-        conn = conns[pool] = pool.connection_class(**pool.connection_kwargs)
+        conn = pool.connection_class(**pool.connection_kwargs)
+        # connected now, not lazily by send_command: a Sentinel-managed connection asks the sentinels for the
+        # primary in connect() only; redis-py 8's lazy path connects to its default address (localhost:6379)
+        conn.connect()
+        conns[pool] = conn
     return conn
 
 

@@ -157,7 +157,6 @@ def run(settings: Settings, client: redis.Redis, engine: Engine, stop: threading
                     archiver.ensure_group()
                 batch = upcoming.result() if upcoming else archiver.read()
                 upcoming = None
-                outage.redis_back()
                 if batch.entry_ids:
                     upcoming = reader.submit(archiver.read)
                     archiver.archive(batch)
@@ -165,6 +164,7 @@ def run(settings: Settings, client: redis.Redis, engine: Engine, stop: threading
                     archiver.maintain(time.time())
                     next_maintenance = time.monotonic() + _MAINTAIN_EVERY_S
                 archiver.report()
+                outage.redis_back()  # a whole turn went through: say so if Redis or the database was gone
                 outage.database_back()
             except Exception as exc:  # noqa: BLE001 - sorted out by _wait_after
                 _drop(upcoming)

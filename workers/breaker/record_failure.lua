@@ -5,7 +5,10 @@
   ARGV: 1 key prefix, 2 webhook id, 3 now (Unix s), 4 threshold, 5 base cool-down (s), 6 max cool-down (s).
   Returns {failures, first failure time (string), opened (0/1)}.
 ]]
-local state, wh, now = ARGV[1] .. ':wh:state:' .. ARGV[2], ARGV[2], tonumber(ARGV[3])
+local P = ARGV[1]
+--- @include "when_full"
+local state, wh, now = P .. ':wh:state:' .. ARGV[2], ARGV[2], tonumber(ARGV[3])
+keep_working_when_full()
 local failures = redis.call('HINCRBY', state, 'failures', 1)
 local first = tonumber(redis.call('HGET', state, 'first_failure_at') or '0')
 if first == 0 then first = now; redis.call('HSET', state, 'first_failure_at', now) end

@@ -28,6 +28,7 @@ local webhook_prefix = P .. ':wh:'
 --- @include "create_deliveries"
 --- @include "close_breaker"
 --- @include "history"
+--- @include "when_full"
 
 local function lease_all(key, ids)
   local args = {}
@@ -110,12 +111,13 @@ local function take(wh)
     redis.call('ZADD', CAPPED, redis.call('ZRANGE', lanes, 0, 0, 'WITHSCORES')[2], wh)
     return nil
   end
-  local ids = redis.call('LPOP', list, n)
-  if not ids then redis.call('ZREM', READY, wh); return nil end
+  local ids = redis.call('LRANGE', list, 0, n - 1)  -- peek: they leave the list once leased (pop last)
+  if #ids == 0 then redis.call('ZREM', READY, wh); return nil end
   if open_until > 0 then redis.call('HSET', state, 'probe_until', NOW + lease) end
   redis.call('ZADD', lanes, NOW + lease, token)
   redis.call('EXPIRE', lanes, math.ceil(lease) + 1)
   lease_all(P .. ':leased', ids)
+  redis.call('LTRIM', list, #ids, -1)
   local left = redis.call('LLEN', list)
   local others = redis.call('ZCARD', READY) - 1  -- webhooks with work besides this one
   if left == 0 then redis.call('ZREM', READY, wh) else to_back(wh) end
@@ -159,7 +161,9 @@ local function settle()
   end
 end
 
+FULL = keep_working_when_full()  -- drains deliver on a full Redis, which frees memory (includes/when_full.lua)
 settle()
+if mode == 'end' and FULL then mode = 'take' end  -- no fresh task could start: this drain goes on
 if mode == 'end' then  -- the slice is over: a fresh task takes over if work is left
   append_history(ARGV[16])
   redis.call('ZREM', DRAINS, token)

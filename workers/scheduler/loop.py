@@ -59,12 +59,20 @@ def restore_abandoned() -> int:
     """
     from workers.app import app
 
+    global _restore_failing
     try:
         with app.connection_for_write() as conn:
             conn.default_channel.qos.restore_visible(num=1000, interval=1)
     except Exception as exc:  # noqa: BLE001 - a failed sweep is retried at the next one
-        log.warning("scheduler: restoring abandoned tasks failed (%s)", type(exc).__name__)
+        if _restore_failing != type(exc).__name__:  # once per kind of failure, not every few seconds
+            log.warning("scheduler: restoring abandoned tasks failed (%s); trying again", type(exc).__name__)
+        _restore_failing = type(exc).__name__
+        return 0
+    _restore_failing = None
     return 0
+
+
+_restore_failing: str | None = None
 
 
 def _drain(client: redis.Redis, settings: Settings) -> int:

@@ -1,22 +1,26 @@
 --[[
   move_due: claim the retries that are due and append each to its webhook's ready list, then kick a drain.
-  Claim and push are one step, so two schedulers never move the same retry and a crash between them cannot
-  happen. A delivery id is msg_<event>_<webhook>: the webhook is derived from it.
+  Claim and push are one step, so two schedulers never move the same retry; the push comes first and the claim
+  last, so a call that fails half-way leaves the retries due (at worst one is pushed twice: sent twice, never
+  lost). Runs on a full Redis too (includes/when_full.lua). A delivery id is msg_<event>_<webhook>: the
+  webhook is derived from it.
   KEYS: none.
   ARGV: 1-5 the kick prelude's; 6 the most to move in one call.
   Returns how many moved.
 ]]
 --- @include "kick"
+--- @include "when_full"
 local retry = P .. ':retry'
 local due = redis.call('ZRANGEBYSCORE', retry, '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[6]))
 if #due == 0 then return 0 end
-for i = 1, #due, 500 do
-  redis.call('ZREM', retry, unpack(due, i, math.min(i + 499, #due)))
-end
+FULL = keep_working_when_full()
 for _, id in ipairs(due) do
   local wh = 'wh_' .. string.match(id, '^msg_[^_]+_(.+)$')
   redis.call('RPUSH', P .. ':ready:' .. wh, id)
   ready(wh)
+end
+for i = 1, #due, 500 do  -- claimed last: a call that fails before leaves them due, not lost
+  redis.call('ZREM', retry, unpack(due, i, math.min(i + 499, #due)))
 end
 kick()
 return #due

@@ -1,0 +1,18 @@
+--[[
+  when_full: lets a script that keeps work moving run on a full Redis (maxmemory reached, policy noeviction).
+  Redis refuses a script's FIRST write that may use more memory when it is full, and never a later one (a
+  script cannot stop half-way). The probe below is such a write, caught: when Redis is full it is refused and a
+  DEL, which can only free memory, is made first instead, so the rest of the script may write. The drains, the
+  scheduler and the breaker thus go on delivering, which frees memory, while publish (whose first write is an
+  HSET) is refused with nothing written. Needs P.
+    keep_working_when_full()  returns whether Redis is full (then kick() starts no new drain task: a worker
+        receiving one would have to record it as unacknowledged, which a full Redis refuses)
+]]
+local function keep_working_when_full()
+  local probe = redis.pcall('SET', P .. ':full-probe', '1', 'PX', 1000)
+  if type(probe) == 'table' and probe.err then
+    redis.call('DEL', P .. ':no-such-key')
+    return true
+  end
+  return false
+end

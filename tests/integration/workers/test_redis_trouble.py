@@ -1,0 +1,89 @@
+"""Redis in trouble, with real processes: full, its connections cut mid-drain, fewer replicas than asked for."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis
+
+import hooks
+from hooks.cli import main as cli
+from hooks.local.servers import RedisServer
+from hooks.store.connection import get_redis
+from hooks.store.keys import Keys
+from tests.conftest import every, wait_for
+
+
+@pytest.fixture
+def own_redis():
+    """A redis-server of the test's own (its memory limit and clients are changed)."""
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+def test_a_full_redis_refuses_publishes_at_once_and_keeps_delivering(make_cluster, own_redis, receiver, capsys):
+    # Given running workers with 200 events in flight to a slow endpoint, then Redis reaching maxmemory (noeviction)
+    cluster = make_cluster(REDIS_URL=own_redis.url)
+    cluster.worker(), cluster.scheduler()
+    receiver.script("/slow", [(204, 0.05, {})])
+    hooks.create_webhook(receiver.url + "/slow", ["e"])
+    hooks.publish_events([{"event_type": "e", "data": {"i": i}} for i in range(200)])
+    client = get_redis()
+    client.config_set("maxmemory", int(client.info("memory")["used_memory"]) - 100_000)
+    assert len(set(receiver.ids_at("/slow"))) < 200, "still in flight when Redis is full"
+    keys_before = client.dbsize()
+    # When a producer publishes, Then it fails at once, saying why, with nothing half-written
+    started = time.monotonic()
+    with pytest.raises(hooks.PublishError, match="out of memory"):
+        hooks.publish_event("e", {"i": "refused"}, idempotency_key="refused-1")
+    assert time.monotonic() - started < 1
+    assert not client.exists(f"{Keys(cluster.settings).p}:idem:refused-1") and client.dbsize() <= keys_before + 2
+    assert cli(["webhook", "add", "--url", receiver.url + "/x", "--event", "e"]) == 2
+    assert "Redis is out of memory" in capsys.readouterr().err
+    # And the running workers deliver every accepted event meanwhile (which frees memory)
+    wait_for(lambda: len(set(receiver.ids_at("/slow"))) == 200, 60, what="every accepted event delivered")
+    client.config_set("maxmemory", 0)
+    hooks.publish_event("e", {"i": "after"})
+    wait_for(lambda: len(set(receiver.ids_at("/slow"))) == 201, 30, what="publishing works again")
+
+
+def test_cut_connections_mid_drain_lose_nothing_and_the_worker_stays(make_cluster, own_redis, receiver):
+    # Given a worker sending 300 events to a slow endpoint
+    cluster = make_cluster(REDIS_URL=own_redis.url)
+    worker = cluster.worker()
+    cluster.scheduler()
+    receiver.script("/slow", [(204, 0.01, {})])
+    hooks.create_webhook(receiver.url + "/slow", ["e"])
+    hooks.publish_events([{"event_type": "e", "data": {"i": i}} for i in range(300)])
+    wait_for(lambda: len(receiver.requests_to("/slow")) >= 30, what="the drains to be under way")
+    # When Redis drops every client connection, twice, while batches are out
+    admin = redis.Redis(port=own_redis.port)
+    for _ in range(2):
+        admin.client_kill_filter(_type="normal", skipme=True)
+        time.sleep(0.3)
+    # Then every event arrives (at least once), nothing is left in flight, and the worker is still running
+    wait_for(lambda: len(set(receiver.ids_at("/slow"))) == 300, 90, what="all 300 delivered")
+    wait_for(lambda: len(every(hooks.list_deliveries, status="delivered")) == 300, 60, what="all recorded delivered")
+    assert worker.poll() is None
+    assert get_redis().zcard(Keys(cluster.settings).leased) == 0
+
+
+def test_publish_waits_for_the_replicas_it_is_told_to(make_cluster, own_redis):
+    # Given a primary with one replica, and publish told to wait for one
+    replica = RedisServer(extra_args=["--replicaof", "127.0.0.1", str(own_redis.port)]).start()
+    try:
+        make_cluster(REDIS_URL=own_redis.url, HOOKS_PUBLISH_MIN_REPLICAS="1", HOOKS_PUBLISH_TIMEOUT_S="1")
+        wait_for(lambda: redis.Redis(port=replica.port).info("replication").get("master_link_status") == "up",
+                 what="the replica to be in sync")  # fmt: skip
+        # When it publishes, Then it returns once the replica has the event
+        event_id = hooks.publish_event("e", {"n": 1})
+        assert redis.Redis(port=replica.port).exists(f"hooks:ev:{event_id}")
+    finally:
+        replica.stop()
+    # And with the replica gone it fails within the publish timeout, saying a failover could lose the event
+    started = time.monotonic()
+    with pytest.raises(hooks.PublishError, match="only 0 of the 1 replicas"):
+        hooks.publish_event("e", {"n": 2}, idempotency_key="k2")
+    assert time.monotonic() - started < 1.5
