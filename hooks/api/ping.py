@@ -119,10 +119,10 @@ def _post(url: str, body: bytes, headers: dict[str, str], settings: Settings,
         return None, "", "invalid_url", address
     except socket.gaierror:
         return None, "", "dns_error", address
+    except urllib3.exceptions.NewConnectionError as exc:  # before ConnectTimeoutError: urllib3 2 subclasses it
+        return None, "", "connection_refused" if "refused" in str(exc) else "connect_error", address
     except (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError, TimeoutError):
         return None, "", "timeout", address
-    except urllib3.exceptions.NewConnectionError as exc:
-        return None, "", "connection_refused" if "refused" in str(exc) else "connect_error", address
     except urllib3.exceptions.SSLError:
         return None, "", "tls_error", address
     except (urllib3.exceptions.HTTPError, OSError) as exc:
