@@ -42,7 +42,7 @@ def test_an_event_shows_its_deliveries_and_a_delivery_its_attempts(api, receiver
     event_id = api.post("/v1/events", json={"event_type": "api.shown", "data": {"title": "x"}}).json()["id"]
     (d,) = wait_for(lambda: _finished(api, event_id=event_id), what="the delivery to finish")
     event = api.get(f"/v1/events/{event_id}").json()
-    assert (event["type"], event["body"]) == ("api.shown", {"title": "x"})
+    assert (event["type"], event["body"]["data"]) == ("api.shown", {"title": "x"})
     assert [x["id"] for x in event["deliveries"]] == [d["id"]]
     shown = api.get(f"/v1/deliveries/{d['id']}").json()
     assert shown["status"] == "delivered" and shown["webhook_id"] == wh["id"]
