@@ -77,3 +77,24 @@ def api_server(hooks_env: dict[str, str], log_dir: Path) -> Iterator[str]:
     wait_for(lambda: proc.poll() is None and _up(url), 30, what=f"the API on {url} ({log})")
     yield url
     stop_process(proc)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium (installed by apt-get if missing)."""
+    from tests.integration.api.browser import ensure_chromium
+
+    return ensure_chromium()
+
+
+@pytest.fixture
+def browser(chromium: str) -> Iterator[object]:
+    """A headless chromium driven by Playwright (its Python package; never its own browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.integration.api.browser import FLAGS
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=chromium, headless=True, args=FLAGS)
+        yield launched
+        launched.close()
