@@ -4,7 +4,8 @@ Per webhook (label `webhook`, its id; the HOOKS_METRICS_TOP_WEBHOOKS most active
 `other`): `hooks_deliveries_total{outcome}`, `hooks_attempts_total{status_class}`,
 `hooks_attempt_duration_seconds` (histogram) and `hooks_webhook_breaker_state` (0 closed, 1 half-open, 2 open;
 the top webhooks only). Globally: the work in flight and the backlogs (see `GAUGES`). The counters are those
-the archiver keeps as it writes the history (hooks/metrics/), so they agree with it.
+the archiver keeps as it writes the history (hooks/metrics/), so they agree with it. The per-webhook families
+are written by hooks/api/exposition.py (fast), the gauges by prometheus_client.
 """
 
 from __future__ import annotations
@@ -14,20 +15,17 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 from config import get_settings
 from hooks.api.auth import READ
 from hooks.api.dlq_size import dlq_size
-from hooks.metrics.counters import SUM_FIELD
-from hooks.metrics.keys import BUCKETS_S, CLASSES, OUTCOMES
-from hooks.metrics.read import Counts, Snapshot, snapshot
+from hooks.api.exposition import per_webhook
+from hooks.metrics.read import Snapshot, snapshot
 from hooks.store.connection import get_redis
 
 router = APIRouter(tags=["metrics"])
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-OTHER = "other"
-BREAKER = {"closed": 0, "half-open": 1, "open": 2}
 GAUGES = {  # snapshot gauge -> (metric, help)
     "fanout_events": ("hooks_fanout_backlog_events", "Events waiting to be fanned out."),
     "ready_deliveries": ("hooks_ready_deliveries", "Deliveries ready to send (waiting for a drain)."),
@@ -46,54 +44,27 @@ GAUGES = {  # snapshot gauge -> (metric, help)
 }
 
 
-class SnapshotCollector:
-    """Turns one snapshot into metric families (prometheus_client's custom collector protocol)."""
+class GaugeCollector:
+    """The global gauges of one snapshot (prometheus_client's custom collector protocol)."""
 
     def __init__(self, snap: Snapshot, dlq: int | None) -> None:
         self.snap, self.dlq = snap, dlq
 
     def collect(self) -> Iterator[Metric]:
-        """Every family of the exposition."""
-        series = [*self.snap.webhooks.items(), (OTHER, self.snap.other)]
-        deliveries = CounterMetricFamily("hooks_deliveries", "Finished deliveries by outcome.",
-                                         labels=["webhook", "outcome"])  # fmt: skip
-        attempts = CounterMetricFamily("hooks_attempts", "HTTP attempts by status class.",
-                                       labels=["webhook", "status_class"])  # fmt: skip
-        durations = HistogramMetricFamily("hooks_attempt_duration_seconds", "How long attempts took.",
-                                          labels=["webhook"])  # fmt: skip
-        for webhook, counts in series:
-            for outcome in OUTCOMES:
-                deliveries.add_metric([webhook, outcome], counts.get(f"d:{outcome}", 0.0))
-            for status in CLASSES:
-                attempts.add_metric([webhook, status], counts.get(f"a:{status}", 0.0))
-            durations.add_metric([webhook], _buckets(counts), counts.get(SUM_FIELD, 0.0) / 1000)
-        yield from (deliveries, attempts, durations)
-        breaker = GaugeMetricFamily("hooks_webhook_breaker_state", "Breaker: 0 closed, 1 half-open, 2 open.",
-                                    labels=["webhook"])  # fmt: skip
-        for webhook, name in self.snap.breakers.items():
-            breaker.add_metric([webhook], BREAKER[name])
-        yield breaker
+        """One gauge family per figure."""
         for key, (name, text) in GAUGES.items():
             yield GaugeMetricFamily(name, text, value=self.snap.gauges.get(key, 0.0))
         if self.dlq is not None:
             yield GaugeMetricFamily("hooks_dlq_deliveries", "Deliveries in the dead-letter queue.", value=self.dlq)
 
 
-def _buckets(counts: Counts) -> list[tuple[str, float]]:
-    """Cumulative (le, count) pairs from the stored bucket counts, +Inf last."""
-    out, seen = [], 0.0
-    for i, bound in enumerate([*map(repr, BUCKETS_S), "+Inf"]):
-        seen += counts.get(f"l:{i}", 0.0)
-        out.append((bound, seen))
-    return out
-
-
 def exposition() -> bytes:
     """The text a scrape gets."""
     settings = get_settings()
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(SnapshotCollector(snapshot(get_redis(settings), settings), dlq_size(settings)))  # type: ignore[arg-type]
-    return generate_latest(registry)
+    snap = snapshot(get_redis(settings), settings)
+    registry.register(GaugeCollector(snap, dlq_size(settings)))  # type: ignore[arg-type]
+    return per_webhook(snap).encode() + generate_latest(registry)
 
 
 @router.get("/metrics", dependencies=READ, summary="Prometheus metrics", response_class=Response,
