@@ -11,8 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from config import get_settings
+from hooks.api.problems import hooks_problem
 from hooks.api.ui.session import Session, load, same
 from hooks.api.v1.common import iso
+from hooks.errors import HooksError
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 templates.env.filters["iso"] = lambda ts: iso(ts) or ""
@@ -67,7 +69,7 @@ def back(url: str, note: str) -> RedirectResponse:
 
 
 def install(app: FastAPI) -> None:
-    """Turn LoginRequired into a redirect to the login page, and Refused into a page that says why."""
+    """Turn LoginRequired into a redirect to the login page, Refused and our errors under /ui/ into a page."""
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
@@ -76,3 +78,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> Response:
         return page(request, "error.html", None, status=exc.status, message=str(exc))
+
+    @app.exception_handler(HooksError)
+    async def _hooks(request: Request, exc: HooksError) -> Response:
+        problem = hooks_problem(exc)  # the API's answer; a page says the same to a person
+        if not request.url.path.startswith("/ui/"):
+            return problem
+        return page(request, "error.html", None, status=problem.status_code, message=str(exc))

@@ -59,3 +59,13 @@ def test_revoking_the_key_ends_its_sessions(settings, write_key):
         assert client.get("/ui/", follow_redirects=False).status_code == 200
         revoke_key(write_key.split("_")[1])
         assert client.get("/ui/", follow_redirects=False).status_code == 303
+
+
+def test_an_unknown_webhook_is_a_page_in_the_dashboard_and_a_problem_in_the_api(settings, write_key):
+    with TestClient(create_app(settings)) as client:
+        login(client, write_key)
+        page = client.get("/ui/webhooks/wh_01J00000000000000000000000")
+        assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+        assert "does not exist" in page.text
+        api = client.get("/v1/webhooks/wh_01J00000000000000000000000", headers={"Authorization": f"Bearer {write_key}"})
+        assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
