@@ -6,18 +6,19 @@
 2. `GET /v1/deliveries?webhook_id=` p99 with 10,000,000 deliveries in the history (bench/history_query.py's
    generator: 30 day partitions, 10,000 webhooks), over HTTP with auth, random webhooks.
 3. Scenario 1 (throughput, one webhook, events off) with and without the API running and scraped every second
-   (and a delivery listing each second), alternated `--runs` times; the archiver counts in both.
+   (and a delivery listing each second) by a separate process, alternated `--runs` times (which goes first
+   alternates too); the archiver counts in both.
 Every process is private, on 127.0.0.1, and stopped by pid.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import statistics
 import sys
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +27,7 @@ import httpx2 as httpx
 
 from bench.history_query import fill
 from bench.procs import Stack, WorkerSet
-from hooks.local.processes import start_process, stop_process
+from hooks.local.processes import stop_process
 from hooks.local.servers import free_port
 
 COUNTING_ARCHIVER = [sys.executable, "-m", "tests.integration.api.counting_archiver"]
@@ -126,22 +127,19 @@ def measure_deliveries(stack: Stack, url: str, deliveries: int, webhooks: int, s
     return {"deliveries": deliveries, "fill_s": round(fill_s), **figures}
 
 
-class Scraper:
-    """Scrapes /metrics and lists deliveries once a second, as Prometheus and an open dashboard would."""
-
-    def __init__(self, url: str) -> None:
-        self.url, self.stop, self.scrapes, self.errors = url, threading.Event(), 0, 0
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self) -> None:
-        with httpx.Client(headers={"Authorization": f"Bearer {new_key()}"}, timeout=10) as client:
-            while not self.stop.wait(1.0):
-                for path in ("/metrics", "/v1/deliveries?limit=50"):
-                    try:
-                        client.get(self.url + path).raise_for_status()
-                        self.scrapes += 1
-                    except httpx.HTTPError:
-                        self.errors += 1
+def scrape(url: str, key: str) -> None:
+    """Scrape /metrics and list deliveries once a second until killed, as Prometheus and an open dashboard would
+    (run in a process of its own, `--scrape URL`, so it takes nothing from the producer's interpreter)."""
+    done = 0
+    with httpx.Client(headers={"Authorization": f"Bearer {key}"}, timeout=10) as client:
+        while True:
+            started = time.monotonic()
+            for path in ("/metrics", "/v1/deliveries?limit=50"):
+                with contextlib.suppress(httpx.HTTPError):
+                    client.get(url + path).raise_for_status()
+                    done += 1
+            print(f"scraped {done}", flush=True)
+            time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
 
 
 def measure_throughput(stack: Stack, n: int, runs: int) -> dict[str, Any]:
@@ -154,16 +152,19 @@ def measure_throughput(stack: Stack, n: int, runs: int) -> dict[str, Any]:
     rates: dict[str, list[float]] = {"without_api": [], "with_api": []}
     scrapes = 0
     scenarios.batch_run(stack, "ours", min(n, 2000), 1024)  # warm-up
-    for _ in range(runs):
-        rates["without_api"].append(scenarios.batch_run(stack, "ours", n, 1024)["deliveries_per_s"])
-        proc, url = start_api(stack, "api-scraped")
-        scraper = Scraper(url)
-        scraper.thread.start()
-        rates["with_api"].append(scenarios.batch_run(stack, "ours", n, 1024)["deliveries_per_s"])
-        scraper.stop.set()
-        scraper.thread.join()
-        scrapes += scraper.scrapes
-        stop_process(proc)
+    for run in range(runs):
+        for with_api in (run % 2 == 1, run % 2 == 0):  # alternate which goes first: no drift favours either
+            if not with_api:
+                rates["without_api"].append(scenarios.batch_run(stack, "ours", n, 1024)["deliveries_per_s"])
+                continue
+            proc, url = start_api(stack, "api-scraped")
+            scraper, log = stack._spawn([sys.executable, "-m", "bench.api", "--scrape", url, "--key", new_key()],
+                                        "scraper")  # fmt: skip
+            rates["with_api"].append(scenarios.batch_run(stack, "ours", n, 1024)["deliveries_per_s"])
+            stop_process(scraper)
+            lines = log.read_text().split()
+            scrapes += int(lines[-1]) if lines else 0
+            stop_process(proc)
     without, with_ = statistics.median(rates["without_api"]), statistics.median(rates["with_api"])
     return {"events": n, "runs": rates, "without_api": without, "with_api": with_, "api_requests": scrapes,
             "change_pct": round(100 * (with_ - without) / without, 1)}  # fmt: skip
@@ -179,7 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", default="metrics,deliveries,throughput")
     parser.add_argument("--quick", action="store_true", help="tiny numbers: a smoke run")
+    parser.add_argument("--scrape", metavar="URL", help=argparse.SUPPRESS)  # the scraper process
+    parser.add_argument("--key", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.scrape:
+        scrape(args.scrape, args.key)
     if args.quick:
         args.deliveries, args.webhooks, args.samples, args.events, args.runs = 30_000, 200, 20, 300, 1
     only = set(args.only.split(","))
