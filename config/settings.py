@@ -84,6 +84,16 @@ class Settings(BaseSettings):
     drain_slice_s: float = Field(10.0, gt=0, le=60)  # a drain hands over to a fresh task after this long
     drain_linger_s: float = Field(2.0, ge=0, le=60)  # an idle drain waits this long for work before it ends
 
+    # The operators' HTTP API, dashboard and Prometheus metrics (hooks/api/, hooks/metrics/): `python -m hooks.api`.
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=1, le=65535)
+    api_max_body_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024)  # a larger request body: 413
+    api_max_page_size: int = Field(500, ge=1, le=1000)  # the largest `limit` a listing accepts
+    api_session_ttl_s: float = Field(8 * 3600, ge=60, le=30 * 86400)  # a dashboard login lasts this long
+    api_test_send_timeout_s: float = Field(10.0, gt=0, le=60)  # "send a test event": the whole request's deadline
+    metrics_top_webhooks: int = Field(1000, ge=1, le=100_000)  # webhooks labelled by id; the rest are `other`
+    metrics_dlq_cache_s: float = Field(10.0, ge=0, le=3600)  # how long /metrics reuses its count of the DLQ
+
     @classmethod
     def settings_customise_sources(
         cls,

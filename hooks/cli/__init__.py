@@ -6,6 +6,7 @@
     hooks dlq list|show|replay|purge ...                                         (dlq.py)
     hooks events | event show|purge ID | erase --stack S [--before T]            (events.py)
     hooks status | doctor | db upgrade|current                                   (system.py)
+    hooks api-key create --name N [--read-only] | list | revoke ID               (apikeys.py)
 
 Output is for people by default; with --json it is exactly one JSON document, for scripts. Times are printed
 in UTC ISO 8601. Signing secrets, passwords, tokens and custom header values are masked everywhere, except
@@ -26,7 +27,7 @@ from collections.abc import Sequence
 
 import redis
 
-from hooks.cli import deliveries, dlq, events, system, webhooks
+from hooks.cli import apikeys, deliveries, dlq, events, system, webhooks
 from hooks.cli.output import EXIT_OK
 from hooks.errors import HooksError, NotFoundError
 from hooks.history.connection import UNREACHABLE, unavailable
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_parsers(sub)
     dlq.add_parsers(sub)
     system.add_parsers(sub)
+    apikeys.add_parsers(sub)
     return parser
 
 

@@ -1,0 +1,47 @@
+"""The app: the /v1 routers, /metrics, the dashboard at /ui/, problem+json errors, bounded bodies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from config import Settings, get_settings
+from hooks.api import metrics, problems
+from hooks.api.limits import BodyLimit
+from hooks.api.ui import render
+from hooks.api.ui import routes as ui
+from hooks.api.v1 import deliveries, dlq, events, stats, webhook_actions, webhooks
+
+HERE = Path(__file__).resolve().parent
+DESCRIPTION = """Operate the webhook delivery system over HTTP: webhooks, events, deliveries, the dead-letter
+queue and per-webhook stats. Every route under `/v1` and `/metrics` takes `Authorization: Bearer <API key>`
+(`hooks api-key create --name NAME [--read-only]`); a read-only key may only read. Errors are RFC 9457
+`application/problem+json` whose `detail` is one sentence naming the field (`field`). Listings return
+`{"items": [...], "next_cursor": ...}`: pass `cursor` for the next page (`limit` up to HOOKS_API_MAX_PAGE_SIZE)."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new app; the settings are read when a request needs them (get_settings), `settings` only bounds bodies."""
+    s = settings or get_settings()
+    app = FastAPI(title="hooks", version="0.1.0", description=DESCRIPTION, docs_url="/docs", redoc_url=None,
+                  openapi_url="/openapi.json")  # fmt: skip
+    problems.install(app)
+    render.install(app)
+    for module in (webhooks, webhook_actions, events, deliveries, dlq, stats, metrics):
+        app.include_router(module.router)
+    app.include_router(ui.router)
+    app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_middleware(BodyLimit, max_bytes=s.api_max_body_bytes)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/ui/", status_code=307)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,119 @@
+"""Errors as RFC 9457 problem details (`application/problem+json`), one handler per kind of failure.
+
+ValidationError, a request that fails its schema   422  `detail` is ValidationError's one sentence, `field`
+                                                        names the field (`errors` lists every one found)
+no or wrong API key / read-only key on a write      401 / 403
+NotFoundError, an unknown route                    404
+a body over HOOKS_API_MAX_BODY_BYTES               413
+Redis or the history database unreachable,
+PublishError, a missing setting                    503  (retry later)
+anything else                                      500  with no detail (the log has the traceback)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from http import HTTPStatus
+from typing import Any
+
+import redis
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+
+from hooks.errors import ConfigurationError, HooksError, NotFoundError, PublishError, ValidationError
+from hooks.history.connection import UNREACHABLE, HistoryUnavailableError, unavailable
+
+log = logging.getLogger("hooks.api")
+
+MEDIA_TYPE = "application/problem+json"
+_FIELD_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_.\[\]-]*): ")
+_LOCATIONS = ("body", "query", "path", "header", "cookie")
+
+
+class ProblemResponse(JSONResponse):
+    """A JSON response with the problem+json media type."""
+
+    media_type = MEDIA_TYPE
+
+
+def problem(status: int, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> ProblemResponse:
+    """A problem response: type about:blank, the status's phrase as title, `detail`, and `field` when it names one."""
+    body: dict[str, Any] = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
+                            "detail": detail}  # fmt: skip
+    field = _FIELD_RE.match(detail)
+    if field and status == 422:
+        body["field"] = field[1]
+    body.update(extra)
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+def request_errors(errors: list[Any]) -> list[dict[str, str]]:
+    """A schema's errors as {field, detail} with ValidationError's one-sentence wording (hooks.models.rules)."""
+    out = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ())]
+        where = loc[0] if loc else "body"
+        field = ".".join(loc[1:] if where in _LOCATIONS else loc) or where
+        msg = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
+        if err.get("type") == "json_invalid":
+            msg = "not valid JSON"
+        if _FIELD_RE.match(msg):  # our own validators name the field already
+            out.append({"field": _FIELD_RE.match(msg)[1], "detail": msg.rstrip(".") + "."})  # type: ignore[index]
+            continue
+        out.append({"field": field, "detail": f"{field}: {msg[:1].lower()}{msg[1:].rstrip('.')}."})
+    return out
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on the app."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _schema(request: Request, exc: RequestValidationError) -> Response:
+        errors = request_errors(list(exc.errors()))
+        return problem(422, errors[0]["detail"], errors=errors)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != HTTPStatus(exc.status_code).phrase \
+            else _DEFAULT_DETAIL.get(exc.status_code, HTTPStatus(exc.status_code).phrase + ".")  # fmt: skip
+        return problem(exc.status_code, detail, headers=dict(exc.headers or {}))
+
+    @app.exception_handler(HooksError)
+    async def _hooks(request: Request, exc: HooksError) -> Response:
+        return hooks_problem(exc)
+
+    @app.exception_handler(redis.RedisError)
+    async def _redis(request: Request, exc: redis.RedisError) -> Response:
+        return problem(503, f"Redis did not answer ({type(exc).__name__}); try again when it is back.")
+
+    for kind in UNREACHABLE:
+
+        @app.exception_handler(kind)
+        async def _database(request: Request, exc: Exception) -> Response:
+            return problem(503, str(unavailable(exc)))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.error("api: %s %s failed (%s)", request.method, request.url.path, type(exc).__name__, exc_info=exc)
+        return problem(500, "An unexpected error; the server's log has the details.")
+
+
+def hooks_problem(exc: HooksError) -> ProblemResponse:
+    """The problem of one of our own errors."""
+    if isinstance(exc, ValidationError):
+        return problem(422, str(exc))
+    if isinstance(exc, NotFoundError):
+        return problem(404, str(exc))
+    if isinstance(exc, (PublishError, HistoryUnavailableError, ConfigurationError)):
+        return problem(503, str(exc))
+    return problem(500, str(exc))
+
+
+_DEFAULT_DETAIL = {
+    404: "No such resource (see /docs for the API's routes).",
+    405: "This resource does not take that method (see /docs).",
+    413: "body: the request body is larger than HOOKS_API_MAX_BODY_BYTES allows.",
+}

@@ -1,0 +1,126 @@
+"""The dashboard's forms (POST): every one checks the session's CSRF token, and writes need a read-write key."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from config import get_settings
+from hooks.api.apikeys import authenticate
+from hooks.api.ping import send_test
+from hooks.api.ui.render import back, form_session, page
+from hooks.api.ui.session import COOKIE, LOGIN_COOKIE, clear_cookie, end, same, set_cookie, start
+from hooks.deliveries.dlq import purge, replay, replay_many, retry_now
+from hooks.errors import HooksError, ValidationError
+from hooks.producer.publish import publish_event
+from hooks.registry import webhooks as registry
+
+router = APIRouter()
+Csrf = Annotated[str | None, Form()]
+Text = Annotated[str, Form()]
+
+
+@router.post("/login", response_model=None)
+def login(request: Request, key: Text = "", csrf: Csrf = None) -> Response:
+    if not same(request.cookies.get(LOGIN_COOKIE, ""), csrf):
+        return page(request, "login.html", None, 403, login_csrf=request.cookies.get(LOGIN_COOKIE, ""),
+                    message="The form's security token is missing or stale: reload the page.")  # fmt: skip
+    found = authenticate(key.strip())
+    if found is None:
+        return page(request, "login.html", None, 401, login_csrf=request.cookies.get(LOGIN_COOKIE, ""),
+                    message="That API key is not valid (unknown, revoked or mistyped).")  # fmt: skip
+    settings = get_settings()
+    response = RedirectResponse("/ui/", status_code=303)
+    set_cookie(response, request, COOKIE, start(settings, found), int(settings.api_session_ttl_s))
+    clear_cookie(response, request, LOGIN_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Csrf = None) -> RedirectResponse:
+    end(get_settings(), form_session(request, csrf, write=False))
+    response = RedirectResponse("/ui/login", status_code=303)
+    clear_cookie(response, request, COOKIE)
+    return response
+
+
+@router.post("/webhooks", response_model=None)
+def create_webhook(request: Request, url: Text = "", events: Text = "", stack: Text = "default",
+                   branches: Text = "main", name: Text = "", csrf: Csrf = None) -> Response:  # fmt: skip
+    session = form_session(request, csrf)
+    try:
+        made = registry.create_webhook(url.strip(), _words(events), stack=stack.strip() or "default",
+                                       branches=_words(branches) or ["main"], name=name.strip())  # fmt: skip
+    except ValidationError as exc:
+        return back("/ui/webhooks", f"not created: {exc}")
+    # the secret is shown on this one page, never put in a URL (access logs keep URLs)
+    return page(request, "created.html", session, webhook=made)
+
+
+@router.post("/webhooks/{webhook_id}/{action}")
+def webhook_action(request: Request, webhook_id: str, action: str, csrf: Csrf = None) -> RedirectResponse:
+    form_session(request, csrf)
+    here = f"/ui/webhooks/{webhook_id}"
+    if action == "enable":
+        registry.enable_webhook(webhook_id)
+        return back(here, "enabled; its breaker is reset")
+    if action == "disable":
+        registry.disable_webhook(webhook_id, "disabled from the dashboard")
+        return back(here, "disabled")
+    if action == "test":
+        got = send_test(registry.get_webhook(webhook_id), get_settings())
+        result = f"HTTP {got.status_code}" if got.status_code is not None else got.error
+        return back(here, f"test event: {result} in {got.duration_ms:.1f} ms ({'ok' if got.ok else 'failed'})")
+    if action == "delete":
+        registry.delete_webhook(webhook_id)
+        return back("/ui/webhooks", f"deleted {webhook_id}")
+    return back(here, f"unknown action {action!r}")
+
+
+@router.post("/deliveries/{delivery_id}/retry")
+def retry(request: Request, delivery_id: str, csrf: Csrf = None) -> RedirectResponse:
+    form_session(request, csrf)
+    d = retry_now(delivery_id)
+    return back(f"/ui/deliveries/{d.id}", f"sending again now (replay {d.replays})")
+
+
+@router.post("/dlq/{delivery_id}/{action}")
+def dlq_action(request: Request, delivery_id: str, action: str, csrf: Csrf = None) -> RedirectResponse:
+    form_session(request, csrf)
+    try:
+        if action == "replay":
+            return back("/ui/dlq", f"replaying {replay(delivery_id).id}")
+        if action == "purge":
+            return back("/ui/dlq", f"purged {purge(delivery_id).id}")
+    except ValidationError as exc:
+        return back("/ui/dlq", str(exc))
+    return back("/ui/dlq", f"unknown action {action!r}")
+
+
+@router.post("/dlq-replay")
+def dlq_replay_many(request: Request, webhook_id: Text = "", csrf: Csrf = None) -> RedirectResponse:
+    form_session(request, csrf)
+    n = replay_many(webhook_id=webhook_id) if webhook_id else replay_many(all=True)
+    return back("/ui/dlq", f"replaying {n} dead-lettered deliveries" + (f" of {webhook_id}" if webhook_id else ""))
+
+
+@router.post("/publish", response_model=None)
+def publish(request: Request, event_type: Text = "", data: Text = "{}", stack: Text = "default",
+            branch: Text = "main", idempotency_key: Text = "", csrf: Csrf = None) -> Response:  # fmt: skip
+    form_session(request, csrf)
+    try:
+        body = json.loads(data or "{}")
+        event_id = publish_event(event_type.strip(), body, stack=stack.strip() or "default",
+                                 branch=branch.strip() or "main", idempotency_key=idempotency_key.strip() or None)  # fmt: skip
+    except json.JSONDecodeError as exc:
+        return back("/ui/publish", f"not published: data: not valid JSON ({exc.msg}).")
+    except HooksError as exc:
+        return back("/ui/publish", f"not published: {exc}")
+    return back("/ui/publish", f"published {event_id}")
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in text.replace(",", " ").split() if w]

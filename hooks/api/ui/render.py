@@ -1,0 +1,87 @@
+"""Rendering the dashboard's pages, and what a page needs before it renders: a session, a valid form token."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from config import get_settings
+from hooks.api.problems import hooks_problem
+from hooks.api.ui.session import Session, load, same
+from hooks.api.v1.common import iso
+from hooks.errors import HooksError
+
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+templates.env.filters["iso"] = lambda ts: iso(ts) or ""
+templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v * 100:.1f}%"
+templates.env.filters["ms"] = lambda v: "-" if v is None else f"{v:,.1f} ms"
+templates.env.filters["pretty"] = lambda v: json.dumps(v, indent=2, sort_keys=True)
+
+
+class LoginRequired(Exception):
+    """No session: the browser goes to the login page."""
+
+
+class Refused(Exception):
+    """A form the session may not send: a wrong CSRF token, or a write with a read-only key."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def session_of(request: Request) -> Session:
+    """The request's session; raises LoginRequired."""
+    found = load(get_settings(), request)
+    if found is None:
+        raise LoginRequired()
+    return found
+
+
+def form_session(request: Request, csrf: str | None, *, write: bool = True) -> Session:
+    """The session of a form POST whose CSRF token matches; raises LoginRequired or Refused (403)."""
+    session = session_of(request)
+    if not same(session.csrf, csrf):
+        raise Refused(403, "The form's security token is missing or stale: reload the page and send it again.")
+    if write and session.key.read_only:
+        raise Refused(403, f"The API key {session.key.display} is read-only: log in with a read-write key to do this.")
+    return session
+
+
+def page(request: Request, name: str, session: Session | None, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render a template with the session, its CSRF token and the note of the last action (?note=)."""
+    note = request.query_params.get("note")
+    data = {"session": session, "csrf": session.csrf if session else "", "note": note[:300] if note else None,
+            **context}  # fmt: skip
+    return templates.TemplateResponse(request, name, data, status_code=status)
+
+
+def back(url: str, note: str) -> RedirectResponse:
+    """After a POST: see the page again (303), with a one-line note of what happened."""
+    from urllib.parse import quote
+
+    return RedirectResponse(f"{url}{'&' if '?' in url else '?'}note={quote(note[:300])}", status_code=303)
+
+
+def install(app: FastAPI) -> None:
+    """Turn LoginRequired into a redirect to the login page, Refused and our errors under /ui/ into a page."""
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse("/ui/login", status_code=303)
+
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, exc: Refused) -> Response:
+        return page(request, "error.html", None, status=exc.status, message=str(exc))
+
+    @app.exception_handler(HooksError)
+    async def _hooks(request: Request, exc: HooksError) -> Response:
+        problem = hooks_problem(exc)  # the API's answer; a page says the same to a person
+        if not request.url.path.startswith("/ui/"):
+            return problem
+        return page(request, "error.html", None, status=problem.status_code, message=str(exc))

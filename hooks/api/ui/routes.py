@@ -1,0 +1,91 @@
+"""The dashboard's pages (GET): overview, webhooks with their health, a webhook's delivery log, one delivery's
+attempts, the dead-letter queue, the publish form, and the login page. Forms post to ui/actions.py."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from config import get_settings
+from hooks.api.dlq_size import dlq_size
+from hooks.api.stats import overview, webhook_stats
+from hooks.api.ui import actions
+from hooks.api.ui.render import page, session_of
+from hooks.api.ui.session import LOGIN_COOKIE, set_cookie
+from hooks.api.v1.common import when
+from hooks.api.v1.deliveries import deliveries_between
+from hooks.api.webhook_pages import page_webhooks
+from hooks.deliveries.dlq import list_dead
+from hooks.deliveries.query import get_delivery
+from hooks.errors import HooksError
+from hooks.registry import webhooks as registry
+from hooks.registry.health import state
+from hooks.store.connection import get_redis
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+router.include_router(actions.router)
+PAGE = 50
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login(request: Request) -> HTMLResponse:
+    token = secrets.token_urlsafe(32)
+    response = page(request, "login.html", None, login_csrf=token)
+    set_cookie(response, request, LOGIN_COOKIE, token, 600)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    session = session_of(request)
+    settings = get_settings()
+    data = overview(get_redis(settings), settings, dlq_size(settings))
+    busiest = webhook_stats(get_redis(settings), settings, data["busiest_webhooks"])
+    return page(request, "overview.html", session, data=data, busiest=busiest)
+
+
+@router.get("/webhooks", response_class=HTMLResponse)
+def webhooks(request: Request, cursor: str | None = None, stack: str | None = None) -> HTMLResponse:
+    session = session_of(request)
+    settings = get_settings()
+    found, more = page_webhooks(get_redis(settings), stack=stack or None, limit=PAGE, cursor=cursor)
+    health = webhook_stats(get_redis(settings), settings, [w.id for w in found])
+    return page(request, "webhooks.html", session, webhooks=found, health=health, next_cursor=more, stack=stack)
+
+
+@router.get("/webhooks/{webhook_id}", response_class=HTMLResponse)
+def webhook(request: Request, webhook_id: str, status: str | None = None, since: str | None = None,
+            cursor: str | None = None) -> HTMLResponse:  # fmt: skip
+    session = session_of(request)
+    settings = get_settings()
+    found = registry.get_webhook(webhook_id)
+    stats = webhook_stats(get_redis(settings), settings, [found.id])[found.id]
+    error, log = None, None
+    try:
+        log = deliveries_between(webhook_id=found.id, status=status or None, since=when(since, "since"), until=None,
+                                 limit=PAGE, cursor=cursor or None)  # fmt: skip
+    except HooksError as exc:  # a bad filter or the history down: the page still shows the webhook
+        error = str(exc)
+    return page(request, "webhook.html", session, webhook=found, stats=stats, log=log, error=error,
+                health=state(get_redis(settings), settings, found.id),
+                filters={"status": status or "", "since": since or ""})  # fmt: skip
+
+
+@router.get("/deliveries/{delivery_id}", response_class=HTMLResponse)
+def delivery(request: Request, delivery_id: str) -> HTMLResponse:
+    session = session_of(request)
+    return page(request, "delivery.html", session, delivery=get_delivery(delivery_id))
+
+
+@router.get("/dlq", response_class=HTMLResponse)
+def dlq(request: Request, webhook_id: str | None = None, cursor: str | None = None) -> HTMLResponse:
+    session = session_of(request)
+    dead = list_dead(webhook_id=webhook_id or None, limit=PAGE, cursor=cursor or None)
+    return page(request, "dlq.html", session, dead=dead, webhook_id=webhook_id or "")
+
+
+@router.get("/publish", response_class=HTMLResponse)
+def publish(request: Request) -> HTMLResponse:
+    return page(request, "publish.html", session_of(request))

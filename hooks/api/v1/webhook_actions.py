@@ -1,0 +1,74 @@
+"""`/v1/webhooks/{id}/...`: enable, disable, rotate the secret, send a test event, its stats."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from config import get_settings
+from hooks.api.auth import READ, WRITE
+from hooks.api.ping import TEST_EVENT, send_test
+from hooks.api.stats import webhook_stats
+from hooks.api.v1.webhooks import webhook_json
+from hooks.models.rules import check_event_type
+from hooks.registry import webhooks as registry
+from hooks.store.connection import get_redis
+
+router = APIRouter(prefix="/v1/webhooks/{webhook_id}", tags=["webhooks"])
+
+
+class Disable(BaseModel):
+    """Why a webhook is disabled (shown with it)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field("disabled by an operator", max_length=500)
+
+
+class Rotate(BaseModel):
+    """How long the old secret keeps signing beside the new one."""
+
+    model_config = ConfigDict(extra="forbid")
+    grace_s: float = Field(86400, description="0 to 30 days; requests carry both signatures meanwhile.")
+    secret: str | None = Field(None, description="The new secret (default: made).")
+
+
+class TestEvent(BaseModel):
+    """The test event to send (both optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+    event_type: str = TEST_EVENT
+    data: dict[str, Any] | None = None
+
+
+@router.post("/enable", dependencies=WRITE, summary="Enable a webhook and reset its breaker")
+def enable(webhook_id: str) -> dict[str, Any]:
+    return webhook_json(registry.enable_webhook(webhook_id))
+
+
+@router.post("/disable", dependencies=WRITE, summary="Stop sending to a webhook")
+def disable(webhook_id: str, body: Disable | None = None) -> dict[str, Any]:
+    return webhook_json(registry.disable_webhook(webhook_id, (body or Disable()).reason))
+
+
+@router.post("/rotate-secret", dependencies=WRITE, summary="A new signing secret (shown once, here)")
+def rotate(webhook_id: str, body: Rotate | None = None) -> dict[str, Any]:
+    body = body or Rotate()
+    return webhook_json(registry.rotate_secret(webhook_id, grace_s=body.grace_s, new_secret=body.secret),
+                        show_secret=True)  # fmt: skip
+
+
+@router.post("/test", dependencies=WRITE, summary="POST a signed test event to the webhook now; returns the attempt")
+def test(webhook_id: str, body: TestEvent | None = None) -> dict[str, Any]:
+    body = body or TestEvent()
+    check_event_type(body.event_type)
+    webhook = registry.get_webhook(webhook_id)
+    return send_test(webhook, get_settings(), data=body.data, event_type=body.event_type).to_dict()
+
+
+@router.get("/stats", dependencies=READ, summary="Deliveries, success rate and latency over 1 h and 24 h; breaker; "
+            "backlog")  # fmt: skip
+def stats(webhook_id: str) -> dict[str, Any]:
+    webhook = registry.get_webhook(webhook_id)
+    return webhook_stats(get_redis(), get_settings(), [webhook.id])[webhook.id]
