@@ -30,8 +30,6 @@ from bench.procs import Stack, WorkerSet
 from hooks.local.processes import stop_process
 from hooks.local.servers import free_port
 
-COUNTING_ARCHIVER = [sys.executable, "-m", "tests.integration.api.counting_archiver"]
-
 
 def timed(samples: int, call: Callable[[], object]) -> dict[str, float]:
     """p50, p99 and max in ms of `samples` calls."""
@@ -146,9 +144,7 @@ def measure_throughput(stack: Stack, n: int, runs: int) -> dict[str, Any]:
     """Scenario 1 without and with the API scraped every second, alternated; the medians and the change."""
     from bench import scenarios
 
-    stack.workers(WorkerSet("ours", 1, False, ()))
-    stop_process(stack.archiver, timeout_s=10)  # the archiver that counts, as it will once it has the hook
-    stack.archiver, _ = stack._spawn(COUNTING_ARCHIVER, "counting-archiver")
+    stack.workers(WorkerSet("ours", 1, False, ()))  # with the archiver, which counts the metrics
     rates: dict[str, list[float]] = {"without_api": [], "with_api": []}
     scrapes = 0
     scenarios.batch_run(stack, "ours", min(n, 2000), 1024)  # warm-up

@@ -37,7 +37,8 @@ def test_scripts_start_runs_the_procfile_and_stops_it_all(hooks_env, redis_serve
     # Given a private Redis database, Flower credentials and a free port, with no virtualenv on PATH
     port, auth = free_port(), "admin:correct-horse-battery"
     env = {**hooks_env, "REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/14", "FLOWER_BASIC_AUTH": auth,
-           "FLOWER_PORT": str(port), "HOOKS_WORKER_CONCURRENCY": "4", "PATH": os.defpath}  # fmt: skip
+           "FLOWER_PORT": str(port), "HOOKS_API_PORT": str(free_port()), "HOOKS_WORKER_CONCURRENCY": "4",
+           "PATH": os.defpath}  # fmt: skip
     use_env(env, monkeypatch)
     log = log_dir / "procfile.log"
     # When `scripts/start` runs
@@ -59,7 +60,7 @@ def test_scripts_start_runs_the_procfile_and_stops_it_all(hooks_env, redis_serve
         honcho.wait(timeout=30)
         stop_process(honcho)
     pids = [int(p) for p in re.findall(r"started \(pid=(\d+)\)", log.read_text())]
-    assert len(pids) == 4, log.read_text()[-2000:]  # worker, scheduler, flower, archiver
+    assert len(pids) == 5, log.read_text()[-2000:]  # worker, scheduler, flower, archiver, api
     for pid in pids:
         wait_for(lambda pid=pid: not _alive(pid), 15, what=f"process {pid} to end")
 

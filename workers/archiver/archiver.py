@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from config import Settings
 from hooks.history import drop_expired, ensure_ahead, write_batch
+from hooks.metrics.counters import count_archived
 from hooks.store.keys import Keys
 from hooks.store.scripts import beside
 from hooks.store.stream import GROUP, backlog
@@ -111,6 +112,7 @@ class Archiver:
         with self.client.pipeline(transaction=False) as pipe:
             pipe.xack(self.keys.history, GROUP, *batch.entry_ids)
             pipe.xdel(self.keys.history, *batch.entry_ids)
+            count_archived(pipe, self.settings, batch.deliveries, batch.attempts)  # the metrics (hooks/metrics/)
             pipe.execute()
         done = batch.finished_deliveries
         if done or batch.finished_events:

@@ -9,7 +9,7 @@
 --- @include "kick"
 --- @include "when_full"
 local limit = tonumber(ARGV[6])
-FULL = keep_working_when_full()
+keep_working_when_full()
 for _, wh in ipairs(redis.call('ZRANGEBYSCORE', CAPPED, '-inf', NOW, 'LIMIT', 0, limit)) do
   uncap(wh)  -- a lane ran out
 end

@@ -161,9 +161,8 @@ local function settle()
   end
 end
 
-FULL = keep_working_when_full()  -- drains deliver on a full Redis, which frees memory (includes/when_full.lua)
+keep_working_when_full()  -- drains deliver on a full Redis, which frees memory (includes/when_full.lua)
 settle()
-if mode == 'end' and FULL then mode = 'take' end  -- no fresh task could start: this drain goes on
 if mode == 'end' then  -- the slice is over: a fresh task takes over if work is left
   append_history(ARGV[16])
   redis.call('ZREM', DRAINS, token)

@@ -9,7 +9,7 @@
 --- @include "kick"
 --- @include "when_full"
 local kind, id = ARGV[6], ARGV[7]
-FULL = keep_working_when_full()
+keep_working_when_full()
 if kind == 'event' then
   redis.call('RPUSH', P .. ':fanout', id)
 else

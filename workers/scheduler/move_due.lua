@@ -13,7 +13,7 @@
 local retry = P .. ':retry'
 local due = redis.call('ZRANGEBYSCORE', retry, '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[6]))
 if #due == 0 then return 0 end
-FULL = keep_working_when_full()
+keep_working_when_full()
 for _, id in ipairs(due) do
   local wh = 'wh_' .. string.match(id, '^msg_[^_]+_(.+)$')
   redis.call('RPUSH', P .. ':ready:' .. wh, id)

@@ -8,8 +8,7 @@
                in CAPPED and comes back when a lane is released (the drain's settle) or runs out (recover)
     uncap(wh)  a lane of wh was released: it takes turns again if it has work
     kick()     wake an idle drain if there is one, else start a drain task (a Celery message pushed on the
-               queue, written from the template below) while fewer than MAX_DRAINS exist and Redis is not full
-               (FULL, see when_full.lua); returns 1 if started
+               queue, written from the template below) while fewer than MAX_DRAINS exist; returns 1 if started
   Making work ready and making sure someone will take it happen in one atomic step, so no work waits unseen.
 ]]
 local P, NOW = ARGV[1], tonumber(ARGV[2])
@@ -19,7 +18,6 @@ local MAX_DRAINS, QUEUED_LEASE, QUEUE = tonumber(ARGV[3]), tonumber(ARGV[4]), AR
 local TEMPLATE = [==[@@DRAIN_MESSAGE@@]==]
 local DRAINS, IDLE, WAKE = P .. ':drains', P .. ':drains:idle', P .. ':drains:wake'
 local CAPPED = P .. ':capped'
-local FULL = false  -- Redis is full (set by scripts that include when_full): kick() starts no new drain task
 
 local function ready(wh)
   if not redis.call('ZSCORE', CAPPED, wh) then redis.call('ZADD', P .. ':ready', 'NX', NOW, wh) end
@@ -37,7 +35,7 @@ local function kick()
     redis.call('LTRIM', WAKE, -64, -1)
     return 0
   end
-  if FULL or redis.call('ZCARD', DRAINS) >= MAX_DRAINS then return 0 end
+  if redis.call('ZCARD', DRAINS) >= MAX_DRAINS then return 0 end
   local token = 'drain.' .. redis.call('INCR', P .. ':seq')
   redis.call('ZADD', DRAINS, NOW + QUEUED_LEASE, token)
   local msg = string.gsub(TEMPLATE, '@@TASK_ID@@', token)

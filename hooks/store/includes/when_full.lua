@@ -4,9 +4,9 @@
   script cannot stop half-way). The probe below is such a write, caught: when Redis is full it is refused and a
   DEL, which can only free memory, is made first instead, so the rest of the script may write. The drains, the
   scheduler and the breaker thus go on delivering, which frees memory, while publish (whose first write is an
-  HSET) is refused with nothing written. Needs P.
-    keep_working_when_full()  returns whether Redis is full (then kick() starts no new drain task: a worker
-        receiving one would have to record it as unacknowledged, which a full Redis refuses)
+  HSET) is refused with nothing written. (A worker receiving a drain task on a full Redis cannot record it as
+  unacknowledged: it runs it untracked, see workers/kombu_patch.py.) Needs P.
+    keep_working_when_full()  returns whether Redis is full
 ]]
 local function keep_working_when_full()
   local probe = redis.pcall('SET', P .. ':full-probe', '1', 'PX', 1000)

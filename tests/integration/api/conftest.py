@@ -1,4 +1,4 @@
-"""Fixtures of the API's tests: keys, the app's own client, a real uvicorn process, a counting archiver."""
+"""Fixtures of the API's tests: keys, the app's own client, a real uvicorn process."""
 
 from __future__ import annotations
 
@@ -17,8 +17,6 @@ from hooks.api.app import create_app
 from hooks.local.processes import start_process, stop_process
 from hooks.local.servers import free_port
 from tests.conftest import wait_for
-
-COUNTING_ARCHIVER = [sys.executable, "-m", "tests.integration.api.counting_archiver"]
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The dashboard in a real headless chromium, against a real API process, worker and counting archiver: log in,
+"""The dashboard in a real headless chromium, against a real API process, worker and archiver: log in,
 add a webhook, publish, watch the delivery arrive in the log, replay a dead one. And Flower behind basic auth.
 Screenshots go to the test's own tmp directory (and to $HOOKS_SCREENSHOT_DIR too, when set)."""
 
@@ -18,7 +18,6 @@ from hooks.api.apikeys import create_key
 from hooks.local.processes import start_process, stop_process
 from hooks.local.servers import free_port
 from tests.conftest import wait_for
-from tests.integration.api.conftest import COUNTING_ARCHIVER
 
 pytestmark = pytest.mark.timeout(900)  # the first test may install chromium
 
@@ -43,8 +42,7 @@ def reload_until(page, text: str, where: str, timeout_s: float = 30.0) -> None:
 
 def test_an_operator_logs_in_adds_a_webhook_publishes_and_replays_a_dead_one(make_cluster, receiver, start_api,
                                                                              browser, tmp_path):  # fmt: skip
-    cluster = make_cluster(archiver=False)
-    cluster._start("counting-archiver", COUNTING_ARCHIVER)
+    cluster = make_cluster()
     cluster.worker(concurrency=4)
     url = start_api(cluster.env)
     key = create_key("on-call")[1]

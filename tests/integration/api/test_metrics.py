@@ -9,7 +9,6 @@ import hooks
 from hooks.api.apikeys import create_key
 from hooks.deliveries.query import list_deliveries
 from tests.conftest import every, wait_for
-from tests.integration.api.conftest import COUNTING_ARCHIVER
 
 N_OK, N_DEAD = 12, 4
 
@@ -25,8 +24,7 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 def test_counters_agree_with_the_history_and_the_top_webhooks_are_capped(make_cluster, receiver, start_api):
     # Given a cluster whose archiver counts, labelling only the most active webhook
-    cluster = make_cluster(archiver=False, HOOKS_METRICS_TOP_WEBHOOKS="1")
-    cluster._start("counting-archiver", COUNTING_ARCHIVER)
+    cluster = make_cluster(HOOKS_METRICS_TOP_WEBHOOKS="1")
     cluster.worker()
     receiver.script("/dead", [(500, 0.0, {})])
     ok = hooks.create_webhook(receiver.url + "/ok", ["m.ok"])
