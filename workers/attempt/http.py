@@ -1,29 +1,24 @@
 """The HTTP attempt: connect to the address the SSRF guard checked, POST, read a bounded response.
 
-One urllib3 connection pool per (thread, scheme, checked address, port, host), so keep-alive works and a
-connection is never reused for an address that was not checked. Host header, TLS SNI and the certificate
-check are all against the hostname, not the address. No redirects, no retries here (the schedule retries).
+One kept-alive connection (wire.py) per (thread, scheme, checked address, port, host), so a connection is never
+reused for an address that was not checked. Host header, TLS SNI and the certificate check are all against the
+hostname, not the address. No redirects, no retries here (the schedule retries).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
-
-import urllib3
-from urllib3.exceptions import HTTPError as Urllib3Error
 
 from config import Settings
 from hooks.errors import BlockedAddressError, ValidationError
 from hooks.ssrf import Resolver, Target, parse_url, resolve_checked, system_resolver
-from workers.attempt import deadline as watchdog
+from workers.attempt.wire import Connection, WireError, tls_context
 
 _local = threading.local()
-_MAX_POOLS_PER_THREAD = 256
+_MAX_CONNECTIONS_PER_THREAD = 256
 
 # How names are resolved; read at every attempt, so tests can stub DNS with monkeypatch.setattr(http, "resolver", f).
 resolver: Resolver = system_resolver
@@ -62,111 +57,52 @@ def post(url: str, body: bytes, headers: dict[str, str], settings: Settings) -> 
             resolver=resolver,
         )
         address = str(addresses[0])
-        return _send(target, addresses[0], body, headers, settings, started)
+        return _send(target, address, body, headers, settings, started)
     except BlockedAddressError as exc:
         return _failed("blocked_address", exc.address or address, started)
     except socket.gaierror:
         return _failed("dns_error", address, started)
-    except urllib3.exceptions.NewConnectionError as exc:  # before ConnectTimeoutError: urllib3 2 subclasses it
-        name = (
-            "connection_refused"
-            if isinstance(exc.__cause__, ConnectionRefusedError) or "refused" in str(exc)
-            else "connect_error"
-        )
-        return _failed(name, address, started)
-    except urllib3.exceptions.ConnectTimeoutError:
-        return _failed("connect_timeout", address, started)
-    except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
-        return _failed("timeout", address, started)
-    except urllib3.exceptions.SSLError:
-        return _failed("tls_error", address, started)
-    except (urllib3.exceptions.ProtocolError, ConnectionError):
-        return _failed("connection_error", address, started)
+    except WireError as exc:
+        return _failed(exc.kind, address, started)
     except UnicodeEncodeError:  # a header value HTTP/1.1 cannot carry (not latin-1): nothing was sent
         return _failed("invalid_header", address, started)
-    except (Urllib3Error, OSError) as exc:
+    except OSError as exc:
         return _failed(type(exc).__name__, address, started)
 
 
-def _send(target: Target, ip: ipaddress.IPv4Address | ipaddress.IPv6Address, body: bytes,
-          headers: dict[str, str], settings: Settings, started: float) -> HttpResult:  # fmt: skip
-    pool = _pool(target, ip, settings)
+def _send(target: Target, ip: str, body: bytes, headers: dict[str, str], settings: Settings,
+          started: float) -> HttpResult:  # fmt: skip
+    head = _head(target, headers, len(body))  # encoded first: a header it cannot carry sends nothing
+    conn = _connection(target, ip, settings)
+    answer = conn.post(head, body, started + settings.request_timeout_s, settings.connect_timeout_s,
+                       settings.max_response_bytes)  # fmt: skip
+    retry_after = answer.headers.get(b"retry-after")
+    return HttpResult(answer.status, answer.body, None, ip, retry_after.decode("latin-1") if retry_after else None,
+                      _ms(started))  # fmt: skip
+
+
+def _head(target: Target, headers: dict[str, str], length: int) -> bytes:
+    """The request line and headers of one POST, encoded as HTTP/1.1 carries them (latin-1)."""
     default_port = 443 if target.scheme == "https" else 80
-    host_header = target.host if target.port == default_port else f"{_bracket(target.host)}:{target.port}"
-    deadline = started + settings.request_timeout_s
-    timeout = urllib3.Timeout(connect=settings.connect_timeout_s, read=max(0.001, deadline - time.monotonic()))
-    attempt = watchdog.begin(deadline)
-    try:
-        resp = pool.urlopen(
-            "POST",
-            target.path,
-            body=body,
-            headers={**headers, "Host": host_header, "Content-Length": str(len(body))},
-            redirect=False,
-            retries=False,
-            preload_content=False,
-            timeout=timeout,
-            assert_same_host=False,
-        )
-        try:
-            data, complete = _read_bounded(resp, settings.max_response_bytes, deadline)
-        except BaseException:
-            resp.close()
-            raise
-        if attempt.fired:  # a cut socket reads as end of body: the answer is incomplete, not a success
-            resp.close()
-            raise TimeoutError("attempt deadline passed")
-    except (Urllib3Error, OSError):
-        if attempt.fired:
-            raise TimeoutError("attempt deadline passed") from None
-        raise
-    finally:
-        watchdog.end(attempt)
-    if complete:
-        resp.release_conn()
-    else:
-        resp.close()  # the rest is not wanted: drop the connection instead of draining it
-    return HttpResult(resp.status, data, None, str(ip), resp.headers.get("Retry-After"), _ms(started))
+    host = target.host if target.port == default_port else f"{_bracket(target.host)}:{target.port}"
+    lines = [f"POST {target.path} HTTP/1.1", f"Host: {host}", f"Content-Length: {length}", "Accept-Encoding: identity",
+             *(f"{name}: {value}" for name, value in headers.items())]  # fmt: skip
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-def _read_bounded(resp: urllib3.BaseHTTPResponse, limit: int, deadline: float) -> tuple[bytes, bool]:
-    chunks: list[bytes] = []
-    size = 0
-    # read1 returns whatever has arrived, so the deadline is checked between bytes of a slow drip; read() would
-    # wait for a full chunk, and the watchdog cannot cut a close-delimited body (http.client drops conn.sock)
-    read = getattr(resp, "read1", resp.read)  # urllib3 >= 2.3
-    while size < limit:
-        if time.monotonic() > deadline:
-            raise TimeoutError("response deadline passed")
-        chunk = read(min(8192, limit - size))
-        if not chunk:
-            return b"".join(chunks), True
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks), False
-
-
-def _pool(
-    target: Target, ip: ipaddress.IPv4Address | ipaddress.IPv6Address, settings: Settings
-) -> urllib3.HTTPConnectionPool:
-    pools: dict[tuple[str, str, int, str], urllib3.HTTPConnectionPool] = getattr(_local, "pools", None) or {}
-    _local.pools = pools
-    key = (target.scheme, str(ip), target.port, target.host)
-    pool = pools.get(key)
-    if pool is None:
-        if len(pools) >= _MAX_POOLS_PER_THREAD:
-            pools.pop(next(iter(pools))).close()
-        common: dict[str, Any] = {"port": target.port, "maxsize": 1, "block": False, "retries": False}
-        if target.scheme == "https":
-            pool = urllib3.HTTPSConnectionPool(
-                str(ip), server_hostname=target.host, assert_hostname=target.host,
-                cert_reqs="CERT_REQUIRED", ca_certs=settings.ca_bundle or _default_ca(), **common,
-            )  # fmt: skip
-        else:
-            pool = urllib3.HTTPConnectionPool(str(ip), **common)
-        pool.ConnectionCls = watchdog.HTTPSConnection if target.scheme == "https" else watchdog.HTTPConnection
-        pools[key] = pool
-    return pool
+def _connection(target: Target, ip: str, settings: Settings) -> Connection:
+    """This thread's kept-alive connection to (scheme, checked address, port, hostname): never reused elsewhere."""
+    conns: dict[tuple[str, str, int, str], Connection] | None = getattr(_local, "conns", None)
+    if conns is None:
+        conns = _local.conns = {}
+    key = (target.scheme, ip, target.port, target.host)
+    conn = conns.get(key)
+    if conn is None:
+        if len(conns) >= _MAX_CONNECTIONS_PER_THREAD:
+            conns.pop(next(iter(conns))).close()
+        tls = tls_context(settings.ca_bundle or _default_ca()) if target.scheme == "https" else None
+        conn = conns[key] = Connection(ip, target.port, target.host, tls)
+    return conn
 
 
 def _default_ca() -> str | None:

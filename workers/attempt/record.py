@@ -7,12 +7,12 @@ tells the operators about each delivery that was dead-lettered.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import redis
 
 from config import Settings
@@ -77,7 +77,7 @@ def record(settings: Settings, delivery: Delivery, webhook: Webhook, done: Attem
         "updated_at": now,
         "last_status": result.status or "",
         "last_error": result.error or "",
-        "last_attempt": json.dumps(entry, separators=(",", ":")),  # readable until the archiver has it
+        "last_attempt": orjson.dumps(entry),  # readable until the archiver has it
     }
     out = Record(delivery.id, fields, finishes=decision.outcome != "retry")
     if decision.outcome == "delivered":

@@ -8,13 +8,13 @@ Redis call per batch.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import redis
 
 from config import Settings
@@ -65,7 +65,7 @@ class Settled:
     def args(self) -> list[Any]:
         """The take script's arguments from the 14th on (take.lua's header has the layout)."""
         history = [r.history for r in self.records if r.history is not None]
-        return [self.webhook_id, int(self.ended_ok), json.dumps(history, separators=(",", ":")) if history else "",
+        return [self.webhook_id, int(self.ended_ok), orjson.dumps(history) if history else "",
                 len(self.records), *(a for r in self.records for a in r.args()), len(self.give_back),
                 *self.give_back]  # fmt: skip
 

@@ -2,7 +2,7 @@
 no redirects, the hard deadline against slow-drip servers, the response size cap, TLS checked against the name.
 
 Nothing here sends a byte anywhere but 127.0.0.1: DNS is stubbed (`hooks.http.resolver`), names end in `.test`,
-and every connection urllib3 opens goes through a guard that fails the test for any other address.
+and every connection the attempt opens goes through a guard that fails the test for any other address.
 At the end, property tests of the producer API against a real Redis: a refused input stores nothing.
 """
 
@@ -18,13 +18,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import urllib3.util.connection
 from hypothesis import HealthCheck, event, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 import hooks
 import workers.attempt.http
+import workers.attempt.wire
 from config import Settings, reset_settings
 from hooks.deliveries.dlq import list_dead
 from hooks.store.connection import get_redis
@@ -45,9 +45,9 @@ HEADERS = {"Content-Type": "application/json"}
 def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, int]]]:
     """Every connection the attempt opens, recorded; anything but 127.0.0.1 fails the test before connecting.
 
-    Also gives the test fresh connection pools (they are per thread and keyed without the settings).
+    Also gives the test fresh connections (they are per thread and keyed without the settings).
     """
-    real = urllib3.util.connection.create_connection
+    real = workers.attempt.wire.create_connection
     opened: list[tuple[str, int]] = []
 
     def guarded(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
@@ -56,7 +56,7 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, i
             raise AssertionError(f"the attempt tried to connect to {address}: only 127.0.0.1 is allowed in tests")
         return real(address, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(urllib3.util.connection, "create_connection", guarded)
+    monkeypatch.setattr(workers.attempt.wire, "create_connection", guarded)
     monkeypatch.setattr(workers.attempt.http, "_local", threading.local())
     yield opened
 
