@@ -25,6 +25,7 @@ class Params:
     redis_down_s: float = 3.0  # between a Redis SIGKILL and its restart
     database_down_s: float = 60.0
     full_s: float = 8.0  # Redis full this long while publishing
+    full_headroom_bytes: int = 256 * 1024  # maxmemory = what Redis uses when the fault starts + this
     wait_s: float = 90.0  # after publishing stops, at most this long for every acknowledged event to arrive
     history_wait_s: float = 60.0  # then at most this long for the history to hold every delivery
     give_up_s: float = 60.0  # a publish retried this long without an acknowledgement is abandoned
@@ -121,7 +122,7 @@ def redis_full(stack: FaultStack, params: Params) -> Marks:
     """`maxmemory` just above what Redis uses (noeviction) for `full_s` while events keep coming, then raised."""
     with stack.redis_client() as client:
         used = int(client.info("memory")["used_memory"])
-        limit = used + 256 * 1024
+        limit = used + params.full_headroom_bytes
         client.config_set("maxmemory-policy", "noeviction")
         client.config_set("maxmemory", limit)
         start = time.monotonic()
