@@ -26,8 +26,7 @@ class Params:
     database_down_s: float = 60.0
     full_s: float = 8.0  # Redis full this long while publishing
     full_headroom_bytes: int = 256 * 1024  # maxmemory = what Redis uses when the fault starts + this
-    wait_s: float = 90.0  # after publishing stops, at most this long for every acknowledged event to arrive
-    history_wait_s: float = 60.0  # then at most this long for the history to hold every delivery
+    recover_s: float = 75.0  # from the fault's end, at most this long for every event to arrive and be archived
     give_up_s: float = 60.0  # a publish retried this long without an acknowledgement is abandoned
     concurrency: int = 32  # worker threads, as the Procfile runs it
     env: Mapping[str, str] = field(default_factory=dict)  # for every process (tests: shorter leases)

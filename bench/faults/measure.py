@@ -23,10 +23,9 @@ from bench.faults.stack import FaultStack
 DEAD_WAIT_S = 5.0  # how long to wait for more once a process of the product has died: the row failed anyway
 
 
-def wait_delivered(tally: Tally, publisher: Publisher, stack: FaultStack, wait_s: float) -> float:
-    """Poll until every acknowledged event arrived, at most `wait_s` (`DEAD_WAIT_S` without arrivals once a
-    process of the product has died); returns the monotonic time it stopped waiting."""
-    deadline = time.monotonic() + wait_s
+def wait_delivered(tally: Tally, publisher: Publisher, stack: FaultStack, deadline: float) -> float:
+    """Poll until every acknowledged event arrived, until `deadline` (monotonic), or `DEAD_WAIT_S` without
+    arrivals once a process of the product has died; returns the monotonic time it stopped waiting."""
     last_count, last_change = -1, time.monotonic()
     while time.monotonic() < deadline:
         tally.update()
@@ -62,10 +61,12 @@ def history_state(database_url: str) -> dict[str, Any]:
             "duplicate_attempts": int(dup_attempts), "events": int(events)}  # fmt: skip
 
 
-def wait_history(stack: FaultStack, tally: Tally, since: float, wait_s: float) -> dict[str, Any]:
-    """Poll until the history holds every delivery that arrived (at most `wait_s`); returns what it holds."""
+def wait_history(stack: FaultStack, tally: Tally, since: float, deadline: float) -> dict[str, Any]:
+    """Poll until the history holds every delivery that arrived, until `deadline` (monotonic; once only when a
+    process has died: the row failed, this is a look); returns what it holds."""
     wanted = set(tally.webhook_ids)
-    deadline = time.monotonic() + (0.0 if stack.dead() else wait_s)  # a dead process: the row failed, just look
+    if stack.dead():
+        deadline = 0.0
     while True:
         state = history_state(stack.database_url)
         complete = "error" not in state and wanted <= state["delivered_ids"]

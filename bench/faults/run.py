@@ -70,21 +70,21 @@ def _measure(fault: Fault, params: Params, stack: FaultStack, log: Any) -> dict[
     time.sleep(params.before_s)
     marks: Marks = fault.inject(stack, params)
     pub.stop_at = marks.end + params.after_s
+    deadline = marks.end + params.recover_s  # everything after the fault shares one budget: the row is bounded
     tally = Tally(stack.receiver, stack.path)
-    marks.notes["history_caught_up_s"] = _history_catch_up(stack, tally.update(), marks.end, params.history_wait_s)
-    pub.join(timeout=max(0.0, pub.stop_at - time.monotonic()) + params.give_up_s + 10)
+    marks.notes["history_caught_up_s"] = _history_catch_up(stack, tally.update(), marks.end, deadline)
+    pub.join(timeout=max(0.0, deadline - time.monotonic()))
     if pub.is_alive():
         marks.notes["publisher"] = "still retrying when the bench stopped waiting"
-    measure.wait_delivered(tally, pub, stack, params.wait_s)
-    history = measure.wait_history(stack, tally, marks.end, params.history_wait_s)
+    measure.wait_delivered(tally, pub, stack, deadline)
+    history = measure.wait_history(stack, tally, marks.end, deadline)
     pub.stop_at = 0.0  # a publisher still retrying stops at its next event
     return measure.row(fault, pub, tally, marks, history, stack)
 
 
-def _history_catch_up(stack: FaultStack, tally: Tally, since: float, wait_s: float) -> float | None:
+def _history_catch_up(stack: FaultStack, tally: Tally, since: float, deadline: float) -> float | None:
     """Seconds from the fault's end until the history holds every delivery that had arrived by then."""
     wanted = set(tally.webhook_ids)
-    deadline = since + wait_s
     while time.monotonic() < deadline:
         state = measure.history_state(stack.database_url)
         if "error" not in state and wanted <= state["delivered_ids"]:

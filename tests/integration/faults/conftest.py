@@ -23,7 +23,7 @@ FAST = {
     "HOOKS_SCHEDULER_POLL_S": "0.05",
 }
 SMALL = Params(rate=100, before_s=1.5, after_s=1.5, redis_down_s=2, full_s=4, full_headroom_bytes=64 * 1024,
-               wait_s=45, history_wait_s=30, give_up_s=30, env=FAST)  # fmt: skip
+               recover_s=40, give_up_s=30, env=FAST)  # fmt: skip
 
 
 @pytest.fixture
