@@ -111,6 +111,8 @@ def row(fault: Fault, pub: Publisher, tally: Tally, marks: Marks, history: dict[
     }  # fmt: skip
     if lost:
         out["lost_still_in_redis"] = _still_in_redis(stack, [pub.acked[s][0] for s in lost[:50]])
+    if "delivered_ids" in history and (unarchived := sorted(set(tally.webhook_ids) - history["delivered_ids"])):
+        out["history_missing_in_redis"] = _delivery_states(stack, unarchived[:10])
     out["problems"] = problems(fault, out, history)
     return out
 
@@ -143,6 +145,23 @@ def _still_in_redis(stack: FaultStack, event_ids: list[str]) -> dict[str, int] |
     except Exception as exc:  # noqa: BLE001
         return f"unknown ({type(exc).__name__})"
     return {"checked": len(event_ids), "still_in_redis": held, "gone": len(event_ids) - held}
+
+
+def _delivery_states(stack: FaultStack, delivery_ids: list[str]) -> dict[str, Any] | str:
+    """Where some deliveries stand in Redis (those the history misses): status, lease left, in the stream."""
+    p = stack.env["HOOKS_KEY_PREFIX"]
+    try:
+        with stack.redis_client() as client:
+            now = time.time()
+            out: dict[str, Any] = {}
+            for d in delivery_ids:
+                lease = client.zscore(f"{p}:leased", d)
+                out[d] = {"status": (client.hget(f"{p}:dl:{d}", "status") or b"-").decode(),
+                          "lease_left_s": None if lease is None else round(lease - now, 1)}  # fmt: skip
+            out["stream_entries"] = client.xlen(f"{p}:history")
+            return out
+    except Exception as exc:  # noqa: BLE001
+        return f"unknown ({type(exc).__name__})"
 
 
 def scan_logs(logs: dict[str, str]) -> dict[str, Any]:

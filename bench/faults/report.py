@@ -59,6 +59,8 @@ def notes(rows: list[dict[str, Any]]) -> str:
         extra = {k: v for k, v in (r.get("notes") or {}).items()}
         extra.update(publish_failures=r["publish_failures"], publish_failure_max_s=r["publish_failure_max_s"],
                      arrived_during_fault=r["arrived_during_fault"], fault_s=r["fault_s"])  # fmt: skip
+        if r.get("history_missing_in_redis"):
+            extra["history_missing_in_redis"] = r["history_missing_in_redis"]
         if r.get("lost"):
             extra["lost_acked_before_fault"] = r["lost_acked_before_fault"]
             extra["lost_still_in_redis"] = r.get("lost_still_in_redis")
