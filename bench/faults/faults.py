@@ -66,8 +66,9 @@ def kill_and_restart(role: str) -> Inject:
     def inject(stack: FaultStack, params: Params) -> Marks:
         start = time.monotonic()
         stack.kill(role)
+        held = stack.work_in_flight()  # what the dead process held, until leases run out
         ready = stack.restart(role)
-        return Marks(start, ready, {f"{role}_ready_after_kill_s": round(ready - start, 2)})
+        return Marks(start, ready, {f"{role}_ready_after_kill_s": round(ready - start, 2), "at_kill": held})
 
     return inject
 

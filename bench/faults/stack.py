@@ -63,6 +63,7 @@ class FaultStack:
         self.database_made = False
         self.env: dict[str, str] = {}
         self.path = f"/{name}"
+        self.webhook_id = ""
         self._starts = itertools.count(1)
 
     @property
@@ -115,8 +116,20 @@ class FaultStack:
         from bench.faults.load import STACK
 
         fields = {"retry": dict(retry)} if retry else {}
-        return hooks.create_webhook(self.receiver.url + self.path, ["faults.#"], stack=STACK, branches=["*"],
-                                    **fields).id  # fmt: skip
+        self.webhook_id = hooks.create_webhook(self.receiver.url + self.path, ["faults.#"], stack=STACK,
+                                               branches=["*"], **fields).id  # fmt: skip
+        return self.webhook_id
+
+    def work_in_flight(self) -> dict[str, int] | str:
+        """What Redis holds for the drains right now: drain slots, the webhook's lanes, leased, ready, fan-out."""
+        p = self.env["HOOKS_KEY_PREFIX"]
+        try:
+            with self.redis_client() as c:
+                return {"drains": c.zcard(f"{p}:drains"), "lanes": c.zcard(f"{p}:inflight:{self.webhook_id}"),
+                        "leased": c.zcard(f"{p}:leased"), "ready": c.llen(f"{p}:ready:{self.webhook_id}"),
+                        "fanout": c.llen(f"{p}:fanout")}  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - Redis may be the fault
+            return f"unknown ({type(exc).__name__})"
 
     def log_path(self, role: str, n: int) -> Path:
         return self.log_dir / f"{self.name}-{role}-{n}.log"
