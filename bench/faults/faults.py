@@ -59,6 +59,10 @@ class Fault:
     chaos: float = 0.0  # share of requests the receiver answers 500 (retries that need the scheduler)
     history_exact: bool = True  # attempts stored == requests received (nothing killed mid-request, no Redis lost)
 
+    def label(self, params: Params) -> str:
+        """The row's title with its durations filled in."""
+        return self.title.format(**{k: v for k, v in vars(params).items() if k != "env"})
+
 
 def kill_and_restart(role: str) -> Inject:
     """SIGKILL the process, then start it again at once (a supervisor); over once the new one is ready."""
@@ -152,9 +156,9 @@ FAULTS: tuple[Fault, ...] = (
     Fault("scheduler_kill", "scheduler SIGKILL, restarted (5% of requests answered 500)",
           kill_and_restart("scheduler"), chaos=0.05),
     Fault("archiver_kill", "archiver SIGKILL, restarted", kill_and_restart("archiver")),
-    Fault("redis_always", "Redis SIGKILL + restart, appendfsync always", redis_restart, resume_slo_s=5.0,
+    Fault("redis_always", "Redis SIGKILL, restarted after {redis_down_s:g} s, appendfsync always", redis_restart, resume_slo_s=5.0,
           history_exact=False),
-    Fault("redis_everysec", "Redis SIGKILL + restart, appendfsync everysec", redis_restart, redis="everysec",
+    Fault("redis_everysec", "Redis SIGKILL, restarted after {redis_down_s:g} s, appendfsync everysec", redis_restart, redis="everysec",
           loss_allowed=True, resume_slo_s=5.0, history_exact=False),
     Fault("sentinel_failover", "Sentinel: SENTINEL FAILOVER", sentinel_failover(kill=False), loss_allowed=True,
           **SENTINEL),
@@ -163,8 +167,8 @@ FAULTS: tuple[Fault, ...] = (
     Fault("sentinel_kill", "Sentinel: primary SIGKILL", sentinel_failover(kill=True), loss_allowed=True, **SENTINEL),
     Fault("sentinel_kill_min1", "Sentinel: primary SIGKILL, min replicas 1", sentinel_failover(kill=True),
           env=MIN_REPLICAS, needs_min_replicas=True, **SENTINEL),
-    Fault("database_down", "database down (PostgreSQL stopped)", database_down),
-    Fault("redis_full", "Redis full (maxmemory, noeviction)", redis_full, history_exact=False),
+    Fault("database_down", "database down {database_down_s:g} s (PostgreSQL stopped)", database_down),
+    Fault("redis_full", "Redis full {full_s:g} s (maxmemory, noeviction)", redis_full, history_exact=False),
 )
 # fmt: on
 BY_NAME = {f.name: f for f in FAULTS}

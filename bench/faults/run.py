@@ -41,18 +41,18 @@ def unsupported_before_start(fault: Fault) -> str | None:
 def run_fault(fault: Fault, params: Params, pg: PostgresServer, log_dir: Path, log: Any = print) -> dict[str, Any]:
     """One row: start a stack, load it, do the fault, measure, stop everything. Never raises."""
     if reason := unsupported_before_start(fault):
-        return {"fault": fault.name, "title": fault.title, "skipped": reason}
+        return {"fault": fault.name, "title": fault.label(params), "skipped": reason}
     stack = FaultStack(fault.name, pg, log_dir, redis_kind=fault.redis, env={**params.env, **fault.env},
                        concurrency=params.concurrency)  # fmt: skip
     began = time.monotonic()
     try:
         stack.start_servers()
         if stack.topology is not None and (reason := sentinel_unsupported(stack.topology.url)):
-            return {"fault": fault.name, "title": fault.title, "skipped": reason}
+            return {"fault": fault.name, "title": fault.label(params), "skipped": reason}
         stack.start_processes()
         return _measure(fault, params, stack, log)
     except Exception as exc:  # noqa: BLE001 - one broken row must not hide the others
-        return {"fault": fault.name, "title": fault.title, "error": f"{type(exc).__name__}: {exc}",
+        return {"fault": fault.name, "title": fault.label(params), "error": f"{type(exc).__name__}: {exc}",
                 "traceback": traceback.format_exc()[-4000:], "logs": measure.scan_logs(stack.logs()),
                 "processes_dead": stack.dead(), "problems": [f"the run failed: {type(exc).__name__}: {exc}"]}  # fmt: skip
     finally:
@@ -79,7 +79,7 @@ def _measure(fault: Fault, params: Params, stack: FaultStack, log: Any) -> dict[
     measure.wait_delivered(tally, pub, stack, deadline)
     history = measure.wait_history(stack, tally, marks.end, deadline)
     pub.stop_at = 0.0  # a publisher still retrying stops at its next event
-    return measure.row(fault, pub, tally, marks, history, stack)
+    return {**measure.row(fault, pub, tally, marks, history, stack), "title": fault.label(params)}
 
 
 def _history_catch_up(stack: FaultStack, tally: Tally, since: float, deadline: float) -> float | None:
