@@ -121,11 +121,13 @@ class FaultStack:
         return self.webhook_id
 
     def work_in_flight(self) -> dict[str, int] | str:
-        """What Redis holds for the drains right now: drain slots, the webhook's lanes, leased, ready, fan-out."""
+        """What Redis holds for the drains right now: drain slots (idle ones apart), the webhook's lanes, leased
+        deliveries, ready ones, events waiting for fan-out."""
         p = self.env["HOOKS_KEY_PREFIX"]
         try:
             with self.redis_client() as c:
-                return {"drains": c.zcard(f"{p}:drains"), "lanes": c.zcard(f"{p}:inflight:{self.webhook_id}"),
+                return {"drains": c.zcard(f"{p}:drains"), "idle_drains": c.zcard(f"{p}:drains:idle"),
+                        "lanes": c.zcard(f"{p}:inflight:{self.webhook_id}"),
                         "leased": c.zcard(f"{p}:leased"), "ready": c.llen(f"{p}:ready:{self.webhook_id}"),
                         "fanout": c.llen(f"{p}:fanout")}  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - Redis may be the fault
