@@ -99,15 +99,15 @@ class Stack:
         if current == wanted and all(p.poll() is None for p in procs):
             return procs
         self.stop_workers()
-        procs = [self._start_worker(wanted, i) for i in range(wanted.processes)]
-        waits = [(p, log, " ready.") for p, log in procs]
+        started = [self._start_worker(wanted, i) for i in range(wanted.processes)]
+        waits = [(p, log, " ready.") for p, log in started]
         if wanted.kind == "ours":  # the scheduler (retries, deferrals) and the archiver (the history) run too
             self.sched, log = self._spawn(scheduler_args(), "scheduler", dict(wanted.env))
             waits.append((self.sched, log, "scheduler started"))
             self.archiver = self.start_archiver(dict(wanted.env))
         for p, log, text in waits:
             _wait_for_line(log, text, p)
-        self.running = (wanted, [p for p, _ in procs])
+        self.running = (wanted, [p for p, _ in started])
         return self.running[1]
 
     def stop_workers(self, *, kill: bool = False) -> None:

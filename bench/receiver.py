@@ -16,7 +16,6 @@ import asyncio
 import json
 import re
 import signal
-import sys
 import time
 import urllib.request
 
@@ -153,4 +152,4 @@ class ReceiverClient:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

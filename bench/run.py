@@ -25,8 +25,17 @@ from bench import redis_scenarios as rs  # noqa: E402
 from bench.procs import PRODUCT_ENV, Stack  # noqa: E402
 from bench.sizes import FULL, QUICK, Sizes  # noqa: E402
 
-SCENARIOS = ("publishing", "matching", "throughput", "latency", "fanout", "isolation", "scaling", "retry_backlog",
-             "history")
+SCENARIOS = (
+    "publishing",
+    "matching",
+    "throughput",
+    "latency",
+    "fanout",
+    "isolation",
+    "scaling",
+    "retry_backlog",
+    "history",
+)
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     retention_days: float = Field(30, gt=0, le=3650)  # whole day partitions older than this are dropped
     finished_ttl_s: float = Field(10, ge=1, le=3600)  # a finished delivery or event leaves Redis within this long
     archive_batch: int = Field(1000, ge=1, le=10000)  # stream entries the archiver writes per transaction
-    archive_claim_idle_s: float = Field(30, ge=1)  # entries a dead archiver held are claimed after this long
+    archive_claim_idle_s: float = Field(10, ge=1)  # entries a dead archiver held are claimed after this long
     partitions_ahead_days: int = Field(7, ge=1, le=90)  # day partitions created ahead of time
 
     # HTTP.

@@ -13,11 +13,12 @@ in Redis for the visibility-timeout sweep. Made on kombu 5.7.0 / celery 5.7.0; a
 (tests/integration/workers/test_redis_restart.py) fails once kombu fixes it, which says this can go.
 
 2. Redis full (maxmemory reached, noeviction). A worker that pops a task message records it as unacknowledged
-(ZADD + HSET); a full Redis refuses those writes, and Celery takes the OutOfMemoryError for an unrecoverable
-error: the worker exits, which stops the very drains that would free memory. Such a message is run anyway,
-untracked: only drain tasks (and the legacy requeue tasks) travel here, and both are safe to lose once started (a
-drain's work is leased in Redis and comes back through the scheduler; a drain that is not running is kicked
-again). Logged once per full spell.
+(ZADD + HSET), and acknowledges it with ZREM + HDEL inside MULTI; a full Redis refuses those writes (inside MULTI,
+even the ones that free memory), and Celery takes the OutOfMemoryError for an unrecoverable error: the worker
+exits, which stops the very drains that would free memory. Such a message is run anyway, untracked (only drain
+tasks and the legacy requeue tasks travel here, and both are safe to lose once started: a drain's work is leased
+in Redis and comes back through the scheduler, and a drain that is not running is kicked again), and the ack
+falls back to ZREM and HDEL without MULTI, which a full Redis accepts. Logged once per full spell.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ log = logging.getLogger("workers")
 # kombu's own close and append (the canary test runs them too)
 original_close = getattr(kombu_redis.Channel.close, "__wrapped__", kombu_redis.Channel.close)
 original_append = getattr(kombu_redis.QoS.append, "__wrapped__", kombu_redis.QoS.append)
+original_ack = getattr(kombu_redis.QoS.ack, "__wrapped__", kombu_redis.QoS.ack)
 
 
 def apply() -> None:
@@ -78,8 +80,19 @@ def _run_untracked_when_full() -> None:
             return
         qos._hooks_full = False  # type: ignore[attr-defined]
 
+    @functools.wraps(original_ack)
+    def ack_even_when_full(self: kombu_redis.QoS, delivery_tag: object) -> None:
+        try:
+            original_ack(self, delivery_tag)
+        except redis.exceptions.OutOfMemoryError:  # MULTI refused whole: remove the two entries one by one
+            with self.channel.conn_or_acquire() as client:
+                client.zrem(self.unacked_index_key, delivery_tag)
+                client.hdel(self.unacked_key, delivery_tag)
+            super(kombu_redis.QoS, self).ack(delivery_tag)
+
     append_or_run_untracked._hooks_patched = True  # type: ignore[attr-defined]
     qos.append = append_or_run_untracked  # type: ignore[method-assign]
+    qos.ack = ack_even_when_full  # type: ignore[method-assign]
 
 
 def _close_after_a_dead_brpop() -> None:

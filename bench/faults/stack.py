@@ -79,7 +79,9 @@ class FaultStack:
         from hooks.history.db import upgrade
 
         if self.redis_kind == "sentinel":
-            self.topology = SentinelTopology().start()
+            # with min replicas 1, two replicas: the new primary keeps one while the old primary comes back
+            replicas = 2 if int(self.overrides.get("HOOKS_PUBLISH_MIN_REPLICAS", "0")) > 0 else 1
+            self.topology = SentinelTopology(replicas=replicas).start()
             redis_url = self.topology.url
         else:
             self.redis = DurableRedis(fsync=self.redis_kind).start()

@@ -85,4 +85,5 @@ def _fail(message: str, code: int) -> int:
 def _redis_url() -> str:
     """The Redis URL, without its password."""
     from config import get_settings
+
     return safe_url(get_settings().redis_url)

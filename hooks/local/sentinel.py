@@ -3,7 +3,7 @@
 - `DurableRedis`: a redis-server with AOF on (`appendfsync always` or `everysec`) in a fixed directory, from a
   config file of its own. SIGKILL it and start it again on the same port and directory, as a crash and a
   supervisor's restart would: it loads its AOF, and keeps whatever `replicaof` Sentinel rewrote into its file.
-- `SentinelTopology`: a primary, a replica and three sentinels (quorum 2) on free loopback ports, each in its own
+- `SentinelTopology`: a primary, one replica (or more) and three sentinels (quorum 2) on free loopback ports, each in its own
   temporary directory. It kills the primary, runs `SENTINEL FAILOVER`, waits until the sentinels agree on a new
   primary that takes writes, and restarts a killed node (it rejoins as a replica). `.url` is the product's
   Sentinel form of `REDIS_URL`: `redis+sentinel://127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3/<master>/0`.
@@ -170,12 +170,18 @@ def _pairs(reply: Mapping[str, object] | Sequence[str]) -> dict[str, str]:
 
 
 class SentinelTopology:
-    """A primary, a replica and three sentinels (quorum 2) on 127.0.0.1, every process stopped by pid."""
+    """A primary, its replicas (one by default) and three sentinels (quorum 2) on 127.0.0.1, every process stopped
+    by pid. With HOOKS_PUBLISH_MIN_REPLICAS=1 take two replicas: after a failover the new primary still has one
+    while the old primary comes back."""
 
-    def __init__(self, master_name: str = "hooks", *, fsync: str = "everysec", down_after_ms: int = 1000) -> None:
+    def __init__(
+        self, master_name: str = "hooks", *, fsync: str = "everysec", down_after_ms: int = 1000, replicas: int = 1
+    ) -> None:
+        if replicas < 1:
+            raise ValueError(f"a Sentinel topology needs at least one replica to fail over to, not {replicas}")
         self.master_name = master_name
         primary = DurableRedis(fsync=fsync)
-        self.nodes = [primary, DurableRedis(fsync=fsync, replica_of=primary.port)]
+        self.nodes = [primary, *(DurableRedis(fsync=fsync, replica_of=primary.port) for _ in range(replicas))]
         self.sentinels = [SentinelNode(master_name, primary.port, down_after_ms=down_after_ms) for _ in range(3)]
 
     @property
@@ -189,10 +195,11 @@ class SentinelTopology:
         try:
             for node in self.nodes:
                 node.start()
-            self.wait_replica(self.nodes[1], self.nodes[0], timeout_s)  # so the sentinels' first INFO lists it
+            for replica in self.nodes[1:]:  # so the sentinels' first INFO lists them
+                self.wait_replica(replica, self.nodes[0], timeout_s)
             for sentinel in self.sentinels:
                 sentinel.start()
-            poll(self._sentinels_ready, timeout_s, "the sentinels to know the replica and each other")
+            poll(self._sentinels_ready, timeout_s, "the sentinels to know the replicas and each other")
         except BaseException:
             self.stop()
             raise
@@ -207,7 +214,8 @@ class SentinelTopology:
 
     def _sentinels_ready(self) -> bool:
         states = [self._master_state(s) for s in self.sentinels]
-        return all(st and st.get("num-slaves") == "1" and st.get("num-other-sentinels") == "2" for st in states)
+        replicas = str(len(self.nodes) - 1)
+        return all(st and st.get("num-slaves") == replicas and st.get("num-other-sentinels") == "2" for st in states)
 
     def _master_state(self, sentinel: SentinelNode) -> dict[str, str] | None:
         with sentinel.client() as c:

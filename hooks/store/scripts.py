@@ -57,15 +57,18 @@ class LuaScript:
             try:
                 conn.send_command("EVALSHA", self.sha, 0, *args)
                 return conn.read_response()
-            except NoScriptError:
-                client.script_load(self.source)
+            except NoScriptError:  # loaded on this very connection: after a failover the pool's may be elsewhere
+                conn.send_command("SCRIPT", "LOAD", self.source)
+                conn.read_response()
                 conn.send_command("EVALSHA", self.sha, 0, *args)
                 return conn.read_response()
-        except redis.ResponseError:
-            raise  # the connection is fine; the script refused
+        except redis.ResponseError as exc:
+            if not _on_a_former_primary(exc):
+                raise  # the connection is fine; the script refused
+            _drop(client, conn)
+            raise redis.ConnectionError(f"Redis is no longer the primary here ({str(exc)[:60]})") from None
         except BaseException:
-            _connections().pop(client.connection_pool, None)
-            conn.disconnect()
+            _drop(client, conn)
             raise
 
     def wait_for_replicas(self, client: redis.Redis, replicas: int, timeout_ms: int) -> int:
@@ -75,8 +78,7 @@ class LuaScript:
             conn.send_command("WAIT", replicas, timeout_ms)
             return int(conn.read_response())
         except BaseException:
-            _connections().pop(client.connection_pool, None)
-            conn.disconnect()
+            _drop(client, conn)
             raise
 
     def queue(self, pipe: Any, *args: Any) -> None:
@@ -133,6 +135,21 @@ def _thread_connection(client: redis.Redis) -> Any:
         conn.connect()
         conns[pool] = conn
     return conn
+
+
+def _drop(client: redis.Redis, conn: Any) -> None:
+    """Forget and close this thread's connection: the next call makes a new one (and asks Sentinel anew)."""
+    _connections().pop(client.connection_pool, None)
+    conn.disconnect()
+
+
+def _on_a_former_primary(exc: redis.ResponseError) -> bool:
+    """READONLY (a primary demoted to replica) or NOREPLICAS (a primary cut off from its replicas, with
+    min-replicas-to-write): the connection points where writes no longer belong; a new one finds the primary."""
+    text = str(exc)
+    return isinstance(exc, redis.exceptions.ReadOnlyError) or any(
+        mark in text for mark in ("READONLY", "NOREPLICAS", "read only replica")
+    )
 
 
 def _connections() -> weakref.WeakKeyDictionary[Any, Any]:

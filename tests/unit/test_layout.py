@@ -62,7 +62,7 @@ def test_no_product_modules_import_each_other_in_a_circle() -> None:
         state[node] = 1
         for dep in graph.get(node, []):
             if state.get(dep) == 1:
-                cycles.append(stack[stack.index(dep):] + [dep])
+                cycles.append(stack[stack.index(dep) :] + [dep])
             elif dep not in state:
                 visit(dep, [*stack, dep])
         state[node] = 2

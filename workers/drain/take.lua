@@ -183,5 +183,7 @@ if mode == 'exit' then
   redis.call('ZREM', DRAINS, token)
   return {'ended'}
 end
-redis.call('ZADD', IDLE, NOW + lease, token)
+-- an idle drain calls again at least every 0.25 s: a short registration, so one that died (its worker killed) stops
+-- absorbing kick()s within seconds instead of its whole lease
+redis.call('ZADD', IDLE, NOW + 3, token)
 return {'idle'}

@@ -3,14 +3,7 @@ drains keep delivering, no process exits, and once memory is raised everything a
 
 from __future__ import annotations
 
-import pytest
 
-
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 14, the lead's part: on a full Redis the worker exits. kombu acks a task with MULTI ZREM unacked_index"
-    " + HDEL unacked; Redis refuses every command queued in MULTI while over maxmemory, the OutOfMemoryError"
-    " escapes Celery's event loop ('Unrecoverable error: server:OutOfMemoryError'), and the drains' take script"
-    " fails with OOM too. Remove this marker once it passes."))  # fmt: skip
 def test_a_full_redis_refuses_publishes_at_once_and_keeps_delivering(fault):
     # Given the Procfile's processes publishing 100 events/s
     # When maxmemory is set just above what Redis uses (noeviction) for 4 s, then raised

@@ -330,7 +330,9 @@ def test_parse_url_refuses_a_non_string(value: object) -> None:
 
 
 def test_https_required_refuses_plain_http() -> None:
-    with pytest.raises(ValidationError, match=r"^url: scheme must be https \(set HOOKS_REQUIRE_HTTPS=false to allow http\)$"):
+    with pytest.raises(
+        ValidationError, match=r"^url: scheme must be https \(set HOOKS_REQUIRE_HTTPS=false to allow http\)$"
+    ):
         parse_url("http://example.com/", require_https=True)
 
 

@@ -41,10 +41,13 @@ def test_finished_work_leaves_redis_and_only_work_in_flight_stays(make_cluster, 
     # When 300 events are delivered
     hooks.publish_events([{"event_type": "e", "data": {"i": i}} for i in range(300)])
     wait_for(lambda: history_counts() == (300, 300, 300), 60, what="the history to hold every record")
+
     # Then they have left Redis: no delivery or event key, no index entry, an empty stream
     def only_the_webhook_left() -> bool:
         names = {k.decode() for k in client.scan_iter(f"{keys.p}:*")}
-        return not [n for n in names if n.startswith((f"{keys.p}:dl:", f"{keys.p}:ev:"))] and not client.xlen(keys.history)
+        return not [n for n in names if n.startswith((f"{keys.p}:dl:", f"{keys.p}:ev:"))] and not client.xlen(
+            keys.history
+        )
 
     wait_for(only_the_webhook_left, 15, what="finished deliveries and events to leave Redis")
     assert client.zcard(keys.deliveries_all) == client.zcard(keys.events_all) == 0

@@ -169,4 +169,3 @@ def test_an_idle_drain_lingers_then_ends_and_gives_its_place_back(make_cluster):
     client.zadd(keys.drains, {"drain.idle": time.time() + 60})
     assert drain.drain("drain.idle", cluster.settings, client) == "nothing to do"
     assert client.zcard(keys.drains) == 0 and client.zcard(keys.drains_idle) == 0
-
