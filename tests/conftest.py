@@ -239,6 +239,9 @@ def make_cluster(redis_server, hooks_env, log_dir, monkeypatch):
     close_all()
 
 
+_clusters = itertools.count(1)
+
+
 class Cluster:
     """Workers and schedulers started with one environment; every process stopped by pid at the end."""
 
@@ -247,11 +250,12 @@ class Cluster:
         self.log_dir = log_dir
         self.procs: list[subprocess.Popen[bytes]] = []
         self._n = 0
+        self._prefix = f"cluster{next(_clusters)}"  # every cluster's logs kept apart, to read after a failure
 
     def worker(self, concurrency: int = 8) -> subprocess.Popen[bytes]:
         """Start a worker and wait until it consumes."""
         self._n += 1
-        log = self.log_dir / f"cluster-worker-{self._n}.log"
+        log = self.log_dir / f"{self._prefix}-worker-{self._n}.log"
         proc = start_process(worker_args(concurrency=concurrency), self.env, log)
         self.procs.append(proc)
         wait_for(lambda: proc.poll() is None and log.exists() and " ready." in log.read_text(), 30,
@@ -268,7 +272,7 @@ class Cluster:
 
     def _start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         self._n += 1
-        proc = start_process(args, self.env, self.log_dir / f"cluster-{name}-{self._n}.log")
+        proc = start_process(args, self.env, self.log_dir / f"{self._prefix}-{name}-{self._n}.log")
         self.procs.append(proc)
         return proc
 

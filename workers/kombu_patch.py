@@ -18,7 +18,9 @@ even the ones that free memory), and Celery takes the OutOfMemoryError for an un
 exits, which stops the very drains that would free memory. Such a message is run anyway, untracked (only drain
 tasks and the legacy requeue tasks travel here, and both are safe to lose once started: a drain's work is leased
 in Redis and comes back through the scheduler, and a drain that is not running is kicked again), and the ack
-falls back to ZREM and HDEL without MULTI, which a full Redis accepts. Logged once per full spell.
+falls back to ZREM and HDEL without MULTI, which a full Redis accepts. The worker's sweep for abandoned messages
+(every 100 s or so) takes a lock with SET, which a full Redis refuses too: that sweep is skipped (the
+scheduler's sweep runs again later). Logged once per full spell.
 """
 
 from __future__ import annotations
@@ -27,16 +29,18 @@ import functools
 import logging
 import time
 from queue import Empty
+from typing import Any
 
 import redis
 from kombu.transport import redis as kombu_redis
 
 log = logging.getLogger("workers")
 
-# kombu's own close and append (the canary test runs them too)
+# kombu's own methods (the canary tests run them too)
 original_close = getattr(kombu_redis.Channel.close, "__wrapped__", kombu_redis.Channel.close)
 original_append = getattr(kombu_redis.QoS.append, "__wrapped__", kombu_redis.QoS.append)
 original_ack = getattr(kombu_redis.QoS.ack, "__wrapped__", kombu_redis.QoS.ack)
+original_restore_visible = getattr(kombu_redis.QoS.restore_visible, "__wrapped__", kombu_redis.QoS.restore_visible)
 
 
 def apply() -> None:
@@ -90,9 +94,19 @@ def _run_untracked_when_full() -> None:
                 client.hdel(self.unacked_key, delivery_tag)
             super(kombu_redis.QoS, self).ack(delivery_tag)
 
+    @functools.wraps(original_restore_visible)
+    def restore_visible_unless_full(self: kombu_redis.QoS, *args: Any, **kwargs: Any) -> None:
+        try:
+            original_restore_visible(self, *args, **kwargs)
+        except redis.exceptions.OutOfMemoryError:  # its lock is a SET: skipped, the next sweep runs it
+            if not getattr(qos, "_hooks_full", False):
+                log.warning("worker: Redis is full: the sweep for abandoned task messages waits until it has room")
+            qos._hooks_full = True  # type: ignore[attr-defined]
+
     append_or_run_untracked._hooks_patched = True  # type: ignore[attr-defined]
     qos.append = append_or_run_untracked  # type: ignore[method-assign]
     qos.ack = ack_even_when_full  # type: ignore[method-assign]
+    qos.restore_visible = restore_visible_unless_full  # type: ignore[method-assign]
 
 
 def _close_after_a_dead_brpop() -> None:
