@@ -71,6 +71,9 @@ def _webhook_options(p: argparse.ArgumentParser, *, update: bool) -> None:
     if update:
         auth.add_argument("--no-auth", action="store_true", help="send no Authorization header")
     p.add_argument("--concise", action=flag, default=None, help="send the concise body (ids and summary)")
+    p.add_argument("--ordered", action=flag, default=None,
+                   help="send in publish order, one at a time: a failing delivery holds the ones behind it until it "
+                        "succeeds or is dead-lettered")  # fmt: skip
     p.add_argument("--name")
     p.add_argument("--description")
     p.add_argument("--manual-retry", action=flag, default=None, help="dead-letter after the first failure")
@@ -176,7 +179,7 @@ def cmd_webhook_disable(args: argparse.Namespace) -> int:
 def webhook_fields(args: argparse.Namespace) -> dict[str, Any]:
     """The webhook fields the options of `add`/`update` give (only those given); raises ValidationError."""
     fields: dict[str, Any] = {}
-    for option in ("stack", "branches", "secret", "name", "description", "concise"):
+    for option in ("stack", "branches", "secret", "name", "description", "concise", "ordered"):
         if getattr(args, option) is not None:
             fields[option] = getattr(args, option)
     if args.headers is not None:
@@ -224,7 +227,8 @@ def _webhook_pairs(d: dict[str, Any]) -> list[tuple[str, Any]]:
         ("disabled reason", d["disabled_reason"]), ("disabled at", d["disabled_at"]),
         ("secret", d["secret"]), ("auth", _auth_text(d["auth"])),
         ("headers", ", ".join(f"{k}: {v}" for k, v in d["headers"].items())),
-        ("concise", "yes" if d["concise"] else "no"), ("retry policy", d["retry_policy"]),
+        ("concise", "yes" if d["concise"] else "no"), ("ordered", "yes" if d.get("ordered") else "no"),
+        ("retry policy", d["retry_policy"]),
         ("max attempts", retry.get("max_attempts") or "default"),
         ("description", d["description"]), ("created", d["created_at"]), ("updated", d["updated_at"]),
     ]  # fmt: skip

@@ -34,10 +34,12 @@ class Receiver:
     scripts: dict[str, list[Step]] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     chaos: dict[str, float] = field(default_factory=dict)  # path -> share of requests answered 500 at random
+    peak_in_flight: dict[str, int] = field(default_factory=dict)  # path -> most requests at once it has seen
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
+        self._in_flight: dict[str, int] = {}
         self._random = random.Random(1234)
         receiver = self
 
@@ -51,8 +53,12 @@ class Receiver:
                 status, delay, headers = receiver._next(self.path)
                 with receiver._lock:
                     receiver.received.append(Received(self.path, dict(self.headers.items()), body, time.time(), status))
+                    now = receiver._in_flight[self.path] = receiver._in_flight.get(self.path, 0) + 1
+                    receiver.peak_in_flight[self.path] = max(now, receiver.peak_in_flight.get(self.path, 0))
                 if delay:
                     time.sleep(delay)
+                with receiver._lock:  # answered from here on: the sender may send the next one
+                    receiver._in_flight[self.path] -= 1
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)

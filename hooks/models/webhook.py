@@ -137,6 +137,7 @@ class Webhook(BaseModel):
     old_secrets: list[OldSecret] = Field(default_factory=list)
     signing_key: str | None = None  # ed25519 (`whsk_`): adds a `v1a` signature receivers check with a public key
     concise: bool = False
+    ordered: bool = False  # sent in publish order, one at a time; a failing delivery holds the ones behind it
     enabled: bool = True
     disabled_reason: str | None = None
     disabled_at: datetime | None = None

@@ -36,6 +36,11 @@ def write(pipe: Any, keys: Keys, webhook: Webhook, old: Webhook | None) -> None:
     pipe.set(keys.webhook(webhook.id), webhook.model_dump_json())
     pipe.zadd(keys.webhooks_all, {webhook.id: webhook.created_at.timestamp() * 1000})
     pipe.hset(keys.route(webhook.stack), webhook.id, route(webhook))
+    if webhook.ordered:
+        pipe.sadd(keys.ordered, webhook.id)
+    elif old is not None and old.ordered:  # no longer ordered: nothing held any more either
+        pipe.srem(keys.ordered, webhook.id)
+        pipe.hdel(keys.held, webhook.id)
     for pattern in webhook.events:
         if is_wildcard(pattern):
             pipe.hincrby(keys.wild_patterns(webhook.stack), pattern, 1)

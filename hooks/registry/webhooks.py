@@ -106,6 +106,8 @@ def delete_webhook(webhook_id: str) -> None:
         unindex(pipe, keys, old)
         pipe.delete(keys.webhook(old.id), keys.webhook_state(old.id))
         pipe.zrem(keys.webhooks_all, old.id)
+        pipe.srem(keys.ordered, old.id)
+        pipe.hdel(keys.held, old.id)
         pipe.execute()
 
 

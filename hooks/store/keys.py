@@ -25,6 +25,9 @@
 | {p}:ready                            | zset   | webhooks with deliveries ready, scored by turn           |
 | {p}:ready:{webhook_id}               | list   | delivery ids ready to send to this webhook, in order     |
 | {p}:capped                           | zset   | webhooks with work at their in-flight cap, by lane expiry |
+|                                      |        | (or held: an ordered webhook's failed delivery waits)     |
+| {p}:ordered                          | set    | ids of webhooks with `ordered: true` (one in flight)      |
+| {p}:held                             | hash   | ordered webhook id -> the failed delivery holding the rest |
 | {p}:leased                           | zset   | delivery ids a drain is sending, scored by lease expiry  |
 | {p}:drains                           | zset   | drain task tokens (queued or running), by lease expiry   |
 | {p}:drains:idle                      | zset   | drains waiting for work, by lease expiry                 |
@@ -52,6 +55,7 @@ class Keys:
         self.webhooks_all, self.breakers = f"{p}:wh:all", f"{p}:breakers"  # the registry, the open breakers
         self.fanout, self.ready, self.capped = f"{p}:fanout", f"{p}:ready", f"{p}:capped"  # work waiting for drains
         self.retry, self.leased, self.history = f"{p}:retry", f"{p}:leased", f"{p}:history"  # deliveries by state
+        self.ordered, self.held = f"{p}:ordered", f"{p}:held"  # ordered webhooks, and which of them a retry holds
         self.drains, self.drains_idle, self.drains_wake = f"{p}:drains", f"{p}:drains:idle", f"{p}:drains:wake"
         self.deliveries_all, self.events_all = f"{p}:dl:all", f"{p}:ev:all"  # in flight, for listing
         # str.format of the full template: one call, no Python frame of our own

@@ -12,7 +12,9 @@
         field/value...), then the number of ids it gives back, the ids.
   Settling writes the records (new state, retry entry, finished deliveries and events: includes/history.lua),
   appends the history records to the stream for the archiver, releases the leases and the lane, and puts
-  given-back ids at the front of the webhook's list. Fanning out resolves each waiting event (resolve_webhooks)
+  given-back ids at the front of the webhook's list. An ordered webhook (`ordered: true`) has one lane and no
+  breaker parking: a delivery of it that fails with a retry holds it (HELD; out of the turns, in CAPPED until the
+  retry is due) until the scheduler puts that delivery back at the front of its list (move_due.lua). Fanning out resolves each waiting event (resolve_webhooks)
   and creates its deliveries (create_deliveries), within the budget; it takes an event off the fan-out list
   only once its deliveries exist, so a call that fails half-way leaves it there.
   Returns {'deliver', webhook id, failures, webhook JSON, ids, delivery hashes, {body, concise body} per id}
@@ -23,6 +25,7 @@ local token, lease, cap = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
 local batch, budget, ttl, FINISHED_TTL = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], tonumber(ARGV[12])
 local mode = ARGV[13]
 local READY, FANOUT = P .. ':ready', P .. ':fanout'
+local ORDERED, HELD, RETRY = P .. ':ordered', P .. ':held', P .. ':retry'
 local webhook_prefix = P .. ':wh:'
 --- @include "resolve_webhooks"
 --- @include "create_deliveries"
@@ -90,11 +93,30 @@ local function to_back(wh)
   if #last > 0 and tonumber(last[2]) >= score then score = tonumber(last[2]) + 0.000001 end
   redis.call('ZADD', READY, score, wh)
 end
+-- an ordered webhook whose failed delivery waits for its retry: out of the turns (and in CAPPED, so new deliveries
+-- do not bring it back) until the retry is due; the retry is put back first (move_due.lua)
+local function hold(wh, due)
+  redis.call('ZREM', READY, wh)
+  redis.call('ZADD', CAPPED, math.max(tonumber(due), NOW + 1), wh)
+end
+-- true while an ordered webhook is held (a hold whose delivery is no longer scheduled is over)
+local function held(wh)
+  local id = redis.call('HGET', HELD, wh)
+  if not id then return false end
+  local due = redis.call('ZSCORE', RETRY, id)
+  if due then hold(wh, due); return true end
+  redis.call('HDEL', HELD, wh)
+  return false
+end
 local function take(wh)
   local list, state = P .. ':ready:' .. wh, P .. ':wh:state:' .. wh
+  local ordered = redis.call('SISMEMBER', ORDERED, wh) == 1
+  if ordered and held(wh) then return nil end
   local st = redis.call('HMGET', state, 'open_until', 'probe_until', 'failures', 'proven')
   local open_until, probe_until, failures = tonumber(st[1] or '0'), tonumber(st[2] or '0'), tonumber(st[3] or '0')
   local n = batch
+  -- an ordered webhook is never parked: its hold already sends nothing until the failed delivery's retry
+  if ordered then open_until = 0 end
   if open_until > 0 then
     if NOW < open_until or probe_until > NOW then park(wh, list); return nil end
     n = 1  -- the cool-down is over: this one is the probe
@@ -104,7 +126,7 @@ local function take(wh)
   local limit = cap
   -- slow start: one lane until the endpoint has answered with a success (and again while it fails), so a new
   -- dead endpoint holds one worker, not ten, for its first deadline
-  if failures > 0 or not st[4] then limit = 1 end
+  if failures > 0 or not st[4] or ordered then limit = 1 end  -- ordered: one in flight, always
   if not st[4] then n = 1 end  -- and a batch of one: its first answer opens the other lanes
   if redis.call('ZCARD', lanes) >= limit then  -- at its cap: out of the turns until a lane is released
     redis.call('ZREM', READY, wh)
@@ -134,12 +156,13 @@ end
 
 local function settle()
   local previous, i = ARGV[14], 18
+  local retried, retried_due  -- the batch's delivery that failed with a retry (a batch stops at its first failure)
   for _ = 1, tonumber(ARGV[17]) do
     local id, due, finishes, nf = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
     -- a settle run twice (Redis ran it, then died before answering, and the drain called again) finishes once
     local first = finishes == '1' and redis.call('HGET', P .. ':dl:' .. id, 'status') == 'pending'
     if nf > 0 then redis.call('HSET', P .. ':dl:' .. id, unpack(ARGV, i + 4, i + 3 + 2 * nf)) end
-    if due ~= '' then redis.call('ZADD', P .. ':retry', due, id) end
+    if due ~= '' then redis.call('ZADD', RETRY, due, id); retried, retried_due = id, due end
     if first then finish_delivery(id) end
     redis.call('ZREM', P .. ':leased', id)
     i = i + 4 + 2 * nf
@@ -147,6 +170,10 @@ local function settle()
   if previous == '' then return end
   redis.call('ZREM', P .. ':inflight:' .. previous, token)
   uncap(previous)  -- the lane is free: the webhook takes turns again
+  if retried and redis.call('SISMEMBER', ORDERED, previous) == 1 then  -- unless its failure holds the rest
+    redis.call('HSET', HELD, previous, retried)
+    hold(previous, retried_due)
+  end
   local back = tonumber(ARGV[i])
   if back > 0 then
     for k = i + back, i + 1, -1 do redis.call('LPUSH', P .. ':ready:' .. previous, ARGV[k]) end

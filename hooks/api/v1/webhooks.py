@@ -45,6 +45,8 @@ class WebhookFields(BaseModel):
                       "null for none.")  # fmt: skip
     secret: Any = field(STR, "Signing secret `whsec_` + base64 of 24-64 bytes (default: made).")
     concise: Any = field(BOOL, "Send the concise body (ids and summary).")
+    ordered: Any = field(BOOL, "Send in publish order, one at a time; a failing delivery holds the ones behind it "
+                         "until it succeeds or is dead-lettered.")  # fmt: skip
     enabled: Any = field(BOOL)
     retry_policy: Any = field({"type": "string", "enum": ["auto", "manual"]}, "`manual`: no automatic retries.")
     retry: Any = field(OBJECT, "Overrides: base_s, factor, max_delay_s, jitter, max_attempts.")
