@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_shutting_down
 from kombu import Queue
 
 from config import get_settings
@@ -71,6 +71,14 @@ def broker_url(redis_url: str) -> tuple[str, dict[str, Any]]:
 
 kombu_patch.apply()  # a worker survives Redis dying under it (workers/kombu_patch.py says why)
 app = make_app()
+
+
+@worker_shutting_down.connect
+def _hand_over(**_: Any) -> None:
+    """A worker told to stop (SIGTERM, a deploy): its drains hand over after their batch, not after their slice."""
+    from workers.drain.drain import stopping
+
+    stopping.set()
 
 
 @worker_init.connect

@@ -18,8 +18,8 @@ even the ones that free memory), and Celery takes the OutOfMemoryError for an un
 exits, which stops the very drains that would free memory. Such a message is run anyway, untracked (only drain
 tasks and the legacy requeue tasks travel here, and both are safe to lose once started: a drain's work is leased
 in Redis and comes back through the scheduler, and a drain that is not running is kicked again), and the ack
-falls back to ZREM and HDEL without MULTI, which a full Redis accepts. The worker's sweep for abandoned messages
-(every 100 s or so) takes a lock with SET, which a full Redis refuses too: that sweep is skipped (the
+falls back to ZREM and HDEL without MULTI, which a full Redis accepts. The worker's periodic sweep for abandoned
+messages takes a lock with SET, which a full Redis refuses too: that sweep is skipped (the
 scheduler's sweep runs again later). Logged once per full spell.
 """
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -45,6 +46,10 @@ T = TypeVar("T")
 
 FANOUT_BUDGET = 1000  # deliveries one take call may create (a bigger fan-out goes on over several calls)
 _WAKE_POLL_S = 0.25  # an idle drain re-checks at least this often, even without a wake-up call
+
+# set when the worker shuts down (workers/app.py): every drain ends at its next turn, handing its work over to a
+# fresh drain task (on another worker, or this one restarted), so a warm shutdown waits one batch, not a slice
+stopping = threading.Event()
 
 _TAKE = beside(__file__, "take")
 _RECOVER = beside(__file__, "recover")
@@ -80,7 +85,7 @@ class Drain:
     def turn(self) -> bool:
         """One take call, then what its reply says; False once the drain has ended."""
         now = time.monotonic()
-        mode = "end" if now >= self.slice_end else "take"
+        mode = "end" if now >= self.slice_end or stopping.is_set() else "take"
         if mode == "take" and self.idle_since is not None and now - self.idle_since >= self.settings.drain_linger_s:
             mode = "exit"
         reply = self._call(functools.partial(self._take, mode, self.settled), 0.0)

@@ -19,6 +19,8 @@ import redis
 from kombu import Connection, Exchange, Queue
 from kombu.common import ignore_errors
 from kombu.transport import redis as kombu_redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 import workers.app  # noqa: F401 - applies the patch under test
 from hooks.local.servers import RedisServer, free_port
@@ -77,7 +79,8 @@ def test_canary_unpatched_kombu_still_crashes(monkeypatch: pytest.MonkeyPatch) -
 def test_run_script_works_again_when_redis_is_back_after_many_failed_calls() -> None:
     """Each failed call drops its connection; none may count against the pool's cap (MaxConnectionsError for good)."""
     port = free_port()
-    client = redis.Redis(port=port, max_connections=3, socket_connect_timeout=0.5, socket_timeout=0.5)
+    client = redis.Redis(port=port, max_connections=3, socket_connect_timeout=0.5, socket_timeout=0.5,
+                         retry=Retry(NoBackoff(), 0))  # as the product's clients: no silent retries  # fmt: skip
     script = next(s for s in map(LuaScript, all_scripts()) if s.name == "prune_pattern")
     for _ in range(10):  # Redis down: a producer retrying, or a drain waiting it out
         with pytest.raises(redis.ConnectionError):
