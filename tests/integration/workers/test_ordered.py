@@ -20,7 +20,7 @@ def test_an_ordered_webhook_failing_30_percent_at_random_receives_1000_events_in
     cluster.worker(concurrency=8), cluster.scheduler()
     receiver.chaos["/ordered"] = 0.3
     ordered = hooks.create_webhook(receiver.url + "/ordered", ["e"], ordered=True, retry=FAST_RETRY)
-    plain = hooks.create_webhook(receiver.url + "/plain", ["e"], retry=FAST_RETRY)
+    hooks.create_webhook(receiver.url + "/plain", ["e"], retry=FAST_RETRY)
     # When 1,000 events are published
     events = [hooks.publish_event("e", {"n": n}) for n in range(1000)]
     # Then every one arrives, each webhook-id first seen in publish order
