@@ -277,6 +277,10 @@ class Cluster:
         self.procs.append(proc)
         return proc
 
+    def logs(self, kind: str) -> list[Path]:
+        """This cluster's log files of one kind of process ("worker", "scheduler", "archiver"), oldest first."""
+        return sorted(self.log_dir.glob(f"{self._prefix}-{kind}-*.log"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
         """SIGKILL one of our processes, as a crash would."""
         proc.send_signal(signal.SIGKILL)

@@ -30,6 +30,7 @@ class Params:
     give_up_s: float = 60.0  # a publish retried this long without an acknowledgement is abandoned
     concurrency: int = 32  # worker threads, as the Procfile runs it
     env: Mapping[str, str] = field(default_factory=dict)  # for every process (tests: shorter leases)
+    timed: bool = True  # the time targets (resume within N s, refusal at once) count as problems; tests: False
 
 
 @dataclass

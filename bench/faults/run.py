@@ -79,7 +79,7 @@ def _measure(fault: Fault, params: Params, stack: FaultStack, log: Any) -> dict[
     measure.wait_delivered(tally, pub, stack, deadline)
     history = measure.wait_history(stack, tally, marks.end, deadline)
     pub.stop_at = 0.0  # a publisher still retrying stops at its next event
-    return {**measure.row(fault, pub, tally, marks, history, stack), "title": fault.label(params)}
+    return {**measure.row(fault, pub, tally, marks, history, stack, timed=params.timed), "title": fault.label(params)}
 
 
 def _history_catch_up(stack: FaultStack, tally: Tally, since: float, deadline: float) -> float | None:

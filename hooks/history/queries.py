@@ -217,9 +217,13 @@ def _mark(conn: Connection, ids: Sequence[str], change: str) -> int:
     if not ids:
         return 0
     ats = [_event_at(i, "ids") for i in ids]
+    # the rows are locked in id order first, the order the archiver's upserts take too (writer.py): two
+    # transactions touching the same deliveries then wait for each other instead of deadlocking
     query = text(
+        "WITH locked AS (SELECT d.id, d.event_at FROM deliveries AS d JOIN unnest(:ids, :ats) AS u(id, at) "
+        "ON d.id = u.id AND d.event_at = u.at WHERE d.in_dlq ORDER BY d.id FOR UPDATE OF d) "
         f"UPDATE deliveries AS d SET in_dlq = false, {change}, updated_at = d.updated_at + interval '1 microsecond' "
-        "FROM unnest(:ids, :ats) AS u(id, at) WHERE d.id = u.id AND d.event_at = u.at AND d.in_dlq"
+        "FROM locked WHERE d.id = locked.id AND d.event_at = locked.event_at AND d.in_dlq"
     ).bindparams(bindparam("ids", type_=ARRAY(Text)), bindparam("ats", type_=ARRAY(DateTime(timezone=True))))
     return conn.execute(query, {"ids": list(ids), "ats": ats}).rowcount
 

@@ -46,9 +46,13 @@ class Target:
         return f"CREATE TEMP TABLE IF NOT EXISTS {self.staging} ({columns}) ON COMMIT DELETE ROWS"
 
     def insert_from(self, source: str) -> str:
-        """The INSERT that moves the rows of `source` (the staging table, or any relation of the staged columns)."""
+        """The INSERT that moves the rows of `source` (the staging table, or any relation of the staged columns).
+
+        In key order: every writer (several archivers, the DLQ's marks) locks rows in the same order, so two
+        transactions on the same rows wait for each other instead of deadlocking."""
         names = ", ".join(name for name, _ in self.staged)
-        return f"INSERT INTO {self.table} SELECT {self.select} FROM {source} AS u({names}) {self.on_conflict}"
+        return (f"INSERT INTO {self.table} SELECT {self.select} FROM {source} AS u({names}) ORDER BY 1, 2 "
+                f"{self.on_conflict}")  # fmt: skip
 
 
 def _staged(spec: str) -> tuple[tuple[str, str], ...]:

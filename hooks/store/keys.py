@@ -32,6 +32,9 @@
 | {p}:drains                           | zset   | drain task tokens (queued or running), by lease expiry   |
 | {p}:drains:idle                      | zset   | drains waiting for work, by lease expiry                 |
 | {p}:drains:wake                      | list   | wake-up calls for idle drains (trimmed)                  |
+| {p}:full-probe                       | string | written and deleted at once by scripts (when_full.lua):  |
+|                                      |        | refused only when Redis is full                          |
+| {p}:history:rejected                 | stream | history entries the database refused, with the error     |
 
 Celery's own queues are the lists `events` and `deliveries` in the same database. Redis holds work in flight
 only: finished deliveries and events go to the history (PostgreSQL) through {p}:history.
@@ -55,6 +58,7 @@ class Keys:
         self.webhooks_all, self.breakers = f"{p}:wh:all", f"{p}:breakers"  # the registry, the open breakers
         self.fanout, self.ready, self.capped = f"{p}:fanout", f"{p}:ready", f"{p}:capped"  # work waiting for drains
         self.retry, self.leased, self.history = f"{p}:retry", f"{p}:leased", f"{p}:history"  # deliveries by state
+        self.history_rejected = f"{p}:history:rejected"  # entries the database refused for their content
         self.ordered, self.held = f"{p}:ordered", f"{p}:held"  # ordered webhooks, and which of them a retry holds
         self.drains, self.drains_idle, self.drains_wake = f"{p}:drains", f"{p}:drains:idle", f"{p}:drains:wake"
         self.deliveries_all, self.events_all = f"{p}:dl:all", f"{p}:ev:all"  # in flight, for listing

@@ -106,7 +106,7 @@ class Archiver:
         log.error("archiver: the history refused stream entry %s (%s); kept in %s:rejected",
                   batch.entry_ids[0].decode(), reason, self.keys.history)  # fmt: skip
         fields: dict[Any, Any] = {**batch.raw.get(batch.entry_ids[0], {}), b"error": reason.encode()}
-        self.client.xadd(f"{self.keys.history}:rejected", fields)
+        self.client.xadd(self.keys.history_rejected, fields)
 
     def _done(self, batch: ArchiveBatch) -> None:
         with self.client.pipeline(transaction=False) as pipe:

@@ -14,5 +14,6 @@ local function keep_working_when_full()
     redis.call('DEL', P .. ':no-such-key')
     return true
   end
+  redis.call('DEL', P .. ':full-probe')  -- leaves nothing behind
   return false
 end

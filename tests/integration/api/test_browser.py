@@ -116,7 +116,7 @@ def test_flower_asks_for_basic_auth_and_shows_the_worker(make_cluster, browser, 
         context = browser.new_context(http_credentials={"username": user, "password": password})
         page = context.new_page()
         page.goto(url)
-        name = next(line for line in (log_dir / f"cluster-worker-{cluster._n}.log").read_text().splitlines()
+        name = next(line for line in cluster.logs("worker")[-1].read_text().splitlines()
                     if "ready." in line).split("@")[0].split()[-1]  # fmt: skip
         deadline = time.monotonic() + 30
         while name not in page.content():

@@ -23,7 +23,9 @@ FAST = {
     "HOOKS_SCHEDULER_POLL_S": "0.05",
 }
 SMALL = Params(rate=100, before_s=1.5, after_s=1.5, redis_down_s=2, full_s=4, full_headroom_bytes=64 * 1024,
-               recover_s=40, give_up_s=30, env=FAST)  # fmt: skip
+               recover_s=40, give_up_s=30, env=FAST, timed=False)  # fmt: skip
+# timed=False: the tests check what happened (nothing lost, no process exited, deliveries resumed); how fast is
+# the bench's to measure (`python -m bench.faults` checks the 5 s and 10 s targets)
 
 
 @pytest.fixture

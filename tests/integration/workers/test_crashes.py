@@ -10,8 +10,12 @@ from workers.scheduler.schedule import pending_count
 
 def test_a_worker_killed_mid_deliveries_then_restarted_delivers_everything(make_cluster, receiver):
     # a short slice and deadlines make a short lease (16 s): what the killed worker held comes back sooner
-    cluster = make_cluster(HOOKS_VISIBILITY_TIMEOUT_S="5", HOOKS_REQUEST_TIMEOUT_S="3", HOOKS_CONNECT_TIMEOUT_S="1",
-                           HOOKS_DRAIN_SLICE_S="2")
+    cluster = make_cluster(
+        HOOKS_VISIBILITY_TIMEOUT_S="5",
+        HOOKS_REQUEST_TIMEOUT_S="3",
+        HOOKS_CONNECT_TIMEOUT_S="1",
+        HOOKS_DRAIN_SLICE_S="2",
+    )
     worker = cluster.worker(concurrency=8)
     cluster.scheduler()
     receiver.script("/slow", [(204, 0.05, {})])  # slow enough that deliveries are in flight when it dies

@@ -107,7 +107,7 @@ def test_the_database_down_for_30_seconds_under_load_loses_nothing(make_cluster,
     # And once it is back the archiver catches up: everything is in the history, once
     wait_for(lambda: history_counts() == (sent, sent, sent), 60, what="the archiver to catch up")
     assert duplicates() == 0
-    log = "".join(p.read_text() for p in cluster.log_dir.glob("cluster-archiver-*.log"))
+    log = "".join(p.read_text() for p in cluster.logs("archiver"))
     assert "history database unavailable" in log and "history database back after" in log
     assert log.count("history database unavailable") == 1, "one line per outage, not one per try"
 

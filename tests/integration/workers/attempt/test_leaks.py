@@ -240,7 +240,7 @@ def test_no_secret_reaches_logs_task_messages_redis_or_the_cli(make_cluster, rec
     # 4. this process's logs, and the log files of every worker and scheduler of the session
     assert _leaks(caplog.text, needles) == []
     logs = sorted(Path(cluster.log_dir).glob("*.log"))
-    assert any(p.name.startswith("cluster-worker") for p in logs)
+    assert cluster.logs("worker") and set(cluster.logs("worker")) <= set(logs)
     worker_log = "".join(p.read_text(errors="replace") for p in logs)
     assert "workers.tasks.deliver" in worker_log
     assert {p.name: _leaks(p.read_text(errors="replace"), needles) for p in logs
