@@ -52,9 +52,10 @@ def publish(url: str, body: str, countdown: float | None = None) -> None:
     deliver.apply_async((url, body), countdown=countdown)
 
 
-def worker_args(*, concurrency: int, events: bool, name: str = "baseline") -> list[str]:
-    """The baseline worker's command: the same pool and flags as the product's worker."""
-    args = [sys.executable, "-m", "celery", "-A", "bench.baseline", "worker", "-Q", QUEUE, "-P", "threads",
+def worker_args(*, concurrency: int, events: bool, name: str = "baseline", pool: str = "threads") -> list[str]:
+    """The baseline worker's command: the same pool and flags as the product's worker (or Celery's default pool,
+    `prefork`, with one process per core, as a user who changes nothing runs it)."""
+    args = [sys.executable, "-m", "celery", "-A", "bench.baseline", "worker", "-Q", QUEUE, "-P", pool,
             "-c", str(concurrency), "--prefetch-multiplier", "1", "-O", "fair", "--without-gossip",
             "--without-mingle", "-n", f"{name}-{os.getpid()}-{time.monotonic_ns()}@%h", "--loglevel", "INFO"]  # fmt: skip
     return [*args, "-E"] if events else args

@@ -32,8 +32,10 @@ def baseline_body(event_type: str, seq: int, size_b: int) -> str:
     return json.dumps({"type": event_type, "data": data}, separators=(",", ":"))
 
 
-def write_webhooks(client: redis.Redis, specs: Sequence[tuple[str, str, list[str]]], chunk: int = 1000) -> list[str]:
-    """Register webhooks (url, stack, patterns) with the registry's own index layout, pipelined; returns ids.
+def write_webhooks(client: redis.Redis, specs: Sequence[tuple[str, str, list[str]]], chunk: int = 1000,
+                   **fields: Any) -> list[str]:  # fmt: skip
+    """Register webhooks (url, stack, patterns, and `fields` for all) with the registry's own index layout,
+    pipelined; returns ids.
 
     `create_webhook` validates and checks the destination one webhook per round trip; for 100,000 webhooks we
     validate one template per (url, stack, patterns) and copy it with a fresh id.
@@ -46,7 +48,7 @@ def write_webhooks(client: redis.Redis, specs: Sequence[tuple[str, str, list[str
             for url, stack, patterns in specs[start : start + chunk]:
                 key = (url, stack, tuple(patterns))
                 if key not in templates:
-                    templates[key] = Webhook.model_validate({"url": url, "stack": stack, "events": patterns})
+                    templates[key] = Webhook.model_validate({"url": url, "stack": stack, "events": patterns, **fields})
                 wh = templates[key].model_copy(update={"id": new_webhook_id(), "created_at": utcnow()})
                 write(pipe, keys, wh, old=None)
                 ids.append(wh.id)

@@ -44,6 +44,7 @@ class WorkerSet:
     events: bool = False
     env: tuple[tuple[str, str], ...] = ()
     queues: str = "events,deliveries"  # ours only
+    pool: str = "threads"  # baseline only: "prefork" runs Celery's default pool, one process per core
 
 
 class Stack:
@@ -135,7 +136,7 @@ class Stack:
         """CPU seconds used so far by the running workers (together), the scheduler, Redis and the receiver."""
         _, workers = self.running
         return {
-            "workers": sum(cpu_s(p.pid) for p in workers),
+            "workers": sum(tree_cpu_s(p.pid) for p in workers),  # with prefork's children
             "scheduler": cpu_s(self.sched.pid) if self.sched else 0.0,
             "archiver": cpu_s(self.archiver.pid) if self.archiver else 0.0,
             "redis": cpu_s(self.redis.proc.pid) if self.redis.proc else 0.0,
@@ -157,7 +158,8 @@ class Stack:
             args = worker_args(concurrency=self.concurrency, queues=ws.queues, name=f"bench{i}")
             args = [*args, "-E"] if ws.events else args
         else:
-            args = baseline.worker_args(concurrency=self.concurrency, events=ws.events, name=f"baseline{i}")
+            concurrency = self.concurrency if ws.pool == "threads" else os.cpu_count() or 2
+            args = baseline.worker_args(concurrency=concurrency, events=ws.events, name=f"baseline{i}", pool=ws.pool)
         return self._spawn(args, f"{ws.kind}{i}", dict(ws.env))
 
     def _receiver(self, *, dead: bool) -> int:

@@ -42,8 +42,9 @@ def rows(fig: dict[str, Any]) -> list[Row]:
     out: list[Row] = []
     for tag, label in (("events_off", "events off"), ("events_on", "events on (-E)")):
         ours, base = g(f"throughput.ours_{tag}.deliveries_per_s"), g(f"throughput.baseline_{tag}.deliveries_per_s")
-        met = None if ours is None or not base else ours >= 3 * base
-        out.append(("1 throughput", f"deliveries/s, {label}", ours, base, ">= 3x baseline", met))
+        met = None if ours is None or not base else ours >= 5 * base
+        out.append(("1 throughput", f"deliveries/s, {label}", ours, base, ">= 5x baseline", met))
+    out += _throughput_rows(g)
     rate = g("latency.ours.rate_per_s")
     out.append(("2 latency", f"p50 ms at half max ({rate}/s ours)", g("latency.ours.p50_ms"), g("latency.baseline.p50_ms"),
                 "<= 20 ms", _check(g("latency.ours.p50_ms"), lambda v: v <= 20)))  # fmt: skip
@@ -94,8 +95,36 @@ def rows(fig: dict[str, Any]) -> list[Row]:
                        ("1proc_64kb", "1 worker, 64 KB"), ("2proc_64kb", "2 workers, 64 KB")):  # fmt: skip
         out.append(("8 scaling", f"deliveries/s, {label}", g(f"scaling.ours.{tag}.deliveries_per_s"),
                     g(f"scaling.baseline.{tag}.deliveries_per_s"), "", None))  # fmt: skip
+    ratio = {k: _ratio(g(f"scaling.{k}.2proc_1kb.deliveries_per_s"), g(f"scaling.{k}.1proc_1kb.deliveries_per_s"))
+             for k in ("ours", "baseline")}  # fmt: skip
+    out.append(("8 scaling", "2 workers / 1 worker, 1 KB (x)", ratio["ours"], ratio["baseline"], ">= 1.8x",
+                _check(ratio["ours"], lambda v: v >= 1.8)))  # fmt: skip
     out += _history_rows(g)
+    out.append(("10 ordered", "deliveries/s to one ordered webhook (one in flight)", g("ordered.deliveries_per_s"),
+                None, "", None))  # fmt: skip
+    out.append(("10 ordered", "received in publish order", g("ordered.in_order"), None, "yes",
+                g("ordered.in_order")))  # fmt: skip
     return out
+
+
+def _throughput_rows(g: Callable[[str], Any]) -> list[Row]:
+    ours, prefork = g("throughput.ours_events_off.deliveries_per_s"), g("throughput.baseline_prefork.deliveries_per_s")
+    worker = g("throughput.ours_events_off.cpu_ms_per_delivery.workers")
+    redis_ms = g("throughput.ours_events_off.cpu_ms_per_delivery.redis")
+    ceiling = round(1000 / redis_ms) if redis_ms else None
+    return [
+        ("1 throughput", "deliveries/s, baseline on prefork (2 processes)", ours, prefork, ">= 5x baseline",
+         None if ours is None or not prefork else ours >= 5 * prefork),
+        ("1 throughput", "worker CPU ms per delivery (events off)", worker,
+         g("throughput.baseline_events_off.cpu_ms_per_delivery.workers"), "<= 0.25", _check(worker, lambda v: v <= 0.25)),
+        ("1 throughput", "Redis CPU ms per delivery (events off)", redis_ms,
+         g("throughput.baseline_events_off.cpu_ms_per_delivery.redis"), "<= 0.05", _check(redis_ms, lambda v: v <= 0.05)),
+        ("1 throughput", "one Redis core's ceiling, deliveries/s (1 / Redis CPU)", ceiling, None, "", None),
+    ]  # fmt: skip
+
+
+def _ratio(a: Any, b: Any) -> float | None:
+    return round(a / b, 2) if isinstance(a, (int, float)) and b else None
 
 
 def _history_rows(g: Callable[[str], Any]) -> list[Row]:

@@ -33,6 +33,7 @@ SCENARIOS = (
     "fanout",
     "isolation",
     "scaling",
+    "ordered",
     "retry_backlog",
     "history",
 )
@@ -79,6 +80,7 @@ def one_run(stack: Stack, sz: Sizes, only: set[str], log: Any) -> tuple[dict[str
     step("fanout", lambda: scenarios.fanout(stack, sz))
     step("isolation", lambda: scenarios.isolation(stack, sz, rates))
     step("scaling", lambda: scenarios.scaling(stack, sz))
+    step("ordered", lambda: scenarios.ordered(stack, sz))
     step("retry_backlog", lambda: rs.retry_backlog(stack, sz))
     step("history", lambda: hs.history(stack, sz))
     return fig, errors

@@ -55,7 +55,26 @@ def throughput(stack: Stack, sz: Sizes) -> dict[str, Any]:
         stack.workers(WorkerSet(kind, 1, events, ()))
         n = sz.throughput_n if kind == "ours" else sz.baseline_throughput_n
         out[f"{kind}_events_{'on' if events else 'off'}"] = batch_run(stack, kind, n, sz.payload_b)
+    # the baseline as a user who changes nothing runs it: Celery's default pool, one process per core
+    stack.workers(WorkerSet("baseline", 1, False, (), pool="prefork"))
+    out["baseline_prefork"] = batch_run(stack, "baseline", sz.baseline_prefork_n, sz.payload_b)
     return out
+
+
+def ordered(stack: Stack, sz: Sizes) -> dict[str, Any]:
+    """An ordered webhook (one request at a time, in publish order): deliveries/s and whether they came in order."""
+    client, rcv = stack.client, stack.receiver
+    load.write_webhooks(client, [(rcv.url + "/o", STACK, [EVENT])], ordered=True)
+    stack.workers(WorkerSet("ours", 1, False))
+    rcv.take()
+    t0 = time.time()
+    load.publish_ours(EVENT, STACK, sz.ordered_n, sz.payload_b)
+    load.wait_unique(rcv, sz.ordered_n, _wait_s(sz.ordered_n))
+    rows, requests = rcv.take()
+    load.clean(client)
+    seqs = [int(key.rpartition("#")[2]) for _, _, key in rows]  # in the order each was first received
+    return {**load.rate_figures(rows, sz.ordered_n, t0), "in_order": seqs == sorted(seqs),
+            "duplicates": requests - len(rows)}  # fmt: skip
 
 
 def paced_run(stack: Stack, kind: str, rate: float, seconds: float, urls: list[str], size_b: int,

@@ -11,6 +11,7 @@ class Sizes:
 
     throughput_n: int = 20_000
     baseline_throughput_n: int = 3_000  # its rate is steady long before; three runs must fit in 10 minutes
+    baseline_prefork_n: int = 600  # Celery's default pool, 2 processes: about 20/s against a slow receiver, more here
     payload_b: int = 1024
     latency_s: float = 5.0
     latency_warmup_s: float = 1.0  # the same load first, reported apart: freshly started workers, a new webhook
@@ -25,8 +26,9 @@ class Sizes:
     publish_n: int = 5000
     publish_batch_total: int = 50_000
     publish_batch_size: int = 1000
-    scaling_n: int = 1200
+    scaling_n: int = 6000  # 1 KB to 2 workers takes about 2 s: long enough for a ratio
     baseline_scaling_n: int = 1200
+    ordered_n: int = 2000  # one request at a time
     history_n: int = 200_000  # finished deliveries measured for Redis memory (--history-n 1000000 for the target's)
     archive_n: int = 50_000  # records the archiver catches up with
 
@@ -50,6 +52,8 @@ QUICK = Sizes(
     publish_batch_size=500,
     scaling_n=200,
     baseline_scaling_n=200,
+    baseline_prefork_n=100,
+    ordered_n=100,
     history_n=2000,
     archive_n=1000,
 )

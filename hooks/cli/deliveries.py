@@ -18,6 +18,7 @@ from hooks.cli.output import (
 )
 from hooks.deliveries.dlq import retry_now
 from hooks.deliveries.query import get_delivery, list_deliveries
+from hooks.models.times import delivery_json
 
 
 def add_parsers(sub: Any) -> None:
@@ -57,21 +58,9 @@ def cmd_delivery_retry(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def delivery_json(d: Any, *, with_log: bool = True) -> dict[str, Any]:
-    """A delivery as JSON-ready data, times in UTC ISO 8601."""
-    data: dict[str, Any] = d.to_dict()
-    for key in ("created_at", "updated_at", "next_attempt_at", "dead_lettered_at"):
-        data[key] = iso(data[key])
-    if with_log:
-        data["attempt_log"] = [{**a, "started_at": iso(a.get("started_at"))} for a in d.attempt_log]
-    else:
-        del data["attempt_log"]  # a listing does not read the attempts: an empty list would mislead
-    return data
-
-
 def print_delivery(d: Any, *, as_json: bool) -> None:
     if as_json:
-        print_json(delivery_json(d))
+        print_json(delivery_json(d, with_log=True))
         return
     print_pairs([
         ("id", d.id), ("event", d.event_id), ("webhook", d.webhook_id), ("status", d.status), ("reason", d.reason),

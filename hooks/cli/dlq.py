@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from hooks.cli.deliveries import delivery_json, last_result, print_delivery
+from hooks.cli.deliveries import last_result, print_delivery
 from hooks.cli.output import EXIT_OK, command, iso, paging_options, parse_time, print_page
 from hooks.deliveries.dlq import get_dead, list_dead, purge, purge_many, replay, replay_many
 from hooks.errors import ValidationError
+from hooks.models.times import delivery_json
 
 
 def add_parsers(sub: Any) -> None:
@@ -30,7 +31,7 @@ def add_parsers(sub: Any) -> None:
 
 def cmd_dlq_list(args: argparse.Namespace) -> int:
     """`hooks dlq list`; raises ValidationError on a bad --since or --limit."""
-    since = parse_time(args.since, option="--since") if args.since is not None else None
+    since = parse_time(args.since, field="--since") if args.since is not None else None
     found = list_dead(webhook_id=args.webhook, since=since, limit=args.limit, cursor=args.cursor)
     print_page(found, as_json=args.json, item_json=lambda d: delivery_json(d, with_log=False),
                headers=["ID", "WEBHOOK", "REASON", "ATTEMPTS", "LAST", "DEAD-LETTERED"],

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from hooks.cli.deliveries import delivery_json, last_result
+from hooks.cli.deliveries import last_result
 from hooks.cli.output import (
     EXIT_OK,
     command,
@@ -20,6 +20,7 @@ from hooks.cli.output import (
 )
 from hooks.deliveries.events import EventInfo, erase_event, erase_stack, get_event, list_events
 from hooks.errors import NotFoundError
+from hooks.models.times import delivery_json
 
 
 def add_parsers(sub: Any) -> None:
@@ -71,7 +72,7 @@ def cmd_event_purge(args: argparse.Namespace) -> int:
 
 def cmd_erase(args: argparse.Namespace) -> int:
     """`hooks erase --stack S [--before T]`; raises ValidationError."""
-    before = parse_time(args.before, option="--before") if args.before else None
+    before = parse_time(args.before, field="--before") if args.before else None
     print(f"removed the payloads of {erase_stack(args.stack, before=before)} events of stack {args.stack}")
     return EXIT_OK
 

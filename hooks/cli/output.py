@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-import time
-from datetime import datetime, timezone
 from typing import Any
 
 from hooks.errors import ValidationError
+from hooks.models.times import AGE_RE, UNITS, iso, parse_time
 
-_AGE_RE = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+__all__ = ["iso", "parse_time"]  # re-exported for the command modules
+
 MASK = "***"
 EXIT_OK = 0
 
@@ -36,32 +34,10 @@ def json_option(p: argparse.ArgumentParser) -> None:
 
 def parse_duration(text: str, *, option: str) -> float:
     """Seconds from `90s`, `30m`, `24h`, `7d`; raises ValidationError naming the option."""
-    match = _AGE_RE.match(text.strip())
+    match = AGE_RE.match(text.strip())
     if not match:
         raise ValidationError(f"{option}: expected a duration like 90s, 30m, 24h or 7d, got {text!r}.")
-    return float(match[1]) * _UNITS[match[2]]
-
-
-def parse_time(text: str, *, option: str = "time", now: float | None = None) -> float:
-    """Unix time from ISO 8601 (UTC when no offset is given) or an age like 30m, 2h, 7d; raises ValidationError."""
-    text = text.strip()
-    age = _AGE_RE.match(text)
-    if age:
-        return (time.time() if now is None else now) - float(age[1]) * _UNITS[age[2]]
-    try:  # Python 3.10's fromisoformat does not read a trailing Z
-        dt = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text)
-    except ValueError:
-        raise ValidationError(
-            f"{option}: expected ISO 8601 like 2026-11-28T10:00:00Z or an age like 30m, 2h, 7d; got {text!r}."
-        ) from None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
-
-
-def iso(ts: float | None) -> str | None:
-    """A Unix time as UTC ISO 8601 to the millisecond (2026-11-28T10:00:00.000Z); None stays None."""
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return float(match[1]) * UNITS[match[2]]
 
 
 def print_json(data: Any) -> None:

@@ -8,7 +8,18 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]  # the project: tests/integration/bench/ is three below
-SCENARIOS = ("throughput", "latency", "fanout", "isolation", "retry_backlog", "matching", "publishing", "scaling")
+SCENARIOS = (
+    "throughput",
+    "latency",
+    "fanout",
+    "isolation",
+    "retry_backlog",
+    "matching",
+    "publishing",
+    "scaling",
+    "ordered",
+    "history",
+)
 
 
 def test_the_quick_benchmark_runs_every_scenario_and_writes_its_figures(tmp_path: Path) -> None:

@@ -283,7 +283,7 @@ def test_parse_time_reads_iso_and_ages() -> None:
     assert parse_time("7d", now=1e6) == 1e6 - 7 * 86400
     for bad in ("yesterday", "30x", "", "-5m"):
         with pytest.raises(ValidationError, match="--since"):
-            parse_time(bad, option="--since")
+            parse_time(bad, field="--since")
     assert iso(1795860000.0) == "2026-11-28T10:00:00.000Z" and iso(None) is None
 
 
