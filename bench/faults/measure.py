@@ -89,7 +89,7 @@ def row(fault: Fault, pub: Publisher, tally: Tally, marks: Marks, history: dict[
                  if backlog and None not in arrivals_of_backlog else None)  # fmt: skip
     failures = pub.failures
     out: dict[str, Any] = {
-        "fault": fault.name, "title": fault.title,
+        "fault": fault.name, "title": fault.title, "loss_allowed": fault.loss_allowed,
         "published": len(pub.acked), "publish_attempted": pub.attempted, "publish_failures": len(failures),
         "publish_failure_max_s": round(max((f.took_s for f in failures), default=0.0), 3),
         "publish_errors_sample": sorted({f.message for f in failures})[:3], "publish_abandoned": len(pub.abandoned),
@@ -203,7 +203,7 @@ def _history_problems(fault: Fault, h: dict[str, Any]) -> list[str]:
     if "error" in h:
         return [f"history unreadable: {h['error']}"]
     found = []
-    if h["missing"]:
+    if h["missing"] and not fault.loss_allowed:  # allowed: their records were writes the lost primary held
         found.append(f"history misses {h['missing']} delivered deliveries")
     if h["duplicate_rows"] or h["duplicate_attempts"]:
         found.append(f"history holds {h['duplicate_rows']} deliveries and {h['duplicate_attempts']} attempts twice")

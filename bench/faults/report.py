@@ -32,7 +32,8 @@ def cells(r: dict[str, Any]) -> tuple[str, ...]:
         return (r["title"], "-", "-", "-", "-", "-", "-", "-", "not supported yet")
     if "error" in r and "published" not in r:
         return (r["title"], "-", "-", "-", "-", "-", "-", "-", "FAILED (run error)")
-    verdict = "yes" if not r["problems"] else "NO"
+    lossy = r.get("lost") or (r.get("history") or {}).get("missing")
+    verdict = "NO" if r["problems"] else "yes, loss measured" if lossy and r.get("loss_allowed") else "yes"
     return (r["title"], _n(r["published"]), _n(r["arrived"]), _n(r["lost"]), _n(r["duplicated"]),
             _s(r["first_delivery_after_s"]), _s(r["all_delivered_after_s"]), _history(r), verdict)  # fmt: skip
 

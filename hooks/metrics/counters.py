@@ -1,8 +1,8 @@
 """Counting what the archiver archives: per webhook, since ever and in 5-minute and hourly buckets.
 
-The archiver calls `count_archived` with each batch's records and the pipeline that acknowledges the batch's
-stream entries, so the counters move in the same round trip as the acknowledgement: a batch is counted when it
-is archived, once. (Two archivers that both write a batch whose entries one of them claimed while the other was
+The archiver turns each batch's records into operations (`archived_ops`) that the script acknowledging the
+batch's stream entries runs (workers/archiver/acknowledge.lua), so the counters move in the same atomic call as
+the acknowledgement, on a full Redis too: a batch is counted when it is archived, once. (Two archivers that both write a batch whose entries one of them claimed while the other was
 still on it count it twice; the history stores it once. That needs an archiver stalled past
 HOOKS_ARCHIVE_CLAIM_IDLE_S.) `tally` is pure, so it is tested without Redis.
 """
@@ -19,7 +19,7 @@ from config import Settings
 from hooks.history.records import AttemptRecord, DeliveryRecord
 from hooks.metrics.keys import ALL, BUCKETS_S, FIVE_MIN_S, FIVE_MIN_TTL_S, HOUR_S, HOUR_TTL_S, MetricKeys
 
-__all__ = ["Tally", "count_archived", "outcome", "status_class", "tally"]
+__all__ = ["OpRecorder", "Tally", "archived_ops", "count_archived", "outcome", "status_class", "tally"]
 
 SUM_FIELD = "l:sum_ms"
 
@@ -86,6 +86,37 @@ def count_archived(pipe: Any, settings: Settings, deliveries: Iterable[DeliveryR
                    attempts: Iterable[AttemptRecord]) -> None:  # fmt: skip
     """Queue on `pipe` (a redis-py pipeline; the caller executes it) the counters' increments for these records."""
     queue(pipe, MetricKeys(settings), tally(deliveries, attempts))
+
+
+def archived_ops(settings: Settings, deliveries: Iterable[DeliveryRecord],
+                 attempts: Iterable[AttemptRecord]) -> list[Any]:  # fmt: skip
+    """The counters' increments for these records as acknowledge.lua's flat list of operations."""
+    recorder = OpRecorder()
+    queue(recorder, MetricKeys(settings), tally(deliveries, attempts))
+    return recorder.ops
+
+
+class OpRecorder:
+    """Takes the pipeline calls `queue` makes and writes them down as acknowledge.lua's operations."""
+
+    def __init__(self) -> None:
+        self.ops: list[Any] = []
+
+    def hincrby(self, key: str, name: str, n: int) -> None:
+        self.ops += ["i", key, name, n]
+
+    def hincrbyfloat(self, key: str, name: str, x: float) -> None:
+        self.ops += ["f", key, name, repr(x)]
+
+    def expire(self, key: str, seconds: int) -> None:
+        self.ops += ["e", key, seconds]
+
+    def zincrby(self, key: str, n: float, member: str) -> None:
+        self.ops += ["z", key, n, member]
+
+    def hset(self, key: str, *, mapping: dict[str, Any]) -> None:
+        for name, value in mapping.items():
+            self.ops += ["h", key, name, value]
 
 
 def queue(pipe: Any, keys: MetricKeys, t: Tally) -> None:

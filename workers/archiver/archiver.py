@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from config import Settings
 from hooks.history import drop_expired, ensure_ahead, write_batch
-from hooks.metrics.counters import count_archived
+from hooks.metrics.counters import archived_ops
 from hooks.store.keys import Keys
 from hooks.store.scripts import beside
 from hooks.store.stream import GROUP, backlog
@@ -34,6 +34,7 @@ from workers.archiver.batch import ArchiveBatch
 log = logging.getLogger("workers.archiver")
 
 _FORGET = beside(__file__, "forget")
+_ACKNOWLEDGE = beside(__file__, "acknowledge")
 _BLOCK_MS = 1000
 _MAINTAIN_EVERY_S = 3600
 _REPORT_EVERY_S = 60
@@ -109,11 +110,9 @@ class Archiver:
         self.client.xadd(self.keys.history_rejected, fields)
 
     def _done(self, batch: ArchiveBatch) -> None:
-        with self.client.pipeline(transaction=False) as pipe:
-            pipe.xack(self.keys.history, GROUP, *batch.entry_ids)
-            pipe.xdel(self.keys.history, *batch.entry_ids)
-            count_archived(pipe, self.settings, batch.deliveries, batch.attempts)  # the metrics (hooks/metrics/)
-            pipe.execute()
+        ops = archived_ops(self.settings, batch.deliveries, batch.attempts)  # the metrics (hooks/metrics/)
+        _ACKNOWLEDGE.run(self.client, self.keys.p, self.keys.history, GROUP, len(batch.entry_ids), *batch.entry_ids,
+                         *ops)  # fmt: skip
         done = batch.finished_deliveries
         if done or batch.finished_events:
             _FORGET.run(self.client, self.keys.p, len(done), *done, *batch.finished_events)
