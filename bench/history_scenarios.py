@@ -23,6 +23,7 @@ from bench.scenarios import EVENT, STACK
 from bench.sizes import Sizes
 from config import get_settings
 from hooks.history.connection import get_engine
+from hooks.local.processes import stop_process
 from hooks.store.keys import Keys
 from hooks.store.stream import backlog
 
@@ -75,20 +76,35 @@ def _sample_lag(client: Any, keys: Keys, lags: list[float], stop: threading.Even
 
 
 def _archiver_rate(stack: Stack, m: int) -> dict[str, Any]:
-    """Records/s of one archiver catching up with M records that waited in the stream."""
+    """Records/s of one archiver, then of two, catching up with M records that waited in the stream."""
+    one = _catch_up(stack, m, 1, first_seq=10_000_000)
+    two = _catch_up(stack, m, 2, first_seq=20_000_000)
+    return {**one, "two_archivers": two}
+
+
+def _catch_up(stack: Stack, m: int, archivers: int, first_seq: int) -> dict[str, Any]:
     client, keys = stack.client, Keys(get_settings())
     stack.stop_archiver()
     stack.receiver.take()
-    load.publish_ours(EVENT, STACK, m, 1024, first_seq=10_000_000)
+    load.publish_ours(EVENT, STACK, m, 1024, first_seq=first_seq)
     load.wait_unique(stack.receiver, m, min(900.0, 60 + m / 50))
     _wait(lambda: client.zcard(keys.deliveries_all) == 0 or _all_finished(client, keys), 120)
     entries = int(client.xlen(keys.history))
-    stack.archiver = stack.start_archiver()  # returns once it runs (imports and start-up are not timed)
-    t0 = time.monotonic()
+    started = [stack.start_archiver() for _ in range(archivers)]  # each returns once it runs (start-up not timed)
+    cpu0, t0 = [stack.cpu_of(p) for p in started], time.monotonic()
+    pg0, redis0 = stack.cpu()["postgres"], stack.cpu()["redis"]
     _wait(lambda: client.xlen(keys.history) == 0, 600)
     seconds = time.monotonic() - t0
+    busy = {
+        "archivers": round(sum(stack.cpu_of(p) - c for p, c in zip(started, cpu0, strict=True)) / seconds, 2),
+        "postgres": round((stack.cpu()["postgres"] - pg0) / seconds, 2),
+        "redis": round((stack.cpu()["redis"] - redis0) / seconds, 2),
+    }
+    for extra in started[1:]:
+        stop_process(extra, timeout_s=10)
+    stack.archiver = started[0]
     return {"archive_records": m, "archive_entries": entries, "archive_s": round(seconds, 2),
-            "archiver_records_per_s": round(m / seconds, 1)}  # fmt: skip
+            "archiver_records_per_s": round(m / seconds, 1), "archive_cores_busy": busy}  # fmt: skip
 
 
 def _all_finished(client: Any, keys: Keys) -> bool:

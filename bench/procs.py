@@ -144,6 +144,10 @@ class Stack:
             "receiver": cpu_s(self.receiver_pid),
         }
 
+    def cpu_of(self, proc: subprocess.Popen[bytes]) -> float:
+        """CPU seconds one of our processes has used so far."""
+        return cpu_s(proc.pid)
+
     def close(self) -> None:
         """Stop every process we started, newest first, then Redis."""
         for p in reversed(self.procs):

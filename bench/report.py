@@ -141,6 +141,8 @@ def _history_rows(g: Callable[[str], Any]) -> list[Row]:
         ("9 history", "archiver lag, max s (oldest record waiting)", lag, None, "< 5 s", _check(lag, lambda v: v < 5)),
         ("9 history", "archiver records/s into PostgreSQL", rate, None, ">= 10,000/s",
          _check(rate, lambda v: v >= 10_000)),
+        ("9 history", "two archivers: records/s into PostgreSQL", g("history.two_archivers.archiver_records_per_s"),
+         None, "", None),
         ("9 history", "PostgreSQL bytes per delivery (event, delivery, attempt)", g("history.pg_bytes_per_delivery"),
          None, "", None),
     ]  # fmt: skip
