@@ -1,6 +1,6 @@
 """The README's way to run the processes works as written: `scripts/start` runs the Procfile with honcho from the
 project's .venv (no activated environment needed), the system delivers, Flower asks for credentials, and one
-SIGTERM stops every process it started."""
+SIGTERM stops every process it started (two archivers among them)."""
 
 from __future__ import annotations
 
@@ -60,7 +60,8 @@ def test_scripts_start_runs_the_procfile_and_stops_it_all(hooks_env, redis_serve
         honcho.wait(timeout=30)
         stop_process(honcho)
     pids = [int(p) for p in re.findall(r"started \(pid=(\d+)\)", log.read_text())]
-    assert len(pids) == 5, log.read_text()[-2000:]  # worker, scheduler, flower, archiver, api
+    assert len(pids) == 6, log.read_text()[-2000:]  # worker, scheduler, flower, two archivers, api
+    assert "archiver.2 " in log.read_text()
     for pid in pids:
         wait_for(lambda pid=pid: not _alive(pid), 15, what=f"process {pid} to end")
 
