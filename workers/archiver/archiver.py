@@ -117,13 +117,26 @@ class Archiver:
         if done or batch.finished_events:
             _FORGET.run(self.client, self.keys.p, len(done), *done, *batch.finished_events)
 
+    def forget_gone_consumers(self) -> int:
+        """Delete the group's consumers that hold nothing and have been idle an hour: each archiver start adds one
+        (named by host and pid), so restarts would otherwise pile them up. Deleting one that holds nothing loses
+        nothing, and a live one is made again by its next read. Returns how many went."""
+        gone = 0
+        for c in self.client.xinfo_consumers(self.keys.history, GROUP):
+            name = c["name"].decode() if isinstance(c["name"], bytes) else c["name"]
+            if name != self.consumer and int(c["pending"]) == 0 and int(c["idle"]) > _MAINTAIN_EVERY_S * 1000:
+                gone += int(self.client.xgroup_delconsumer(self.keys.history, GROUP, name) == 0)
+        return gone
+
     def maintain(self, now: float) -> None:
-        """Make the day partitions ahead of time and drop those past the retention (under the history's lock)."""
+        """Make the day partitions ahead of time and drop those past the retention (under the history's lock), then
+        forget the group's gone consumers."""
         with self.engine.begin() as conn:
             made = ensure_ahead(conn, now, self.settings.partitions_ahead_days)
             dropped = drop_expired(conn, now, self.settings.retention_days)
         if made or dropped:
             log.info("archiver: partitions made %s, dropped %s", made or "none", dropped or "none")
+        self.forget_gone_consumers()
 
     def report(self) -> None:
         """Log the backlog once a minute while there is one worth mentioning."""

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+import workers.archiver.archiver as archiver_module
 from config import Settings
 from hooks.local.servers import RedisServer
 from hooks.metrics.counters import archived_ops
@@ -15,7 +16,7 @@ from hooks.metrics.keys import MetricKeys
 from hooks.store.keys import Keys
 from hooks.store.stream import GROUP
 from tests.unit.hooks.metrics.test_counters import attempt, delivery
-from workers.archiver.archiver import _ACKNOWLEDGE
+from workers.archiver.archiver import _ACKNOWLEDGE, Archiver
 
 
 @pytest.fixture
@@ -54,3 +55,26 @@ def test_entries_leave_the_stream_and_the_metrics_move_in_one_call(client: redis
     counters = {k.decode(): v.decode() for k, v in client.hgetall(MetricKeys(settings).webhook("wh_a")).items()}
     assert counters.get("d:delivered") == "3", counters
     assert not client.exists(f"{keys.p}:full-probe")
+
+
+def test_consumers_that_hold_nothing_and_idle_an_hour_leave_the_group(
+    client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a group with a consumer holding an entry, an old archiver's that holds nothing, and this archiver's
+    settings = Settings(key_prefix="t")
+    keys = Keys(settings)
+    archiver = Archiver(settings, client, engine=None)  # type: ignore[arg-type]  # no database needed here
+    client.xgroup_create(keys.history, GROUP, id="0", mkstream=True)
+    for consumer in ("a1", "old-archiver", archiver.consumer):  # each reads one entry
+        client.xadd(keys.history, {"r": "x"})
+        client.xreadgroup(GROUP, consumer, {keys.history: ">"}, count=1)
+    for entry in client.xpending_range(keys.history, GROUP, "-", "+", 10):
+        if entry["consumer"].decode() != "a1":  # the old archiver and this one acknowledged theirs
+            client.xack(keys.history, GROUP, entry["message_id"])
+    # When it forgets consumers idle for less than an hour, Then none goes
+    assert archiver.forget_gone_consumers() == 0
+    # And once they count as idle an hour, only the one holding nothing (not itself, not the holder) goes
+    monkeypatch.setattr(archiver_module, "_MAINTAIN_EVERY_S", -1)
+    assert archiver.forget_gone_consumers() == 1
+    names = {c["name"].decode() for c in client.xinfo_consumers(keys.history, GROUP)}
+    assert names == {"a1", archiver.consumer}
