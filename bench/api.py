@@ -67,9 +67,9 @@ def new_key() -> str:
 
 def fill_counters(stack: Stack, webhooks: int) -> None:
     """Counters of `webhooks` webhooks, as the archiver writes them (a few records each), 1% with open breakers."""
-    from config import get_settings
     from hooks.history.records import AttemptRecord, DeliveryRecord
     from hooks.metrics.counters import count_archived
+    from hooks.settings import get_settings
     from hooks.store.keys import Keys
 
     settings, now, rng = get_settings(), time.time(), random.Random(3)

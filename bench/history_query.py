@@ -134,11 +134,11 @@ def measure_operator_reads(server_url: str, webhooks: int, samples: int) -> None
     flight in Redis (a private redis-server, 20 in flight per webhook asked about) with the history."""
     import os
 
-    from config import reset_settings
     from hooks.deliveries.dlq import list_dead as operator_dead
     from hooks.deliveries.query import list_deliveries as operator_deliveries
     from hooks.local.servers import RedisServer
     from hooks.models.ids import new_event_id
+    from hooks.settings import reset_settings
     from hooks.store.connection import close_all, get_redis
 
     redis_server = RedisServer().start()

@@ -21,9 +21,9 @@ from bench import load
 from bench.procs import Stack, WorkerSet
 from bench.scenarios import EVENT, STACK
 from bench.sizes import Sizes
-from config import get_settings
 from hooks.history.connection import get_engine
 from hooks.local.processes import stop_process
+from hooks.settings import get_settings
 from hooks.store.keys import Keys
 from hooks.store.stream import backlog
 

@@ -11,11 +11,11 @@ import redis
 
 from bench import baseline
 from bench.receiver import ReceiverClient
-from config import get_settings
 from hooks import publish_event, publish_events
 from hooks.models.ids import new_webhook_id
 from hooks.models.webhook import Webhook, utcnow
 from hooks.registry.index import write
+from hooks.settings import get_settings
 from hooks.store.keys import DELIVERIES_QUEUE, EVENTS_QUEUE, Keys
 
 PUBLISH_BATCH = 500

@@ -160,7 +160,8 @@ class Stack:
     def _start_worker(self, ws: WorkerSet, i: int) -> tuple[subprocess.Popen[bytes], Path]:
         if ws.kind == "ours":
             args = worker_args(concurrency=self.concurrency, queues=ws.queues, name=f"bench{i}")
-            args = [*args, "-E"] if ws.events else args
+            env = {**ws.env, "HOOKS_WORKER_TASK_EVENTS": "true" if ws.events else "false"}
+            return self._spawn(args, f"{ws.kind}{i}", env)
         else:
             concurrency = self.concurrency if ws.pool == "threads" else os.cpu_count() or 2
             args = baseline.worker_args(concurrency=concurrency, events=ws.events, name=f"baseline{i}", pool=ws.pool)

@@ -10,10 +10,10 @@ from bench import baseline, load
 from bench.procs import Stack, WorkerSet, rss_bytes
 from bench.scenarios import EVENT, STACK
 from bench.sizes import Sizes
-from config import get_settings
 from hooks import publish_event, publish_events
 from hooks.models.ids import delivery_id, new_event_id, new_webhook_id
 from hooks.registry.resolve import resolve, resolve_ids, resolve_ids_many
+from hooks.settings import get_settings
 from hooks.store.keys import Keys
 from workers.scheduler.schedule import move_due
 

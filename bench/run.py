@@ -42,7 +42,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def configure(stack: Stack) -> None:
     """Point this process (the producer side) at the stack's Redis with the product settings."""
-    from config import reset_settings
+    from hooks.settings import reset_settings
     from hooks.store.connection import close_all
 
     os.environ.update({**PRODUCT_ENV, "REDIS_URL": stack.redis.url, "HOOKS_DATABASE_URL": stack.pg.url})

@@ -11,8 +11,8 @@ from typing import Any
 from bench import load
 from bench.procs import Stack, WorkerSet
 from bench.sizes import Sizes
-from config import get_settings
 from hooks import publish_event
+from hooks.settings import get_settings
 from hooks.store.keys import Keys
 
 EVENT = "bench.ev"

@@ -13,9 +13,9 @@ from typing import Any
 
 import redis
 
-from config import Settings
 from hooks.history.connection import UNREACHABLE, get_engine
 from hooks.history.db import current_revision, head_revision
+from hooks.settings import Settings
 from hooks.store.connection import get_redis, safe_url
 from hooks.store.keys import Keys
 from hooks.store.stream import backlog

@@ -1,6 +1,6 @@
 """The one error tree of the project.
 
-HooksError                  (defined in config.errors with ConfigurationError, so the settings stand alone)
+HooksError                  the root: every error this project raises on purpose
 ├── ConfigurationError      a setting is missing or malformed (names the variable)
 ├── ValidationError         bad input to a public entry point (also a ValueError; names the field)
 │   └── BlockedAddressError a URL resolves to an address the SSRF guard refuses
@@ -13,8 +13,6 @@ HooksError                  (defined in config.errors with ConfigurationError, s
 
 from __future__ import annotations
 
-from config.errors import ConfigurationError, HooksError
-
 __all__ = [
     "BlockedAddressError",
     "ConfigurationError",
@@ -26,6 +24,14 @@ __all__ = [
     "RetryableDeliveryError",
     "ValidationError",
 ]
+
+
+class HooksError(Exception):
+    """Base class of every error this project raises on purpose."""
+
+
+class ConfigurationError(HooksError):
+    """A setting is missing or malformed; the message names the variable."""
 
 
 class ValidationError(HooksError, ValueError):

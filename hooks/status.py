@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from config import Settings
+import sqlalchemy.exc
+
 from hooks.history.connection import UNREACHABLE, get_engine
 from hooks.history.db import current_revision, head_revision
+from hooks.settings import Settings
 from hooks.store.connection import get_redis, safe_url
 from hooks.store.keys import Keys
 from hooks.store.stream import backlog
@@ -14,7 +16,12 @@ from hooks.store.stream import backlog
 
 def status(settings: Settings) -> dict[str, Any]:
     """A snapshot for operators; reads only counters (no scan), so it is cheap at any size."""
-    return {"redis": _redis(settings), "in_flight": _in_flight(settings), "history": _history(settings)}
+    return {
+        "redis": _redis(settings),
+        "in_flight": _in_flight(settings),
+        "history": _history(settings),
+        "outbox": _outbox(settings),
+    }
 
 
 def _redis(settings: Settings) -> dict[str, Any]:
@@ -62,3 +69,19 @@ def _history(settings: Settings) -> dict[str, Any]:
 
 def _safe_db_url(url: str | None) -> str | None:
     return safe_url(url) if url else None
+
+
+def _outbox(settings: Settings) -> dict[str, Any] | None:
+    """The app's outbox (HOOKS_OUTBOX_URL), when there is one: rows waiting, the oldest's age, rows set aside."""
+    if not settings.outbox_url:
+        return None
+    from hooks.outbox.admin import outbox_status
+    from hooks.outbox.schema import make_outbox_engine, safe_db
+
+    engine = make_outbox_engine(settings.outbox_url)
+    try:
+        return {**outbox_status(engine), "reachable": True}
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        return {"database": safe_db(engine), "reachable": False, "error": str(exc).splitlines()[0][:200]}
+    finally:
+        engine.dispose()

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from config import Settings, reset_settings
 from hooks.history.connection import close_engines
 from hooks.history.db import make_engine, upgrade
 from hooks.history.partitions import drop_expired
 from hooks.history.writer import forget_partitions
 from hooks.local.postgres import PostgresServer
 from hooks.local.processes import archiver_args, scheduler_args, start_process, stop_process, worker_args
+from hooks.settings import Settings, reset_settings
 from hooks.store.connection import close_all
 
 # Fast retries so failure tests take seconds; a webhook can still override them.

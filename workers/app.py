@@ -9,8 +9,8 @@ from celery import Celery
 from celery.signals import worker_init, worker_shutting_down
 from kombu import Queue
 
-from config import get_settings
-from config.redis_url import SENTINEL_SCHEME, parse_sentinel_url
+from hooks.settings import get_settings
+from hooks.settings.redis_url import SENTINEL_SCHEME, parse_sentinel_url
 from hooks.store.keys import DELIVERIES_QUEUE, EVENTS_QUEUE
 from workers import kombu_patch
 

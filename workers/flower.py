@@ -1,7 +1,7 @@
 """Flower behind HTTP Basic auth: refuses to start without credentials unless told so explicitly.
 
 `FLOWER_BASIC_AUTH=user:password` (Flower's own variable) protects it; `FLOWER_UNAUTHENTICATED=true` is the
-explicit way to run it open (on a trusted laptop). Run it with `python -m workers.flower [flower options]`.
+explicit way to run it open (on a trusted laptop). Run it with `hooks flower [flower options]`.
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ def flower_argv(argv: list[str], environ: dict[str, str]) -> list[str]:
                      "(set FLOWER_UNAUTHENTICATED=true to run it open on a trusted machine).")  # fmt: skip
 
 
-def main() -> None:
-    """Start Flower in this process."""
+def main(argv: list[str] | None = None) -> None:
+    """Start Flower in this process (`argv`: Flower's options, default this process's arguments)."""
     from celery.bin.celery import main as celery_main
 
-    sys.argv = flower_argv(sys.argv[1:], dict(os.environ))
+    import workers.app  # noqa: F401 - loaded here, so Celery's `-A workers.app` finds it, not a module of the cwd
+
+    sys.argv = flower_argv(sys.argv[1:] if argv is None else argv, dict(os.environ))
     celery_main()
 
 

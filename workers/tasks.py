@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config import get_settings
+from hooks.settings import get_settings
 from hooks.store.connection import get_redis
 from workers.app import app
 from workers.drain.drain import drain as run_drain

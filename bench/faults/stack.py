@@ -104,8 +104,8 @@ class FaultStack:
 
     def configure_this_process(self) -> None:
         """Make the stack's settings this process's settings, with fresh clients."""
-        from config import Settings, reset_settings
         from hooks.history.connection import close_engines
+        from hooks.settings import Settings, reset_settings
         from hooks.store.connection import close_all
 
         close_all()
@@ -189,8 +189,8 @@ class FaultStack:
 
     def close(self) -> None:
         """Stop every process, the receiver and the Redis by pid; drop the database."""
-        from config import reset_settings
         from hooks.history.connection import close_engines
+        from hooks.settings import reset_settings
         from hooks.store.connection import close_all
 
         for proc in self.procs.values():

@@ -29,7 +29,7 @@ def sentinel_url_parses(url: str) -> str | None:
 
     Needs no server: a scheme the client does not know fails when the client is built.
     """
-    from config import Settings
+    from hooks.settings import Settings
     from hooks.store.connection import get_redis
 
     try:
@@ -41,7 +41,7 @@ def sentinel_url_parses(url: str) -> str | None:
 
 def sentinel_unsupported(url: str) -> str | None:
     """None when the product reaches a live Sentinel topology through `url` (store and broker), else why not."""
-    from config import Settings
+    from hooks.settings import Settings
     from hooks.store.connection import get_redis
 
     if reason := sentinel_url_parses(url):
@@ -72,7 +72,7 @@ def broker_unsupported(url: str) -> str | None:
 
 def min_replicas_unsupported() -> str | None:
     """None when the settings know HOOKS_PUBLISH_MIN_REPLICAS, else why not (an unknown variable is ignored)."""
-    from config import Settings
+    from hooks.settings import Settings
 
     if "publish_min_replicas" in Settings.model_fields:
         return None

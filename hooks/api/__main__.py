@@ -9,8 +9,8 @@ def main() -> int:
     """Run uvicorn until SIGTERM/SIGINT; a bad setting is one line on stderr and exit status 2."""
     import uvicorn
 
-    from config import get_settings
     from hooks.errors import ConfigurationError
+    from hooks.settings import get_settings
 
     try:
         settings = get_settings()

@@ -16,9 +16,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from config import Settings, get_settings
 from hooks.api.keys import ApiKeys
 from hooks.errors import NotFoundError, ValidationError
+from hooks.settings import Settings, get_settings
 from hooks.store.connection import decoded, get_redis
 
 __all__ = ["ApiKey", "authenticate", "create_key", "digest", "get_key", "list_keys", "revoke_key"]

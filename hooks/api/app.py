@@ -8,12 +8,12 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from config import Settings, get_settings
 from hooks.api import metrics, problems
 from hooks.api.limits import BodyLimit
 from hooks.api.ui import render
 from hooks.api.ui import routes as ui
 from hooks.api.v1 import deliveries, dlq, events, stats, webhook_actions, webhooks
+from hooks.settings import Settings, get_settings
 
 HERE = Path(__file__).resolve().parent
 DESCRIPTION = """Operate the webhook delivery system over HTTP: webhooks, events, deliveries, the dead-letter

@@ -11,8 +11,8 @@ import time
 
 from sqlalchemy import text
 
-from config import Settings
 from hooks.history.connection import UNREACHABLE, get_engine
+from hooks.settings import Settings
 
 _COUNT = text("SELECT count(*) FROM deliveries WHERE in_dlq")
 _lock = threading.Lock()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from config import Settings
+from hooks.settings import Settings
 
 
 class ApiKeys:

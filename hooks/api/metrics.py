@@ -17,11 +17,11 @@ from fastapi import APIRouter, Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from config import get_settings
 from hooks.api.auth import READ
 from hooks.api.dlq_size import dlq_size
 from hooks.api.exposition import per_webhook
 from hooks.metrics.read import Snapshot, snapshot
+from hooks.settings import get_settings
 from hooks.store.connection import get_redis
 
 router = APIRouter(tags=["metrics"])

@@ -21,10 +21,10 @@ from typing import Any
 
 import urllib3
 
-from config import Settings
 from hooks.errors import BlockedAddressError, ValidationError
 from hooks.models.ids import delivery_id, new_event_id
 from hooks.models.webhook import Webhook
+from hooks.settings import Settings
 from hooks.signing.sign import standard_headers
 from hooks.ssrf import parse_url, resolve_checked
 

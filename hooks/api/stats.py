@@ -12,10 +12,10 @@ from typing import Any
 
 import redis
 
-from config import Settings
 from hooks.api.v1.common import iso
 from hooks.metrics.keys import ALL, MetricKeys
 from hooks.metrics.read import breaker_name, snapshot, windows
+from hooks.settings import Settings
 from hooks.store.keys import Keys
 
 

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import redis
 
-from config import get_settings
 from hooks.errors import ValidationError
 from hooks.models.webhook import Webhook, parse_stored
+from hooks.settings import get_settings
 from hooks.store.keys import Keys
 
 _CHUNK = 500

@@ -7,6 +7,8 @@
     hooks events | event show|purge ID | erase --stack S [--before T]            (events.py)
     hooks status | doctor | db upgrade|current                                   (system.py)
     hooks api-key create --name N [--read-only] | list | revoke ID               (apikeys.py)
+    hooks outbox migrate|status|failed|retry ...                                 (outbox.py)
+    hooks worker|scheduler|archiver|relay|api|flower                            (processes.py)
 
 Output is for people by default; with --json it is exactly one JSON document, for scripts. Times are printed
 in UTC ISO 8601. Signing secrets, passwords, tokens and custom header values are masked everywhere, except
@@ -27,7 +29,7 @@ from collections.abc import Sequence
 
 import redis
 
-from hooks.cli import apikeys, deliveries, dlq, events, system, webhooks
+from hooks.cli import apikeys, deliveries, dlq, events, outbox, processes, system, webhooks
 from hooks.cli.output import EXIT_OK
 from hooks.errors import HooksError, NotFoundError
 from hooks.history.connection import UNREACHABLE, unavailable
@@ -39,6 +41,12 @@ EXIT_ERROR = 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one `hooks` command and return its exit status (see the module docstring); never raises."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in processes.PROCESSES:  # a process: its options are Celery's or Flower's, not ours
+        try:
+            return processes.run(argv[0], argv[1:])
+        except HooksError as exc:
+            return _fail(str(exc), EXIT_ERROR)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -74,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.add_parsers(sub)
     system.add_parsers(sub)
     apikeys.add_parsers(sub)
+    outbox.add_parsers(sub)
+    processes.add_parsers(sub)
     return parser
 
 
@@ -84,6 +94,6 @@ def _fail(message: str, code: int) -> int:
 
 def _redis_url() -> str:
     """The Redis URL, without its password."""
-    from config import get_settings
+    from hooks.settings import get_settings
 
     return safe_url(get_settings().redis_url)

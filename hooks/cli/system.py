@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from config import get_settings
+from hooks.cli.outbox import status_pairs
 from hooks.cli.output import EXIT_OK, command, print_json, print_pairs
 from hooks.doctor import OK, examine
 from hooks.history.connection import get_engine
-from hooks.history.db import current_revision, head_revision, upgrade
+from hooks.history.db import HISTORY, current_revision, head_revision, upgrade
+from hooks.settings import get_settings
 from hooks.status import status
 
 EXIT_SCHEMA_OLD = 3
@@ -45,8 +46,17 @@ def cmd_status(args: argparse.Namespace) -> int:
         ("  being sent", work["being_sent"]), ("open breakers", work["open_breakers"]), ("drains", work["drains"]),
         ("history backlog", f"{history['backlog_entries']} entries" + (f", oldest {age:.1f} s" if age else "")),
         ("history database", _database_line(history)),
+        *_outbox_lines(data["outbox"]),
     ])  # fmt: skip
     return EXIT_OK
+
+
+def _outbox_lines(data: dict[str, Any] | None) -> list[tuple[str, Any]]:
+    if data is None:
+        return [("outbox", "not set (HOOKS_OUTBOX_URL)")]
+    if not data["reachable"]:
+        return [("outbox", f"{data['database']}: not reachable ({data['error']})")]
+    return status_pairs(data)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -62,7 +72,11 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_db_current(args: argparse.Namespace) -> int:
     """`hooks db current`: exit 0 when the schema is this version's, 3 when it is not."""
     current, head = current_revision(get_engine()), head_revision()
-    print(f"history schema at {current or 'nothing (empty database)'}; this version needs {head}")
+    hint = ""
+    if current != head:
+        newer = current is not None and current not in HISTORY.known()
+        hint = ": the database is newer than this code, upgrade the package" if newer else ": run `hooks db upgrade`"
+    print(f"history schema at {current or 'nothing (empty database)'}; this version needs {head}{hint}")
     return EXIT_OK if current == head else EXIT_SCHEMA_OLD
 
 

@@ -6,7 +6,6 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from config import get_settings
 from hooks.cli.output import (
     EXIT_OK,
     MASK,
@@ -22,6 +21,7 @@ from hooks.errors import ValidationError
 from hooks.models.webhook import generate_signing_key
 from hooks.registry import webhooks as registry
 from hooks.registry.health import state
+from hooks.settings import get_settings
 from hooks.store.connection import get_redis
 
 

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from config import Settings, get_settings
 from hooks.deliveries.page import Page
 from hooks.deliveries.query import get_delivery
 from hooks.errors import NotFoundError, ValidationError
@@ -24,6 +23,7 @@ from hooks.history import list_dead as history_dead
 from hooks.history.bulk import deliveries_by_ids, events_by_ids
 from hooks.history.connection import UNREACHABLE, get_engine, unavailable
 from hooks.models.delivery import Delivery, from_record, parse_delivery
+from hooks.settings import Settings, get_settings
 from hooks.store.connection import get_redis
 from hooks.store.keys import Keys
 from hooks.store.kick import kick_args

@@ -12,7 +12,6 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from config import get_settings
 from hooks.deliveries.page import Page
 from hooks.deliveries.query import list_deliveries
 from hooks.errors import NotFoundError, ValidationError
@@ -26,6 +25,7 @@ from hooks.history.records import event_at_s
 from hooks.history.times import as_datetime
 from hooks.models.delivery import Delivery
 from hooks.models.rules import check_name
+from hooks.settings import get_settings
 from hooks.store.connection import decoded, get_redis
 from hooks.store.keys import Keys
 

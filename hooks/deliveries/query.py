@@ -14,7 +14,6 @@ from typing import Any
 
 import redis
 
-from config import Settings, get_settings
 from hooks.deliveries.page import Page
 from hooks.errors import NotFoundError, ValidationError
 from hooks.history import get_delivery as history_delivery
@@ -25,6 +24,7 @@ from hooks.history.records import event_at_s
 from hooks.history.times import as_datetime
 from hooks.models.delivery import STATUSES, Delivery, from_record, parse_delivery
 from hooks.models.ids import id_at, split_delivery_id
+from hooks.settings import Settings, get_settings
 from hooks.store.connection import decoded, get_redis
 from hooks.store.keys import Keys
 from hooks.store.stream import backlog

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlalchemy.exc
 from sqlalchemy.engine import Engine
 
-from config import Settings, get_settings
 from hooks.errors import HooksError
 from hooks.history.db import make_engine
+from hooks.settings import Settings, get_settings
 
 _engines: dict[str, Engine] = {}
 UNREACHABLE = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)

@@ -1,21 +1,19 @@
 """Connecting to the history database and keeping its schema at the code's revision (Alembic, programmatic).
 
-There is no alembic.ini: the configuration is built here, its script location inside this package, so it works
-from an installed package. The revision table is `hooks_history_version`, apart from any other app's `alembic_version`.
+The migrations run from code (hooks/migrate.py), their scripts inside this package; the revision table is
+`hooks_history_version`, apart from any other app's `alembic_version`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
-from config.errors import ConfigurationError
+from hooks.errors import ConfigurationError
+from hooks.migrate import Migrations
 
 __all__ = [
     "VERSION_TABLE",
@@ -53,26 +51,22 @@ def make_engine(url: str, *, connect_timeout_s: int = 5, **kwargs: Any) -> Engin
     return create_engine(normalise_url(url), pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
+HISTORY = Migrations(SCRIPT_LOCATION, VERSION_TABLE)
+
+
 def alembic_config() -> Config:
     """An Alembic configuration for the history migrations (env.py takes the connection from its attributes)."""
-    config = Config()
-    config.set_main_option("script_location", SCRIPT_LOCATION)
-    config.attributes["version_table"] = VERSION_TABLE
-    return config
+    return HISTORY.config()
 
 
 def head_revision() -> str:
     """The revision this code's schema is at."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None, "the history migrations have no head revision"
-    return head
+    return HISTORY.head()
 
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database's schema is at, or None when it has none."""
-    with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-        return context.get_current_revision()
+    return HISTORY.current(engine)
 
 
 def check_schema(engine: Engine) -> None:
@@ -82,8 +76,7 @@ def check_schema(engine: Engine) -> None:
         return
     if current is None:
         raise SchemaError(f"the history database has no schema (the code needs revision {head}): {UPGRADE_HINT}")
-    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
-    if current not in known:
+    if current not in HISTORY.known():
         raise SchemaError(f"the history database is at revision {current}, newer than this code's {head}: "
                           "upgrade the code, or downgrade the database with the newer code")  # fmt: skip
     raise SchemaError(f"the history database is at revision {current}, the code needs {head}: {UPGRADE_HINT}")
@@ -91,22 +84,9 @@ def check_schema(engine: Engine) -> None:
 
 def upgrade(url_or_engine: str | Engine, revision: str = "head") -> None:
     """Migrate the schema up to `revision` (the head by default), in one transaction."""
-    _run(command.upgrade, url_or_engine, revision)
+    HISTORY.upgrade(url_or_engine, revision, make=make_engine)
 
 
 def downgrade(url_or_engine: str | Engine, revision: str = "-1") -> None:
     """Migrate the schema down to `revision` (one step by default; "base" for nothing), in one transaction."""
-    _run(command.downgrade, url_or_engine, revision)
-
-
-def _run(action: Any, url_or_engine: str | Engine, revision: str) -> None:
-    engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
-    try:
-        with engine.connect() as conn:
-            config = alembic_config()
-            config.attributes["connection"] = conn
-            action(config, revision)
-            conn.commit()
-    finally:
-        if isinstance(url_or_engine, str):
-            engine.dispose()
+    HISTORY.downgrade(url_or_engine, revision, make=make_engine)

@@ -13,8 +13,8 @@ import threading
 import sqlalchemy.exc
 from sqlalchemy.engine import Engine
 
-from config import Settings
 from hooks.history.db import check_schema, make_engine
+from hooks.settings import Settings
 
 log = logging.getLogger(__name__)
 

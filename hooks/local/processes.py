@@ -21,20 +21,24 @@ def start_process(args: Sequence[str], env: Mapping[str, str], log_path: str | P
 
 
 def worker_args(*, concurrency: int = 8, queues: str = "events,deliveries", name: str = "worker") -> list[str]:
-    """The command of a Celery worker for both queues, threads pool, as the Procfile runs it."""
-    return [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "-Q", queues, "-P", "threads",
-            "-c", str(concurrency), "--prefetch-multiplier", "1", "-O", "fair", "--without-gossip",
-            "--without-mingle", "-n", f"{name}-{os.getpid()}-{time.monotonic_ns()}@%h", "--loglevel", "INFO"]  # fmt: skip
+    """The command of a Celery worker for both queues, as the Procfile runs it (`hooks worker`)."""
+    return [sys.executable, "-m", "hooks", "worker", "-Q", queues, "-c", str(concurrency),
+            "-n", f"{name}-{os.getpid()}-{time.monotonic_ns()}@%h"]  # fmt: skip
 
 
 def archiver_args() -> list[str]:
-    """The command of the archiver."""
-    return [sys.executable, "-m", "workers.archiver"]
+    """The command of the archiver (`hooks archiver`)."""
+    return [sys.executable, "-m", "hooks", "archiver"]
 
 
 def scheduler_args() -> list[str]:
-    """The command of the retry scheduler."""
-    return [sys.executable, "-m", "workers.scheduler"]
+    """The command of the retry scheduler (`hooks scheduler`)."""
+    return [sys.executable, "-m", "hooks", "scheduler"]
+
+
+def relay_args() -> list[str]:
+    """The command of the outbox relay (`hooks relay`)."""
+    return [sys.executable, "-m", "hooks", "relay"]
 
 
 def stop_process(proc: subprocess.Popen[bytes] | None, *, timeout_s: float = 15.0, kill: bool = False) -> None:

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from config import Settings
 from hooks.history.records import AttemptRecord, DeliveryRecord
 from hooks.metrics.keys import ALL, BUCKETS_S, FIVE_MIN_S, FIVE_MIN_TTL_S, HOUR_S, HOUR_TTL_S, MetricKeys
+from hooks.settings import Settings
 
 __all__ = ["OpRecorder", "Tally", "archived_ops", "count_archived", "outcome", "status_class", "tally"]
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from config import Settings
+from hooks.settings import Settings
 
 # Upper bounds of the attempt duration histogram, in seconds (the last bucket, +Inf, is index len(BUCKETS_S)).
 BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0)

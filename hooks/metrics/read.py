@@ -13,8 +13,8 @@ from typing import Any
 
 import redis
 
-from config import Settings
 from hooks.metrics.keys import BUCKETS_S, CLASSES, FIVE_MIN_S, HOUR_S, OUTCOMES, MetricKeys
+from hooks.settings import Settings
 from hooks.store.connection import decoded
 from hooks.store.keys import Keys
 

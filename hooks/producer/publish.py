@@ -6,14 +6,14 @@ The script is `publish.lua`, beside this file.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import redis
 
-from config import Settings, get_settings
 from hooks.errors import PublishError, ValidationError
 from hooks.models.event import Event, build_event
+from hooks.settings import Settings, get_settings
 from hooks.store.connection import get_redis, is_out_of_memory, safe_url
 from hooks.store.kick import kick_args
 from hooks.store.scripts import beside
@@ -58,14 +58,17 @@ def publish_events(events: Iterable[Mapping[str, Any]]) -> list[str]:
     Raises ValidationError naming the item and field (nothing is stored then), or PublishError.
     """
     settings = get_settings()
-    if isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Iterable):
-        raise ValidationError(f"events: expected a list of event mappings, got {type(events).__name__}.")
-    built = []
-    for i, item in enumerate(events):
-        built.append(_build_item(i, item, settings))
+    built = build_items(events, settings)
     if not built:
         return []
     return _store(settings, built)
+
+
+def build_items(events: Iterable[Mapping[str, Any]], settings: Settings) -> list[Event]:
+    """Validate and build every item of a `publish_events` list; raises ValidationError naming item and field."""
+    if isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Iterable):
+        raise ValidationError(f"events: expected a list of event mappings, got {type(events).__name__}.")
+    return [_build_item(i, item, settings) for i, item in enumerate(events)]
 
 
 _ITEM_KEYS = {"event_type", "data", "stack", "branch", "channels", "summary", "idempotency_key"}
@@ -88,16 +91,8 @@ def _build_item(i: int, item: Any, settings: Settings) -> Event:
 
 
 def _store(settings: Settings, events: list[Event]) -> list[str]:
-    client = get_redis(settings)
-    started = time.monotonic()
-    args: list[Any] = [*kick_args(settings, time.time()), int(settings.retention_days * 86400),
-                       settings.idempotency_ttl_s]  # fmt: skip
-    for ev in events:
-        args += [ev.id, ev.idempotency_key or "", *_values(ev)]
     try:
-        results = _PUBLISH.run(client, *args)  # one EVALSHA, so one round trip and all or nothing
-        if settings.publish_min_replicas:
-            _wait_for_replicas(client, settings, started)
+        return store(settings, [(ev.id, ev.idempotency_key or "", *_values(ev)) for ev in events])
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         raise PublishError(
             f"could not publish to Redis at {safe_url(settings.redis_url)} ({type(exc).__name__}); "
@@ -105,6 +100,24 @@ def _store(settings: Settings, events: list[Event]) -> list[str]:
         ) from None
     except redis.RedisError as exc:
         raise _refused(exc) from None
+
+
+def store(settings: Settings, events: Sequence[Sequence[str | bytes]]) -> list[str]:
+    """Store built events, each as the script's nine values (id, idempotency key or '', type, stack, branch,
+    channels comma-joined, timestamp, body, concise body), in one atomic call; returns their ids.
+
+    For the outbox's relay, which holds rows built at `hooks.outbox.publish`. Raises Redis's own errors, and
+    PublishError when HOOKS_PUBLISH_MIN_REPLICAS replicas do not have the events in time.
+    """
+    client = get_redis(settings)
+    started = time.monotonic()
+    args: list[Any] = [*kick_args(settings, time.time()), int(settings.retention_days * 86400),
+                       settings.idempotency_ttl_s]  # fmt: skip
+    for values in events:
+        args.extend(values)
+    results = _PUBLISH.run(client, *args)  # one EVALSHA, so one round trip and all or nothing
+    if settings.publish_min_replicas:
+        _wait_for_replicas(client, settings, started)
     return [r.decode() if isinstance(r, bytes) else str(r) for r in results]
 
 

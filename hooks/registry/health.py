@@ -11,7 +11,7 @@ from typing import Any
 
 import redis
 
-from config import Settings
+from hooks.settings import Settings
 from hooks.store.keys import Keys
 from hooks.store.scripts import beside
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import redis
 
-from config import Settings
 from hooks.models.webhook import Webhook, parse_stored
 from hooks.registry.matching import is_wildcard
+from hooks.settings import Settings
 from hooks.store.connection import decoded
 from hooks.store.keys import Keys
 from hooks.store.scripts import beside

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Sequence
 
 import redis
 
-from config import Settings, get_settings
 from hooks.models.webhook import Webhook, parse_stored
 from hooks.registry.matching import branch_matches
+from hooks.settings import Settings, get_settings
 from hooks.store.connection import get_redis
 from hooks.store.keys import Keys
 from hooks.store.scripts import beside

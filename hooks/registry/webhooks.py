@@ -15,12 +15,12 @@ from typing import Any
 import pydantic
 import redis
 
-from config import Settings, get_settings
 from hooks.errors import NotFoundError, ValidationError
 from hooks.models.rules import from_pydantic
 from hooks.models.webhook import OldSecret, Webhook, generate_secret, parse_stored, utcnow
 from hooks.registry.health import reset
 from hooks.registry.index import unindex, write
+from hooks.settings import Settings, get_settings
 from hooks.ssrf import parse_url, resolve_checked
 from hooks.store.connection import decoded, get_redis
 from hooks.store.keys import Keys

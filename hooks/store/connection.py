@@ -1,6 +1,6 @@
 """One Redis client per (process, URL), with timeouts so that nothing hangs on an unreachable server.
 
-`REDIS_URL` may name one Redis or a primary managed by Sentinel (config/redis_url.py): the client then asks the
+`REDIS_URL` may name one Redis or a primary managed by Sentinel (hooks/settings/redis_url.py): the client then asks the
 sentinels for the primary before it connects, and again after a failover.
 """
 
@@ -14,8 +14,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
-from config import Settings, get_settings
-from config.redis_url import SENTINEL_SCHEME, parse_sentinel_url
+from hooks.settings import Settings, get_settings
+from hooks.settings.redis_url import SENTINEL_SCHEME, parse_sentinel_url
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, float], redis.Redis] = {}

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from config import Settings
+from hooks.settings import Settings
 
 EVENTS_QUEUE = "events"
 DELIVERIES_QUEUE = "deliveries"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from config import Settings
+from hooks.settings import Settings
 from hooks.store.keys import DELIVERIES_QUEUE
 
 

@@ -1,11 +1,7 @@
-"""`python -m workers.archiver`: run the archiver process (workers/archiver/archiver.py)."""
+"""`python -m workers.archiver`: the same as `hooks archiver`."""
 
 import sys
 
-from hooks.errors import HooksError
-from workers.archiver.archiver import main
+from workers.run import archiver
 
-try:
-    sys.exit(main())
-except HooksError as exc:  # no database set, or its schema is old: one line that says what to do
-    sys.exit(f"archiver: {exc}")
+sys.exit(archiver())

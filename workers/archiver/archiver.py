@@ -23,9 +23,9 @@ import redis
 import sqlalchemy.exc
 from sqlalchemy.engine import Engine
 
-from config import Settings
 from hooks.history import drop_expired, ensure_ahead, write_batch
 from hooks.metrics.counters import archived_ops
+from hooks.settings import Settings
 from hooks.store.keys import Keys
 from hooks.store.scripts import beside
 from hooks.store.stream import GROUP, backlog
@@ -254,9 +254,9 @@ def main() -> int:
     """Entry point of the archiver process: refuses to start without a database or on an old schema."""
     import signal
 
-    from config import get_settings
     from hooks.history import make_engine
     from hooks.history.startup import wait_for_schema
+    from hooks.settings import get_settings
     from hooks.store.connection import get_redis
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from config import Settings
 from hooks.models.delivery import Delivery
 from hooks.models.webhook import Webhook
+from hooks.settings import Settings
 from hooks.signing.sign import standard_headers
 from workers.attempt.backoff import compute_delay_s, parse_retry_after
 from workers.attempt.http import HttpResult, post

@@ -12,8 +12,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from config import Settings
 from hooks.errors import BlockedAddressError, ValidationError
+from hooks.settings import Settings
 from hooks.ssrf import Resolver, Target, parse_url, resolve_checked, system_resolver
 from workers.attempt.wire import Connection, WireError, tls_context
 

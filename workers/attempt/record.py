@@ -15,9 +15,9 @@ from typing import Any
 import orjson
 import redis
 
-from config import Settings
 from hooks.models.delivery import Delivery
 from hooks.models.webhook import Webhook
+from hooks.settings import Settings
 from workers.attempt.attempt import Attempt
 from workers.breaker import breaker
 from workers.drain.notify import notify_dead_lettered

@@ -18,10 +18,10 @@ import time
 
 import redis
 
-from config import Settings
 from hooks.models.webhook import Webhook
 from hooks.registry.health import reset
 from hooks.registry.webhooks import disable_webhook, get_webhook
+from hooks.settings import Settings
 from hooks.store.keys import Keys
 from hooks.store.scripts import beside
 from workers.drain.notify import notify_disabled

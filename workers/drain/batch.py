@@ -17,9 +17,9 @@ from typing import Any
 import orjson
 import redis
 
-from config import Settings
 from hooks.models.delivery import Delivery, parse_delivery
 from hooks.models.webhook import Webhook, parse_stored
+from hooks.settings import Settings
 from workers.attempt.attempt import Attempt, attempt
 from workers.attempt.record import Record, after_dead, finish_without_attempt, record
 from workers.breaker import breaker

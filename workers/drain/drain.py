@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import redis
 
-from config import Settings
+from hooks.settings import Settings
 from hooks.store.keys import Keys
 from hooks.store.kick import kick_args
 from hooks.store.scripts import beside

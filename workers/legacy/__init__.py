@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import time
 
-from config import get_settings
 from hooks.models.ids import split_delivery_id
+from hooks.settings import get_settings
 from hooks.store.connection import get_redis
 from hooks.store.kick import kick_args
 from hooks.store.scripts import beside

@@ -1,11 +1,7 @@
-"""`python -m workers.scheduler`: run the scheduler process (workers/scheduler/loop.py)."""
+"""`python -m workers.scheduler`: the same as `hooks scheduler`."""
 
 import sys
 
-from hooks.errors import HooksError
-from workers.scheduler.loop import main
+from workers.run import scheduler
 
-try:
-    sys.exit(main())
-except HooksError as exc:  # no database set, or its schema is old: one line that says what to do
-    sys.exit(f"scheduler: {exc}")
+sys.exit(scheduler())

@@ -13,9 +13,9 @@ import time
 
 import redis
 
-from config import Settings, get_settings
 from hooks.deliveries.query import prune_indexes
 from hooks.history.startup import check_at_start
+from hooks.settings import Settings, get_settings
 from hooks.store.connection import get_redis
 from workers.breaker.breaker import release_probes
 from workers.drain.drain import recover

@@ -12,7 +12,7 @@ import time
 
 import redis
 
-from config import Settings
+from hooks.settings import Settings
 from hooks.store.keys import Keys
 from hooks.store.kick import kick_args
 from hooks.store.scripts import beside

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from config import get_settings
 from hooks.api.apikeys import authenticate
 from hooks.api.ping import send_test
 from hooks.api.ui.render import back, form_session, page
@@ -17,6 +16,7 @@ from hooks.deliveries.dlq import purge, replay, replay_many, retry_now
 from hooks.errors import HooksError, ValidationError
 from hooks.producer.publish import publish_event
 from hooks.registry import webhooks as registry
+from hooks.settings import get_settings
 
 router = APIRouter()
 Csrf = Annotated[str | None, Form()]

@@ -10,11 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from config import get_settings
 from hooks.api.problems import hooks_problem
 from hooks.api.ui.session import Session, load, same
 from hooks.api.v1.common import iso
 from hooks.errors import HooksError
+from hooks.settings import get_settings
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 templates.env.filters["iso"] = lambda ts: iso(ts) or ""

@@ -8,7 +8,6 @@ import secrets
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from config import get_settings
 from hooks.api.dlq_size import dlq_size
 from hooks.api.stats import overview, webhook_stats
 from hooks.api.ui import actions
@@ -22,6 +21,7 @@ from hooks.deliveries.query import get_delivery
 from hooks.errors import HooksError
 from hooks.registry import webhooks as registry
 from hooks.registry.health import state
+from hooks.settings import get_settings
 from hooks.store.connection import get_redis
 
 router = APIRouter(prefix="/ui", include_in_schema=False)

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 from fastapi import Request, Response
 
-from config import Settings
 from hooks.api.apikeys import ApiKey, get_key
 from hooks.api.keys import ApiKeys
 from hooks.errors import NotFoundError
+from hooks.settings import Settings
 from hooks.store.connection import get_redis
 
 COOKIE = "hooks_session"

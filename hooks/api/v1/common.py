@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from config import get_settings
 from hooks.errors import ValidationError
 from hooks.models.times import delivery_json, iso, parse_time
+from hooks.settings import get_settings
 
 __all__ = ["delivery_json", "iso", "limit_of", "page_json", "when"]
 

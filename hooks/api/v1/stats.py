@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from config import get_settings
 from hooks.api.auth import READ
 from hooks.api.dlq_size import dlq_size
 from hooks.api.stats import overview
+from hooks.settings import get_settings
 from hooks.store.connection import get_redis
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])

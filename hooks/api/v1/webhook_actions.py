@@ -7,13 +7,13 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from config import get_settings
 from hooks.api.auth import READ, WRITE
 from hooks.api.ping import TEST_EVENT, send_test
 from hooks.api.stats import webhook_stats
 from hooks.api.v1.webhooks import webhook_json
 from hooks.models.rules import check_event_type
 from hooks.registry import webhooks as registry
+from hooks.settings import get_settings
 from hooks.store.connection import get_redis
 
 router = APIRouter(prefix="/v1/webhooks/{webhook_id}", tags=["webhooks"])

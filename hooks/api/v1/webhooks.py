@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from config import get_settings
 from hooks.api.auth import READ, WRITE
 from hooks.api.v1.common import limit_of
 from hooks.api.webhook_pages import page_webhooks
@@ -16,6 +15,7 @@ from hooks.errors import ValidationError
 from hooks.models.webhook import Webhook, generate_signing_key
 from hooks.registry import webhooks as registry
 from hooks.registry.health import state
+from hooks.settings import get_settings
 from hooks.store.connection import get_redis
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])

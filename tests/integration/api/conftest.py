@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from config import Settings
 from hooks.api.apikeys import create_key
 from hooks.api.app import create_app
 from hooks.local.processes import start_process, stop_process
 from hooks.local.servers import free_port
+from hooks.settings import Settings
 from tests.conftest import wait_for
 
 

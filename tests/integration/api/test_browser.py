@@ -108,7 +108,7 @@ def test_flower_asks_for_basic_auth_and_shows_the_worker(make_cluster, browser, 
     cluster = make_cluster(archiver=False)
     worker = cluster.worker(concurrency=2)
     port, user, password = free_port(), "admin", "correct-horse-battery"
-    flower = start_process([sys.executable, "-m", "workers.flower", f"--port={port}", "--address=127.0.0.1"],
+    flower = start_process([sys.executable, "-m", "hooks", "flower", f"--port={port}", "--address=127.0.0.1"],
                            {**cluster.env, "FLOWER_BASIC_AUTH": f"{user}:{password}"}, log_dir / "flower.log")  # fmt: skip
     try:
         url = f"http://127.0.0.1:{port}/"

@@ -11,7 +11,7 @@ from hooks.local.servers import RedisServer
 
 
 def doctor(capsys, monkeypatch, url: str) -> tuple[int, list[dict[str, str]]]:
-    from config import Settings, reset_settings
+    from hooks.settings import Settings, reset_settings
 
     monkeypatch.setenv("REDIS_URL", url)
     reset_settings(Settings.from_env())

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import event, example, given
 from hypothesis import strategies as st
 
-from config import Settings
 from hooks.errors import ValidationError
 from hooks.models.event import Event, build_event
 from hooks.models.webhook import Webhook
 from hooks.registry.webhooks import _validate
+from hooks.settings import Settings
 from tests.strategies import (
     PROPERTY,
     WEBHOOK_FIELDS,

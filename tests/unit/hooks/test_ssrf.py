@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from config.networks import parse_networks
 from hooks import ssrf
 from hooks.errors import BlockedAddressError, ValidationError
+from hooks.settings.networks import parse_networks
 from hooks.ssrf import (
     Target,
     blocked_reason,

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from config import Settings, reset_settings
 from hooks import get_delivery, get_webhook, list_deliveries, list_webhooks, publish_event, update_webhook
 from hooks.cli import main
 from hooks.cli.output import iso, parse_time
 from hooks.cli.webhooks import parse_headers
 from hooks.errors import ValidationError
 from hooks.local.servers import free_port
+from hooks.settings import Settings, reset_settings
 from tests.conftest import wait_for
 
 SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="  # base64 of 32 bytes

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from config import Settings
 from hooks import create_webhook, get_delivery, list_deliveries, publish_event
 from hooks.cli import main
 from hooks.cli.output import iso
@@ -19,6 +18,7 @@ from hooks.history import DeliveryRecord, EventRecord, write_batch
 from hooks.history.connection import get_engine
 from hooks.models.ids import delivery_id, id_at, new_event_id, new_webhook_id
 from hooks.models.webhook import Webhook
+from hooks.settings import Settings
 from hooks.store.connection import get_redis
 from hooks.store.keys import Keys
 from tests.conftest import every, wait_for

@@ -8,8 +8,8 @@ import threading
 import pytest
 
 import hooks
-from config import Settings, reset_settings
 from hooks.local.servers import free_port
+from hooks.settings import Settings, reset_settings
 from hooks.store.connection import close_all
 
 

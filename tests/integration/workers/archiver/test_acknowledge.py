@@ -9,10 +9,10 @@ import pytest
 import redis
 
 import workers.archiver.archiver as archiver_module
-from config import Settings
 from hooks.local.servers import RedisServer
 from hooks.metrics.counters import archived_ops
 from hooks.metrics.keys import MetricKeys
+from hooks.settings import Settings
 from hooks.store.keys import Keys
 from hooks.store.stream import GROUP
 from tests.unit.hooks.metrics.test_counters import attempt, delivery

@@ -22,10 +22,10 @@ from sqlalchemy import text
 
 import hooks
 import hooks.cli
-from config import reset_settings
 from hooks.deliveries.dlq import list_dead
 from hooks.history.connection import get_engine
 from hooks.models.webhook import generate_signing_key
+from hooks.settings import reset_settings
 from hooks.store.connection import get_redis
 from tests.conftest import wait_for
 

@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 import hooks
 import workers.attempt.http
 import workers.attempt.wire
-from config import Settings, reset_settings
 from hooks.deliveries.dlq import list_dead
+from hooks.settings import Settings, reset_settings
 from hooks.store.connection import get_redis
 from tests.conftest import stored_keys, wait_for
 from tests.strategies import event_kwargs, events_lists, urls, webhook_fields

@@ -5,10 +5,10 @@ from __future__ import annotations
 import fakeredis
 import pytest
 
-from config import Settings
 from hooks.history.records import AttemptRecord, DeliveryRecord
 from hooks.metrics.counters import count_archived, status_class, tally
 from hooks.metrics.read import quantile_ms, snapshot, windows
+from hooks.settings import Settings
 
 NOW = 1_796_000_000.0
 

@@ -16,9 +16,9 @@ import pydantic
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
-from config.errors import ConfigurationError
-from config.networks import Network, parse_networks
-from config.redis_url import check_redis_url
+from hooks.errors import ConfigurationError
+from hooks.settings.networks import Network, parse_networks
+from hooks.settings.redis_url import check_redis_url
 
 # The mapping `Settings.from_env` reads instead of os.environ (None: os.environ).
 _environ: ContextVar[Mapping[str, str] | None] = ContextVar("hooks_settings_environ", default=None)
@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     archive_claim_idle_s: float = Field(10, ge=1)  # entries a dead archiver held are claimed after this long
     partitions_ahead_days: int = Field(7, ge=1, le=90)  # day partitions created ahead of time
 
+    # The outbox in the application's own database (hooks/outbox/): `hooks.outbox.publish` writes, `hooks relay` moves.
+    outbox_url: str | None = None  # SQLAlchemy URL of the app's database (postgresql://..., sqlite:///...)
+    outbox_batch: int = Field(500, ge=1, le=5000)  # rows the relay publishes per Redis call
+    outbox_poll_s: float = Field(0.5, gt=0, le=60)  # how often it looks where there is no NOTIFY (not PostgreSQL)
+
     # HTTP.
     connect_timeout_s: float = Field(5.0, gt=0, le=60)
     request_timeout_s: float = Field(15.0, gt=0, le=300)
@@ -76,6 +81,7 @@ class Settings(BaseSettings):
 
     # Workers.
     worker_concurrency: int = Field(32, ge=1, le=1000)
+    worker_task_events: bool = True  # `hooks worker` sends task events (-E), so Flower sees the drains
     visibility_timeout_s: int = Field(60, ge=5)
 
     # Drains: the long-lived tasks that fan events out and POST deliveries, batch by batch (workers/drain/).

@@ -4,8 +4,8 @@ import ipaddress
 
 import pytest
 
-from config import ConfigurationError, Settings
-from config.networks import parse_networks
+from hooks.settings import ConfigurationError, Settings
+from hooks.settings.networks import parse_networks
 
 
 @pytest.mark.parametrize("text", ["10.0.0.0/8, fd00::/8", "10.0.0.0/8 fd00::/8", " 10.0.0.0/8,\n fd00::/8 ,"])

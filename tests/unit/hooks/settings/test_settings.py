@@ -2,8 +2,8 @@
 
 import pytest
 
-from config import Settings
 from hooks.errors import ConfigurationError
+from hooks.settings import Settings
 
 
 def test_defaults_are_safe_for_production():
