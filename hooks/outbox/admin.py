@@ -63,8 +63,8 @@ def retry_failed(engine: Engine, row_id: int | None) -> int:
     where = [] if row_id is None else [failed.c.id == row_id]
     with engine.begin() as conn:
         picked = select(*(failed.c[c] for c in EVENT_COLUMNS)).where(*where).order_by(failed.c.id)
-        moved = conn.execute(insert(outbox).from_select(list(EVENT_COLUMNS), picked)).rowcount
-        conn.execute(delete(failed).where(*where))
+        conn.execute(insert(outbox).from_select(list(EVENT_COLUMNS), picked))
+        moved = conn.execute(delete(failed).where(*where)).rowcount  # the INSERT's count is -1 on some drivers
     return _counted(moved, row_id)
 
 
