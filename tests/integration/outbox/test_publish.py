@@ -103,16 +103,20 @@ def test_sqlite_connections_write_the_outbox_too(app_sqlite: Engine) -> None:
     assert outbox_rows(app_sqlite) == [(event_id, "a.b"), (outbox_rows(app_sqlite)[1][0], "a.c")]
 
 
-@pytest.mark.parametrize(("args", "kwargs"), [
-    (("Not A Type", {}), {}),
-    (("a.b", ["not", "a", "dict"]), {}),
-    (("a.b", {}), {"stack": "no spaces"}),
-    (("a.b", {"x": float("nan")}), {}),
-    (("a.b", {"x": "y" * 300_000}), {}),
-    (("a.b", {}), {"idempotency_key": ""}),
-])  # fmt: skip
-def test_bad_input_raises_the_same_error_as_publish_event_and_writes_nothing(app_pg: Engine, args: Any,
-                                                                             kwargs: Any) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        (("Not A Type", {}), {}),
+        (("a.b", ["not", "a", "dict"]), {}),
+        (("a.b", {}), {"stack": "no spaces"}),
+        (("a.b", {"x": float("nan")}), {}),
+        (("a.b", {"x": "y" * 300_000}), {}),
+        (("a.b", {}), {"idempotency_key": ""}),
+    ],
+)
+def test_bad_input_raises_the_same_error_as_publish_event_and_writes_nothing(
+    app_pg: Engine, args: Any, kwargs: Any
+) -> None:
     with pytest.raises(ValidationError) as direct:
         hooks.publish_event(*args, **kwargs)  # validates before it connects: no Redis needed
     with app_pg.begin() as conn, pytest.raises(ValidationError) as through_outbox:

@@ -27,8 +27,9 @@ def durable_redis() -> Iterator[DurableRedis]:
     server.stop()
 
 
-def test_events_committed_while_redis_is_down_all_arrive_after_it_returns(durable_redis, app_pg: Engine, receiver,
-                                                                          hooks_env, log_dir, monkeypatch):  # fmt: skip
+def test_events_committed_while_redis_is_down_all_arrive_after_it_returns(
+    durable_redis, app_pg: Engine, receiver, hooks_env, log_dir, monkeypatch
+):
     # Given a worker and a relay on a Redis of their own, and a webhook
     env = {**hooks_env, "REDIS_URL": durable_redis.url}
     use_env(env, monkeypatch)

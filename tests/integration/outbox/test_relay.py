@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from standardwebhooks.webhooks import Webhook as StandardVerifier
 
 import hooks
@@ -30,8 +30,11 @@ def relay(env: dict[str, str], engine: Engine, log: Path, **extra: str) -> subpr
     """A relay process on the app's database, started once it says so in its log."""
     url = engine.url.render_as_string(hide_password=False)
     proc = start_process(relay_args(), {**env, "HOOKS_OUTBOX_URL": url, **extra}, log)
-    wait_for(lambda: proc.poll() is None and log.exists() and "relay started" in log.read_text(), 30,
-             what="the relay to start")  # fmt: skip
+    wait_for(
+        lambda: proc.poll() is None and log.exists() and "relay started" in log.read_text(),
+        30,
+        what="the relay to start",
+    )
     return proc
 
 
@@ -62,15 +65,17 @@ def bulk(engine: Engine, n: int, *, event_type: str = "bulk.made", chunk: int = 
     ids: list[str] = []
     for start in range(0, n, chunk):
         with engine.begin() as conn:
-            ids += outbox.publish_many(conn, [{"event_type": event_type, "data": {"n": i}}
-                                              for i in range(start, min(n, start + chunk))])  # fmt: skip
+            ids += outbox.publish_many(
+                conn, [{"event_type": event_type, "data": {"n": i}} for i in range(start, min(n, start + chunk))]
+            )
     return ids
 
 
 @pytest.mark.usefixtures("worker")
 @pytest.mark.parametrize("database", ["app_pg", "app_sqlite"])
-def test_a_committed_event_is_delivered_once_and_a_rolled_back_one_never(settings, receiver, hooks_env, log_dir,
-                                                                        relays, database, request):  # fmt: skip
+def test_a_committed_event_is_delivered_once_and_a_rolled_back_one_never(
+    settings, receiver, hooks_env, log_dir, relays, database, request
+):
     # Given a webhook, and a relay on the app's database (PostgreSQL wakes it by NOTIFY, SQLite is polled)
     engine: Engine = request.getfixturevalue(database)
     wh = hooks.create_webhook(receiver.url + "/orders", ["orders.#"], stack="shop")
@@ -88,8 +93,10 @@ def test_a_committed_event_is_delivered_once_and_a_rolled_back_one_never(setting
     wait_for(lambda: outbox_rows(engine) == [], 10, what="the outbox to empty")
     time.sleep(0.5)  # a duplicate or the rolled-back order would come right behind: give it the chance to show
     got = receiver.requests_to("/orders")
-    assert [json.loads(StandardVerifier(wh.secret).verify(r.body, r.headers) and r.body)["id"] for r in got] == \
-        [first, third]  # fmt: skip
+    assert [json.loads(StandardVerifier(wh.secret).verify(r.body, r.headers) and r.body)["id"] for r in got] == [
+        first,
+        third,
+    ]
     assert [json.loads(r.body)["data"]["order"] for r in got] == [1, 3]
 
 
@@ -173,8 +180,13 @@ def test_a_row_that_can_never_be_published_is_set_aside_shown_and_retried(quiet,
 
 
 def test_a_relay_without_the_outbox_tables_says_what_to_run(hooks_env, empty_database_url):
-    done = subprocess.run(relay_args(), env={**hooks_env, "HOOKS_OUTBOX_URL": empty_database_url},
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        relay_args(),
+        env={**hooks_env, "HOOKS_OUTBOX_URL": empty_database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].startswith("hooks: error: the outbox table hooks_outbox is missing")
     assert done.stderr.strip().endswith("run `hooks outbox migrate` (a Django project: `manage.py migrate`).")
