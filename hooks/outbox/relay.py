@@ -108,7 +108,8 @@ class Relay:
     def publish(self, batch: Sequence[Row[Any]]) -> tuple[list[int], list[tuple[Row[Any], str]]]:
         """Publish the batch's good rows in one call; returns their ids and the bad rows with their errors. Raises
         what Redis raises when it is away (nothing is deleted then)."""
-        bad = [(row, error) for row in batch if (error := rows.problem(row, self.settings))]
+        seen: dict[tuple[Any, ...], str | None] = {}
+        bad = [(row, error) for row in batch if (error := rows.problem(row, self.settings, seen))]
         flawed = {row.id for row, _ in bad}
         good = [row for row in batch if row.id not in flawed]
         if not good:

@@ -1,7 +1,9 @@
 """The outbox's rows on the relay's side: taking a batch, checking each row again, finishing the batch.
 
-On PostgreSQL and MySQL the rows are taken `FOR UPDATE SKIP LOCKED` in the transaction that deletes them, so
-several relays share the table without taking the same row. SQLite has no row locks: its rows are read in one
+On PostgreSQL a batch is claimed by one statement, `DELETE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)
+RETURNING ...`, in the transaction that publishes it: several relays share the table without taking the same
+row, and a relay that dies before its commit gives the rows back. MySQL takes them `FOR UPDATE SKIP LOCKED` and
+deletes them after the Redis call, in the same transaction. SQLite has no row locks: its rows are read in one
 short transaction and deleted in another, so the app's writers never wait on a Redis call; two relays there may
 both publish a row, which the idempotency key turns into one event.
 """
@@ -25,13 +27,22 @@ _COLUMNS = [outbox.c.id, *(outbox.c[name] for name in EVENT_COLUMNS)]
 _DELETE = delete(outbox).where(outbox.c.id.in_(bindparam("ids", expanding=True)))
 
 
-def take(conn: Connection, limit: int) -> Sequence[Row[Any]]:
-    """The oldest `limit` rows no other relay holds, oldest first (locked until the transaction ends, where the
-    database can)."""
+def claims_by_delete(conn: Connection) -> bool:
+    """Whether `take` deletes the rows it returns (PostgreSQL), so that `finish` need not."""
+    return conn.dialect.name == "postgresql"
+
+
+def take(conn: Connection, limit: int) -> list[Row[Any]]:
+    """The oldest `limit` rows no other relay holds, oldest first (locked, or deleted on PostgreSQL, until the
+    transaction ends, where the database can)."""
+    oldest = select(outbox.c.id).order_by(outbox.c.id).limit(limit)
+    if claims_by_delete(conn):
+        claimed = delete(outbox).where(outbox.c.id.in_(oldest.with_for_update(skip_locked=True).scalar_subquery()))
+        return sorted(conn.execute(claimed.returning(*_COLUMNS)).all(), key=lambda row: row.id)
     stmt = select(*_COLUMNS).order_by(outbox.c.id).limit(limit)
     if conn.dialect.name in LOCKING:
         stmt = stmt.with_for_update(skip_locked=True)
-    return conn.execute(stmt).all()
+    return list(conn.execute(stmt).all())
 
 
 def publish_values(row: Row[Any]) -> tuple[str, ...]:
@@ -50,28 +61,46 @@ def publish_values(row: Row[Any]) -> tuple[str, ...]:
     )
 
 
-def problem(row: Row[Any], settings: Settings) -> str | None:
+def problem(row: Row[Any], settings: Settings, seen: dict[tuple[Any, ...], str | None] | None = None) -> str | None:
     """Why the row can never be published as it stands (checked again: settings change, and anyone may write the
-    table), or None."""
+    table), or None. `seen` remembers the names already checked in this batch (a batch repeats a few types)."""
+    names = (row.event_type, row.stack, row.branch, row.channels)
+    if seen is None or names not in seen:
+        found = _names_problem(*names)
+        if seen is None:
+            return found or _size_problem(row, settings)
+        seen[names] = found
+    return seen[names] or _size_problem(row, settings)
+
+
+def _names_problem(event_type: Any, stack: Any, branch: Any, channels: Any) -> str | None:
     try:
-        check_event_type(row.event_type, "event_type")
-        check_name(row.stack, "stack")
-        check_name(row.branch, "branch")
-        for i, channel in enumerate(filter(None, (row.channels or "").split(","))):
+        check_event_type(event_type, "event_type")
+        check_name(stack, "stack")
+        check_name(branch, "branch")
+        for i, channel in enumerate(filter(None, (channels or "").split(","))):
             check_event_type(channel, f"channels[{i}]")
-        size = len(row.body.encode())
-        if size > settings.max_event_bytes:
-            raise ValidationError(
-                f"data: the event serializes to {size} bytes, over the limit of "
-                f"{settings.max_event_bytes} (HOOKS_MAX_EVENT_BYTES)."
-            )
-    except (ValidationError, AttributeError, TypeError) as exc:
-        return str(exc) if isinstance(exc, ValidationError) else f"malformed row ({exc})."
+    except ValidationError as exc:
+        return str(exc)
+    return None
+
+
+def _size_problem(row: Row[Any], settings: Settings) -> str | None:
+    if not isinstance(row.body, str) or not isinstance(row.concise_body, str) or not row.event_id:
+        return "malformed row (body, concise_body and event_id must be set)."
+    if len(row.body) * 4 <= settings.max_event_bytes:  # UTF-8 takes at most 4 bytes a character
+        return None
+    size = len(row.body.encode())
+    if size > settings.max_event_bytes:
+        return (
+            f"data: the event serializes to {size} bytes, over the limit of {settings.max_event_bytes} "
+            "(HOOKS_MAX_EVENT_BYTES)."
+        )
     return None
 
 
 def finish(conn: Connection, done: Sequence[int], bad: Sequence[tuple[Row[Any], str]]) -> None:
-    """Delete the published rows and move the bad ones aside, each with its error."""
+    """Delete the published rows (unless `take` did) and move the bad ones aside, each with its error."""
     if bad:
         now = dt.datetime.now(dt.timezone.utc)
         conn.execute(
@@ -82,7 +111,7 @@ def finish(conn: Connection, done: Sequence[int], bad: Sequence[tuple[Row[Any], 
             ],
         )
     ids = [*done, *(row.id for row, _ in bad)]
-    if ids:
+    if ids and not claims_by_delete(conn):
         conn.execute(_DELETE, {"ids": ids})
 
 
