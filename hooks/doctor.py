@@ -3,7 +3,8 @@
 The checks read configuration and counters only. Redis: it answers, is new enough (6.2: LPOP with a count,
 XAUTOCLAIM), keeps its data on disk (AOF, `appendfsync`), evicts nothing (`noeviction`: an evicted queue key is
 lost work, silently), has the replicas HOOKS_PUBLISH_MIN_REPLICAS asks for. The history: the database answers, its
-schema is this code's, the archiver keeps up. Workers log the Redis findings when they start.
+schema is this code's, the archiver keeps up. The outbox (HOOKS_OUTBOX_URL): its tables exist, the relay keeps up,
+no row is set aside. Workers log the Redis findings when they start.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+import sqlalchemy.exc
 
 from hooks.history.connection import UNREACHABLE, get_engine
 from hooks.history.db import current_revision, head_revision
@@ -32,8 +34,8 @@ class Finding:
 
 
 def examine(settings: Settings) -> list[Finding]:
-    """Every finding: Redis first, then the history."""
-    return redis_findings(settings) + history_findings(settings)
+    """Every finding: Redis first, then the history, then the app's outbox (when HOOKS_OUTBOX_URL is set)."""
+    return redis_findings(settings) + history_findings(settings) + outbox_findings(settings)
 
 
 def redis_findings(settings: Settings) -> list[Finding]:
@@ -114,3 +116,31 @@ def history_findings(settings: Settings) -> list[Finding]:
     late = waiting.oldest_age_s is not None and waiting.oldest_age_s > 60
     lag = Finding(WARN if late else OK, f"history backlog: {waiting}" + (" (is an archiver running?)" if late else ""))
     return [schema, lag]
+
+
+def outbox_findings(settings: Settings) -> list[Finding]:
+    """The app's outbox: reachable, migrated, drained by a relay, nothing set aside."""
+    if not settings.outbox_url:
+        return []
+    from hooks.errors import ConfigurationError
+    from hooks.outbox.admin import outbox_status
+    from hooks.outbox.schema import check_tables, make_outbox_engine
+
+    engine = make_outbox_engine(settings.outbox_url)
+    try:
+        check_tables(engine)
+        data = outbox_status(engine)
+    except ConfigurationError as exc:
+        return [Finding(FAIL, str(exc))]
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        return [Finding(FAIL, f"the outbox database does not answer ({str(exc).splitlines()[0][:120]}).")]
+    finally:
+        engine.dispose()
+    age = data["oldest_age_s"]
+    late = age is not None and age > 60
+    found = [Finding(WARN if late else OK, f"outbox: {data['waiting']} events waiting" +
+                     (f", the oldest {age:.0f} s old (is a relay running?)" if late else "."))]  # fmt: skip
+    if data["failed"]:
+        found.append(Finding(WARN, f"outbox: {data['failed']} rows set aside that were never published: "
+                                   "`hooks outbox failed` says why, `hooks outbox retry` sends them."))  # fmt: skip
+    return found

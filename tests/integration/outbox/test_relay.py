@@ -171,6 +171,8 @@ def test_a_row_that_can_never_be_published_is_set_aside_shown_and_retried(quiet,
     assert [(f["event_id"], f["event_type"]) for f in failed] == [(big, "a.big")]
     assert "over the limit of 4096 (HOOKS_MAX_EVENT_BYTES)" in failed[0]["error"]
     assert "set aside (failed):    1: see `hooks outbox failed`" in _hooks(env, "status")
+    doctor = subprocess.run([*relay_args()[:3], "doctor"], env=env, capture_output=True, text=True, timeout=60)
+    assert doctor.returncode == 3 and "warn  outbox: 1 rows set aside that were never published" in doctor.stdout
     # And once the limit is back, `hooks outbox retry` puts it back and it is published
     stop_process(proc)
     relays.append(relay(quiet, app_pg, log_dir / "relay-aside-2.log"))
