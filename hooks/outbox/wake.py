@@ -46,7 +46,13 @@ class Listener(Waiter):
 
     def wait(self) -> None:
         """Return at the first notification, after 10 x HOOKS_OUTBOX_POLL_S, or when told to stop."""
-        conn = self._listening()
+        try:
+            self._wait_for_notify(self._listening())
+        except Exception:  # noqa: BLE001 - the database went away: the next step says so, in one line
+            self.reset()
+            self.stop.wait(_SLICE_S)
+
+    def _wait_for_notify(self, conn: Any) -> None:
         left = self.poll_s * 10
         while left > 0 and not self.stop.is_set():
             # let each generator run to its end: a suspended one keeps the connection's lock (a deadlock)

@@ -19,7 +19,9 @@ from standardwebhooks.webhooks import Webhook as StandardVerifier
 
 import hooks
 from hooks import outbox
+from hooks.local.postgres import PostgresServer
 from hooks.local.processes import relay_args, start_process, stop_process
+from hooks.outbox.schema import make_outbox_engine, migrate
 from hooks.settings import Settings
 from hooks.store.keys import Keys
 from tests.conftest import wait_for
@@ -198,3 +200,28 @@ def _hooks(env: dict[str, str], *args: str) -> str:
     done = subprocess.run([*relay_args()[:3], *args], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def test_the_apps_database_down_is_waited_out_and_said_in_two_lines(quiet, log_dir, relays):
+    # Given a relay on an app database of its own, listening for NOTIFY
+    server = PostgresServer().start()
+    try:
+        engine = make_outbox_engine(server.url)
+        migrate(engine)
+        log = log_dir / "relay-db-down.log"
+        relays.append(relay(quiet, engine, log))
+        # When the database stops for a few seconds and comes back
+        server.halt()
+        wait_for(lambda: "cannot be reached" in log.read_text(), 30, what="the relay to notice")
+        server.start()
+        # Then what the app commits afterwards is relayed, and the outage took two lines of the log
+        with engine.begin() as conn:
+            event_id = outbox.publish(conn, "after.outage", {})
+        wait_for(lambda: in_redis(quiet) == [event_id], 30, what="the event committed after the outage")
+        text_ = log.read_text()
+        assert text_.count("cannot be reached") == 1 and text_.count("the outbox database is back after") == 1, text_
+        engine.dispose()
+    finally:
+        for proc in relays:
+            stop_process(proc)
+        server.stop()
