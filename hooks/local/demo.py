@@ -1,10 +1,12 @@
 """The demo: the whole system doing its main job on this machine, then stopping everything it started.
 
 Starts a private redis-server (unless REDIS_URL is set) and a private PostgreSQL for the history (unless
-HOOKS_DATABASE_URL is set), a Celery worker, the scheduler, the archiver and a receiver on 127.0.0.1 that
-verifies every signature; registers three webhooks (a wildcard, one on another branch that must receive
-nothing, a concise one); publishes a few events; prints what each webhook got and what reached the history;
-exits 0 only if that is exactly what was expected. Run it with `scripts/demo` or `python -m hooks.local.demo`.
+HOOKS_DATABASE_URL is set), a Celery worker, the scheduler, the archiver, the outbox relay (on a SQLite file
+standing for an app's database) and a receiver on 127.0.0.1 that verifies every signature; registers four
+webhooks (a wildcard, one on another branch that must receive nothing, a concise one, one for the app's orders);
+publishes a few events, and two orders through the outbox, in a transaction that commits and in one that rolls
+back; prints what each webhook got and what reached the history; exits 0 only if that is exactly what was
+expected. Run it with `scripts/demo` or `python -m hooks.local.demo`.
 """
 
 from __future__ import annotations
@@ -20,9 +22,17 @@ from typing import Any
 
 from hooks.history.db import upgrade
 from hooks.local.postgres import PostgresServer
-from hooks.local.processes import archiver_args, scheduler_args, start_process, stop_process, worker_args
+from hooks.local.processes import (
+    archiver_args,
+    relay_args,
+    scheduler_args,
+    start_process,
+    stop_process,
+    worker_args,
+)
 from hooks.local.receiver import Receiver
 from hooks.local.servers import RedisServer
+from hooks.outbox.schema import make_outbox_engine, migrate
 
 EVENTS: list[tuple[str, dict[str, Any], list[str]]] = [
     ("content_types.entries.publish", {"uid": "blt01", "title": "Hello", "locale": "en-us", "entry": {"body": "..."}},
@@ -40,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update({"HOOKS_ALLOW_PRIVATE_NETWORKS": "true", "HOOKS_REQUIRE_HTTPS": "false",
                        "HOOKS_KEY_PREFIX": f"demo{os.getpid()}"})  # fmt: skip
     logs = Path(tempfile.mkdtemp(prefix="hooks-demo-"))
+    os.environ["HOOKS_OUTBOX_URL"] = f"sqlite:///{logs / 'app.db'}"  # the app's own database, with its outbox
+    migrate(make_outbox_engine(os.environ["HOOKS_OUTBOX_URL"]))
     receiver = Receiver().start()
     procs = {
         name: start_process(args, os.environ, logs / f"{name}.log")
@@ -47,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             ("worker", worker_args(concurrency=8)),
             ("scheduler", scheduler_args()),
             ("archiver", archiver_args()),
+            ("relay", relay_args()),
         )
     }
     print(f"started {', '.join(f'the {n} (pid {p.pid})' for n, p in procs.items())} and a receiver on {receiver.url}")
@@ -99,12 +112,14 @@ def _run(receiver: Receiver) -> bool:
                                    name="staging branch only")  # fmt: skip
     concise = hooks.create_webhook(f"{receiver.url}/concise", ["content_types.blog_post.entries.*"],
                                    stack="demo", concise=True, name="blog posts, concise")  # fmt: skip
+    orders = hooks.create_webhook(f"{receiver.url}/orders", ["orders.*"], stack="demo", name="the app's orders")
     event_ids = [hooks.publish_event(t, d, stack="demo", branch="main", channels=c) for t, d, c in EVENTS]
     print(f"published {len(event_ids)} events on stack demo, branch main")
-    expected = {wildcard.id: 3, staging.id: 0, concise.id: 2}
+    event_ids.append(_orders_through_the_outbox())
+    expected = {wildcard.id: 3, staging.id: 0, concise.id: 2, orders.id: 1}
     archived = _wait_archived(event_ids, sum(expected.values()))
     ok = archived
-    for wh in (wildcard, staging, concise):
+    for wh in (wildcard, staging, concise, orders):
         path = "/" + wh.url.rsplit("/", 1)[1]
         got = receiver.requests_to(path)
         verified = 0
@@ -122,6 +137,25 @@ def _run(receiver: Receiver) -> bool:
         if wh.concise and got:
             print(f"      concise body: {got[0].body.decode()}")
     return ok
+
+
+def _orders_through_the_outbox() -> str:
+    """An app's two transactions: one saves an order and its event and commits, one rolls back; returns the
+    committed event's id (the relay sends it; the other was never written)."""
+    import sqlite3
+
+    from hooks import outbox
+
+    app_db = os.environ["HOOKS_OUTBOX_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(app_db) as conn:  # commits on leaving the block
+        committed = outbox.publish(conn, "orders.created", {"order": 1, "total": 42}, stack="demo")
+    conn.close()
+    conn = sqlite3.connect(app_db)
+    outbox.publish(conn, "orders.created", {"order": 2, "total": 7}, stack="demo")
+    conn.rollback()  # the app's change failed: its event goes with it
+    conn.close()
+    print("the app committed order 1 and rolled order 2 back, each with its event in the outbox (hooks.outbox)")
+    return committed
 
 
 def _wait_archived(event_ids: list[str], deliveries: int, timeout_s: float = 60) -> bool:
