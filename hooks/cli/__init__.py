@@ -19,6 +19,8 @@ Exit status:
     1  the webhook or delivery named does not exist (NotFoundError)
     2  any other failure: a usage error or invalid input (nothing is stored then), a bad setting, Redis
        unreachable. Errors are one line on stderr, `hooks: error: <message>`, never a traceback.
+    3  something to look at, and the output says what: `hooks doctor` found a check that warns or fails (a
+       Redis without a replica is a warning), `hooks db current` found the schema is not this version's.
 """
 
 from __future__ import annotations

@@ -20,12 +20,27 @@ EXIT_DOCTOR_FOUND = 3
 def add_parsers(sub: Any) -> None:
     """`hooks status` and the `hooks db ...` commands."""
     command(sub, "status", cmd_status, "Redis, the work in flight, the history's backlog and database", with_json=True)
-    command(sub, "doctor", cmd_doctor, "what could lose work: persistence, eviction, replicas, the history",
-            with_json=True)  # fmt: skip
+    doctor = command(
+        sub, "doctor", cmd_doctor, "what could lose work: persistence, eviction, replicas, the history", with_json=True
+    )
+    doctor.description = (
+        "What in this deployment could lose work or stop it, one line per check (ok, warn or FAIL): Redis's "
+        "version, persistence, eviction and replicas; the history's schema and the archiver's backlog."
+    )
+    doctor.epilog = (
+        "exit status: 0 every check is ok; 3 at least one warns or fails, something to look at (a Redis without "
+        "a replica is a warning); 2 a bad setting."
+    )
     group = sub.add_parser("db", help="the history database's schema")
     cmds = group.add_subparsers(dest="action", required=True, metavar="ACTION")
     command(cmds, "upgrade", cmd_db_upgrade, "migrate the schema to this version's revision (safe to run again)")
-    command(cmds, "current", cmd_db_current, "the schema's revision and this version's (exit 3 if they differ)")
+    current = command(
+        cmds, "current", cmd_db_current, "the schema's revision and this version's (exit 3 if they differ)"
+    )
+    current.epilog = (
+        "exit status: 0 the schema is this version's; 3 it is not, and the line says what to run "
+        "(`hooks db upgrade`, or upgrade the package when the database is newer)."
+    )
 
 
 def cmd_status(args: argparse.Namespace) -> int:

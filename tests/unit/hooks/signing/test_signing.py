@@ -49,3 +49,13 @@ def test_our_verifier_refuses_a_stale_timestamp():
     headers = standard_headers([secret], "msg_1", int(time.time()) - 600, BODY)
     with pytest.raises(ValidationError, match="too far"):
         verify(secret, headers, BODY)
+
+
+def test_the_readmes_short_name_for_receivers_verifies_and_rejects():
+    import hooks.verify
+
+    secret = generate_secret()
+    headers = standard_headers([secret], "msg_1", int(time.time()), BODY)
+    hooks.verify.verify(secret, headers, BODY)  # as the README writes it: hooks.verify.verify(secret, headers, body)
+    with pytest.raises(ValidationError):
+        hooks.verify.verify(secret, headers, BODY + b" ")
