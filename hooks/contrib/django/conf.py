@@ -88,7 +88,9 @@ def configure() -> DjangoHooks | None:
 def current() -> DjangoHooks:
     """This process's hooks settings (read on first use if the app is not ready yet); raises ConfigurationError
     naming the bad key or variable."""
-    state = _state if _state is not None else configure() or _state
+    if _state is None:
+        configure()
+    state = _state
     if isinstance(state, ConfigurationError):
         raise ConfigurationError(str(state))
     assert state is not None  # configure() leaves a state or an error

@@ -95,7 +95,7 @@ def blog_webhook(site: Site, receiver: object, monkeypatch: pytest.MonkeyPatch) 
 
 def _gunicorn(site: Site, log_dir: Path, cleanup: contextlib.ExitStack) -> None:
     """gunicorn serving config.wsgi from the example's folder, as a deployment runs it; waits until it answers."""
-    site.logs["gunicorn"] = log = log_dir / f"django-{site.kind}-gunicorn.log"
+    log = log_dir / f"django-{site.kind}-gunicorn.log"
     bind = site.url.removeprefix("http://")
     args = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", bind, *GUNICORN_OPTIONS]
     proc = start_process(args, site.env, log, cwd=EXAMPLE)
@@ -105,7 +105,7 @@ def _gunicorn(site: Site, log_dir: Path, cleanup: contextlib.ExitStack) -> None:
 
 def _relay(site: Site, log_dir: Path, cleanup: contextlib.ExitStack) -> None:
     """`manage.py hooks_relay`; waits until it relays (on PostgreSQL: until it LISTENs)."""
-    site.logs["relay"] = log = log_dir / f"django-{site.kind}-relay.log"
+    log = log_dir / f"django-{site.kind}-relay.log"
     proc = start_process([sys.executable, "manage.py", "hooks_relay"], site.env, log, cwd=EXAMPLE)
     cleanup.callback(stop_process, proc)
     wait_for(lambda: _running(proc, log) and "relay started" in log_text(log), 30, what="manage.py hooks_relay")

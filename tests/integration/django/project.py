@@ -11,7 +11,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,6 @@ class Site:
     url: str
     env: dict[str, str]
     engine: Engine  # on the example's database, to look at the outbox
-    logs: dict[str, Path] = field(default_factory=dict)
 
     def post(self, path: str, form: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
         """POST a form; returns the status and the JSON answer."""
