@@ -94,9 +94,7 @@ def test_events_published_outside_a_transaction_are_committed_at_once(
     assert ids == sorted(json.loads(printed.strip().splitlines()[-1]))
 
 
-def test_a_row_that_can_never_be_published_is_set_aside_and_put_back_from_the_admin(
-    site: Site, blog_webhook: Webhook
-) -> None:
+def test_a_row_that_can_never_be_published_is_set_aside_and_put_back_from_the_admin(site: Site) -> None:
     site.insert_raw_row("Not A Valid Type")
     wait_for(lambda: site.outbox() == (0, 1), 10, what="the relay to set the row aside")
 
