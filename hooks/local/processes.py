@@ -14,10 +14,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
-def start_process(args: Sequence[str], env: Mapping[str, str], log_path: str | Path) -> subprocess.Popen[bytes]:
-    """Start a child process in its own session, output to `log_path`."""
+def start_process(
+    args: Sequence[str], env: Mapping[str, str], log_path: str | Path, *, cwd: str | Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a child process in its own session (in folder `cwd`, default ours), output to `log_path`."""
     log = open(log_path, "ab")  # noqa: SIM115 - the child owns it
-    return subprocess.Popen(list(args), env=dict(env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        list(args), env=dict(env), cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def worker_args(*, concurrency: int = 8, queues: str = "events,deliveries", name: str = "worker") -> list[str]:

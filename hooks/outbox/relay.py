@@ -192,7 +192,12 @@ def main() -> int:
         )
         stop.wait()
         return 0
-    engine = make_outbox_engine(settings.outbox_url)
+    return serve(settings, make_outbox_engine(settings.outbox_url), stop)
+
+
+def serve(settings: Settings, engine: Engine, stop: threading.Event) -> int:
+    """Wait for the outbox database, then relay until `stop` is set (`hooks relay`, `manage.py hooks_relay`);
+    raises ConfigurationError (one line) when the tables are missing."""
     wait_for_database(engine, stop)
     relay = Relay(settings, engine, stop)
     log.info("relay started (outbox %s, batch %d, %s)", safe_db(engine), settings.outbox_batch, relay.waiter)

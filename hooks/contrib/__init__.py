@@ -1,0 +1,1 @@
+"""Integrations with web frameworks, each an optional extra: `hooks.contrib.django` (`pip install hooks-webhooks[django]`)."""
