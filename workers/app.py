@@ -21,7 +21,9 @@ def make_app() -> Celery:
     """Build the Celery app from the settings."""
     settings = get_settings()
     broker, sentinel_options = broker_url(settings.redis_url)
-    app = Celery("hooks", broker=broker, include=["workers.tasks", "workers.legacy"])
+    # no fix-ups: with DJANGO_SETTINGS_MODULE exported (an app's environment), Celery's Django fix-up would load the
+    # app's project into our worker, whose settings are the environment's alone
+    app = Celery("hooks", broker=broker, include=["workers.tasks", "workers.legacy"], fixups=[])
     app.conf.update(
         task_acks_late=True,  # a task is acknowledged after it ran: a killed worker loses nothing
         task_reject_on_worker_lost=True,  # ... and its task goes back on the queue

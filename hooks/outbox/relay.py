@@ -71,6 +71,7 @@ class Relay:
         try:
             if "redis" in self.trouble:
                 get_redis(self.settings).ping()  # no row is taken (or locked) while Redis is away
+            self.waiter.prepare()  # listening before the look: a commit right after it is not missed
             taken = self.step()
         except DB_DOWN as exc:
             self._down("database", f"the outbox database {safe_db(self.engine)} cannot be reached", exc)

@@ -48,7 +48,14 @@ def _event_columns() -> list[Column[object]]:
     ]
 
 
-outbox = Table(OUTBOX_TABLE, metadata, Column("id", _ID, primary_key=True, autoincrement=True), *_event_columns())
+# SQLite: AUTOINCREMENT, or a deleted row's id is given again (and the failed table is keyed by the outbox's ids).
+outbox = Table(
+    OUTBOX_TABLE,
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    *_event_columns(),
+    sqlite_autoincrement=True,
+)
 
 failed = Table(
     FAILED_TABLE,

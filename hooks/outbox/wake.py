@@ -28,6 +28,9 @@ class Waiter:
     def reset(self) -> None:
         """Forget any connection (the database went away)."""
 
+    def prepare(self) -> None:
+        """Get ready to be woken before the first look (a commit between that look and the wait is not missed)."""
+
     def close(self) -> None:
         """Release what the waiter holds."""
 
@@ -60,6 +63,10 @@ class Listener(Waiter):
                 sum(1 for _ in conn.notifies(timeout=0, stop_after=1000))  # one look serves every commit before it
                 return
             left -= _SLICE_S
+
+    def prepare(self) -> None:
+        """LISTEN now: a commit after this and before the first wait still wakes it."""
+        self._listening()
 
     def reset(self) -> None:
         """Drop the listening connection; the next wait makes a new one."""

@@ -39,7 +39,12 @@ def _event_columns() -> list[sa.Column]:  # type: ignore[type-arg]
 
 def upgrade() -> None:
     """Create the two tables, and the NOTIFY trigger on PostgreSQL."""
-    op.create_table(OUTBOX_TABLE, sa.Column("id", _ID, primary_key=True, autoincrement=True), *_event_columns())
+    op.create_table(
+        OUTBOX_TABLE,
+        sa.Column("id", _ID, primary_key=True, autoincrement=True),
+        *_event_columns(),
+        sqlite_autoincrement=True,  # a deleted row's id is never given again (the failed table keeps them)
+    )
     op.create_table(
         FAILED_TABLE,
         sa.Column("id", _ID, primary_key=True, autoincrement=False),
