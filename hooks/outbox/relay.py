@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 import redis
 import sqlalchemy.exc
 from sqlalchemy import Engine, Row
@@ -32,7 +33,13 @@ from hooks.store.connection import get_redis, is_out_of_memory, safe_url
 
 log = logging.getLogger("hooks.relay")
 
-DB_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+# psycopg's own: the listening connection is made outside SQLAlchemy's wrapping (wake.py)
+DB_DOWN = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
 _AWAY = ("READONLY", "NOREPLICAS", "LOADING", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "read only replica")
 _MAX_PAUSE_S = 2.0
 
