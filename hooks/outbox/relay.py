@@ -123,7 +123,8 @@ class Relay:
         if not good:
             return [], bad
         try:
-            store(self.settings, [rows.publish_values(row) for row in good])
+            for run in rows.runs_by_key_kind(good):
+                self._store(run)
         except redis.ResponseError as exc:
             if redis_away(exc):
                 raise
@@ -135,7 +136,7 @@ class Relay:
         done = []
         for row in good:
             try:
-                store(self.settings, [rows.publish_values(row)])
+                self._store([row])
                 done.append(row.id)
             except redis.ResponseError as exc:
                 if redis_away(exc):
@@ -143,6 +144,13 @@ class Relay:
                 bad.append((row, f"Redis refused the event ({str(exc)[:300]})."))
         self.relayed += len(done)
         return done, bad
+
+    def _store(self, run: Sequence[Row[Any]]) -> None:
+        """One Redis call for rows of one kind: the app's own keys are kept as long as `publish_event` keeps them,
+        the keys made of an event id only as long as a dead relay's rows take to come back."""
+        own = run[0].idempotency_key is not None
+        ttl = self.settings.idempotency_ttl_s if own else self.settings.outbox_idempotency_ttl_s
+        store(self.settings, [rows.publish_values(row) for row in run], idempotency_ttl_s=ttl)
 
     def _down(self, what: str, text: str, exc: BaseException) -> None:
         if what not in self.trouble:

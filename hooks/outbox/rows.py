@@ -61,6 +61,18 @@ def publish_values(row: Row[Any]) -> tuple[str, ...]:
     )
 
 
+def runs_by_key_kind(batch: Sequence[Row[Any]]) -> list[list[Row[Any]]]:
+    """The batch cut, in order, into runs of rows that carry the app's own idempotency key and rows that do not
+    (one Redis call a run; most batches are one run)."""
+    runs: list[list[Row[Any]]] = []
+    for row in batch:
+        if runs and (runs[-1][0].idempotency_key is None) == (row.idempotency_key is None):
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    return runs
+
+
 def problem(row: Row[Any], settings: Settings, seen: dict[tuple[Any, ...], str | None] | None = None) -> str | None:
     """Why the row can never be published as it stands (checked again: settings change, and anyone may write the
     table), or None. `seen` remembers the names already checked in this batch (a batch repeats a few types)."""

@@ -27,9 +27,12 @@ def make_outbox_engine(url: str) -> Engine:
         raise ConfigurationError(f"HOOKS_OUTBOX_URL: not a database URL: {url!r}.") from None
     if parsed.get_backend_name() == "sqlite":
         return create_engine(parsed, connect_args={"timeout": 30})
-    args = (
-        {"connect_timeout": 5, "application_name": "hooks-relay"} if parsed.get_backend_name() == "postgresql" else {}
-    )
+    if parsed.get_backend_name() != "postgresql":
+        return create_engine(parsed, pool_pre_ping=True, pool_size=2)
+    # a relay cut off in the middle of a batch gives its rows back within a minute, well inside the time Redis
+    # remembers their keys (HOOKS_OUTBOX_IDEMPOTENCY_TTL_S): PostgreSQL ends its transaction, idle that long
+    options = "-c idle_in_transaction_session_timeout=60s"
+    args = {"connect_timeout": 5, "application_name": "hooks-relay", "options": options}
     return create_engine(parsed, pool_pre_ping=True, pool_size=2, connect_args=args)
 
 

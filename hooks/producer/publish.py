@@ -102,17 +102,20 @@ def _store(settings: Settings, events: list[Event]) -> list[str]:
         raise _refused(exc) from None
 
 
-def store(settings: Settings, events: Sequence[Sequence[str | bytes]]) -> list[str]:
+def store(
+    settings: Settings, events: Sequence[Sequence[str | bytes]], *, idempotency_ttl_s: int | None = None
+) -> list[str]:
     """Store built events, each as the script's nine values (id, idempotency key or '', type, stack, branch,
     channels comma-joined, timestamp, body, concise body), in one atomic call; returns their ids.
 
-    For the outbox's relay, which holds rows built at `hooks.outbox.publish`. Raises Redis's own errors, and
-    PublishError when HOOKS_PUBLISH_MIN_REPLICAS replicas do not have the events in time.
+    For the outbox's relay, which holds rows built at `hooks.outbox.publish`; its keys are remembered
+    `idempotency_ttl_s` (default HOOKS_IDEMPOTENCY_TTL_S). Raises Redis's own errors, and PublishError when
+    HOOKS_PUBLISH_MIN_REPLICAS replicas do not have the events in time.
     """
     client = get_redis(settings)
     started = time.monotonic()
     args: list[Any] = [*kick_args(settings, time.time()), int(settings.retention_days * 86400),
-                       settings.idempotency_ttl_s]  # fmt: skip
+                       idempotency_ttl_s or settings.idempotency_ttl_s]  # fmt: skip
     for values in events:
         args.extend(values)
     results = _PUBLISH.run(client, *args)  # one EVALSHA, so one round trip and all or nothing

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     outbox_url: str | None = None  # SQLAlchemy URL of the app's database (postgresql://..., sqlite:///...)
     outbox_batch: int = Field(500, ge=1, le=5000)  # rows the relay publishes per Redis call
     outbox_poll_s: float = Field(0.5, gt=0, le=60)  # how often it looks where there is no NOTIFY (not PostgreSQL)
+    # how long Redis remembers a relayed event's outbox key (rows without the app's own idempotency_key): it must
+    # outlast the time a dead relay's rows take to come back (PostgreSQL ends its transaction within 60 s)
+    outbox_idempotency_ttl_s: int = Field(3600, ge=300, le=30 * 86400)
 
     # HTTP.
     connect_timeout_s: float = Field(5.0, gt=0, le=60)

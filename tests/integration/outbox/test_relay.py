@@ -120,6 +120,8 @@ def test_a_relay_killed_between_redis_and_its_delete_publishes_nothing_twice(qui
     published = in_redis(quiet)
     assert len(published) == len(set(published)) == 6000
     assert published == ids  # one relay: in commit order
+    # and each event's key is remembered an hour (HOOKS_OUTBOX_IDEMPOTENCY_TTL_S), not publish_event's 24 hours
+    assert 3000 < client.ttl(keys.idempotency(f"outbox:{ids[0]}")) <= 3600
 
 
 def _freeze_mid_batch(proc: subprocess.Popen[bytes], engine: Engine, client: redis.Redis, keys: Keys) -> int:
@@ -162,13 +164,15 @@ def test_a_row_that_can_never_be_published_is_set_aside_shown_and_retried(quiet,
     # Given a row that grew past the size limit the relay runs with (a setting lowered after it was written)
     with app_pg.begin() as conn:
         big = outbox.publish(conn, "a.big", {"blob": "x" * 5000})
-        small = outbox.publish(conn, "a.small", {})
+        small = outbox.publish(conn, "a.small", {}, idempotency_key="the-apps-own")
     env = {**quiet, "HOOKS_OUTBOX_URL": app_pg.url.render_as_string(hide_password=False)}
     proc = relay(quiet, app_pg, log_dir / "relay-aside-1.log", HOOKS_MAX_EVENT_BYTES="4096")
     relays.append(proc)
     # When the relay meets it, Then the good row is published and the big one moved aside with its error
     wait_for(lambda: outbox_rows(app_pg) == [], 20, what="the outbox to empty")
     assert in_redis(quiet) == [small]
+    client, keys = redis.Redis.from_url(quiet["REDIS_URL"]), Keys(Settings.from_env(quiet))
+    assert client.ttl(keys.idempotency("the-apps-own")) > 80000  # the app's own key: as long as publish_event's
     failed = json.loads(_hooks(env, "outbox", "failed", "--json"))
     assert [(f["event_id"], f["event_type"]) for f in failed] == [(big, "a.big")]
     assert "over the limit of 4096 (HOOKS_MAX_EVENT_BYTES)" in failed[0]["error"]
