@@ -160,7 +160,7 @@ class Stack:
     def _start_worker(self, ws: WorkerSet, i: int) -> tuple[subprocess.Popen[bytes], Path]:
         if ws.kind == "ours":
             args = worker_args(concurrency=self.concurrency, queues=ws.queues, name=f"bench{i}")
-            env = {**ws.env, "HOOKS_WORKER_TASK_EVENTS": "true" if ws.events else "false"}
+            env = {**dict(ws.env), "HOOKS_WORKER_TASK_EVENTS": "true" if ws.events else "false"}
             return self._spawn(args, f"{ws.kind}{i}", env)
         else:
             concurrency = self.concurrency if ws.pool == "threads" else os.cpu_count() or 2
