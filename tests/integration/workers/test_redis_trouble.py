@@ -17,13 +17,15 @@ from tests.conftest import every, wait_for
 
 @pytest.fixture
 def own_redis():
-    """A redis-server of the test's own (its memory limit and clients are changed)."""
+    """A redis-server of the test's own (its memory limit and clients are changed). Tests name it before
+    make_cluster, so the cluster's processes stop while their Redis still runs: stopped after it, a worker's drains
+    wait out the "outage" holding their work (up to their lease), and the worker is SIGKILLed 15 s later."""
     server = RedisServer().start()
     yield server
     server.stop()
 
 
-def test_a_full_redis_refuses_publishes_at_once_and_keeps_delivering(make_cluster, own_redis, receiver, capsys):
+def test_a_full_redis_refuses_publishes_at_once_and_keeps_delivering(own_redis, make_cluster, receiver, capsys):
     # Given running workers with 200 events in flight to a slow endpoint, then Redis reaching maxmemory (noeviction)
     cluster = make_cluster(REDIS_URL=own_redis.url)
     cluster.worker(), cluster.scheduler()
@@ -48,7 +50,7 @@ def test_a_full_redis_refuses_publishes_at_once_and_keeps_delivering(make_cluste
     wait_for(lambda: len(set(receiver.ids_at("/slow"))) == 201, 30, what="publishing works again")
 
 
-def test_cut_connections_mid_drain_lose_nothing_and_the_worker_stays(make_cluster, own_redis, receiver):
+def test_cut_connections_mid_drain_lose_nothing_and_the_worker_stays(own_redis, make_cluster, receiver):
     # Given a worker sending 300 events to a slow endpoint
     cluster = make_cluster(REDIS_URL=own_redis.url)
     worker = cluster.worker()
@@ -69,7 +71,7 @@ def test_cut_connections_mid_drain_lose_nothing_and_the_worker_stays(make_cluste
     assert get_redis().zcard(Keys(cluster.settings).leased) == 0
 
 
-def test_publish_waits_for_the_replicas_it_is_told_to(make_cluster, own_redis):
+def test_publish_waits_for_the_replicas_it_is_told_to(own_redis, make_cluster):
     # Given a primary with one replica, and publish told to wait for one
     replica = RedisServer(extra_args=["--replicaof", "127.0.0.1", str(own_redis.port)]).start()
     try:
