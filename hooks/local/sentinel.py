@@ -70,7 +70,9 @@ class DurableRedis(RedisServer):
 
     def _write_config(self, replica_of: int | None) -> None:
         lines = [f"port {self.port}", "bind 127.0.0.1", f"dir {self.dir}", f"logfile {self.log_path}",
-                 "daemonize no", 'save ""', "appendonly yes", f"appendfsync {self.fsync}", "loglevel notice"]  # fmt: skip
+                 "daemonize no", 'save ""', "appendonly yes", f"appendfsync {self.fsync}", "loglevel notice",
+                 "repl-diskless-sync-delay 0"]  # fmt: skip
+        # (a replica syncs at once: Redis's default waits 5 s for more replicas to share the transfer)
         if replica_of is not None:
             lines.append(f"replicaof 127.0.0.1 {replica_of}")
         self.config_path.write_text("\n".join(lines) + "\n")

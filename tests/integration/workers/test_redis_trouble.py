@@ -72,7 +72,8 @@ def test_cut_connections_mid_drain_lose_nothing_and_the_worker_stays(own_redis, 
 
 
 def test_publish_waits_for_the_replicas_it_is_told_to(own_redis, make_cluster):
-    # Given a primary with one replica, and publish told to wait for one
+    # Given a primary with one replica (synced at once, not after Redis's default 5 s), and publish told to wait for one
+    redis.Redis(port=own_redis.port).config_set("repl-diskless-sync-delay", 0)
     replica = RedisServer(extra_args=["--replicaof", "127.0.0.1", str(own_redis.port)]).start()
     try:
         make_cluster(REDIS_URL=own_redis.url, HOOKS_PUBLISH_MIN_REPLICAS="1", HOOKS_PUBLISH_TIMEOUT_S="1")
