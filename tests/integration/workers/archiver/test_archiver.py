@@ -79,9 +79,12 @@ def test_an_archiver_killed_mid_batch_loses_nothing_and_stores_nothing_twice(mak
     assert pending["pending"] == 0
 
 
-def test_the_database_down_for_30_seconds_under_load_loses_nothing(make_cluster, receiver, postgres_server):
-    # Given a cluster delivering a steady stream of events
-    cluster = make_cluster()
+def test_the_database_down_under_load_past_the_finished_ttl_and_claim_idle_loses_nothing(
+    make_cluster, receiver, postgres_server
+):
+    # Given a cluster delivering a steady stream of events, whose finished deliveries leave Redis after 1 s and whose
+    # archiver's idle entries are claimable after 1 s (the defaults are 10 s: this outage lasts 8 times each)
+    cluster = make_cluster(HOOKS_FINISHED_TTL_S="1", HOOKS_ARCHIVE_CLAIM_IDLE_S="1")
     cluster.worker(), cluster.scheduler()
     hooks.create_webhook(receiver.url + "/ok", ["e"])
     sent = 0
@@ -95,10 +98,10 @@ def test_the_database_down_for_30_seconds_under_load_loses_nothing(make_cluster,
             time.sleep(0.1)
 
     publish_for(2)
-    # When PostgreSQL stops for 30 s while events keep coming
+    # When PostgreSQL stops for 8 s while events keep coming
     postgres_server.halt()
     try:
-        publish_for(30)
+        publish_for(8)
         # Then delivery goes on meanwhile: every event arrives, the records wait in the stream
         wait_for(lambda: len(receiver.requests_to("/ok")) >= sent, 30, what="every delivery while the database is down")
         assert get_redis().xlen(Keys(cluster.settings).history) > 0
