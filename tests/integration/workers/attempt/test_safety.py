@@ -448,7 +448,8 @@ def _all_keys(client) -> set[bytes]:
 
 @pytest.fixture
 def make_cluster_once(make_cluster, monkeypatch):
-    """A private database with no worker (so nothing consumes what is published) and DNS stubbed to no answer."""
+    """A private database with no process at all (nothing consumes what is published; no archiver makes its stream
+    while an example counts the keys) and DNS stubbed to no answer."""
 
     real = socket.getaddrinfo
 
@@ -459,7 +460,7 @@ def make_cluster_once(make_cluster, monkeypatch):
             raise socket.gaierror(socket.EAI_NONAME, "stubbed: names do not resolve in this test") from None
         return real(host, *args, **kwargs)
 
-    cluster = make_cluster(HOOKS_ALLOW_PRIVATE_NETWORKS="false")
+    cluster = make_cluster(archiver=False, HOOKS_ALLOW_PRIVATE_NETWORKS="false")
     monkeypatch.setattr(socket, "getaddrinfo", no_dns)
     return cluster
 
