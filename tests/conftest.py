@@ -43,6 +43,33 @@ TEST_ENV = {
 }
 
 
+# Session fixtures that start a process of their own: the tests using one run on one xdist worker (a group), so each
+# such process starts once per run, not once per xdist worker.
+SHARED_PROCESSES = ("worker", "scheduler", "api_server")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the xdist_group marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group the tests that share a session process; then order: tests marked slow, the groups, the rest (each
+    in collection order). xdist hands work out in that order, so no worker ends the run alone on a long test."""
+    for item in items:
+        shared = [name for name in SHARED_PROCESSES if name in getattr(item, "fixturenames", ())]
+        if shared and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group("session-" + "-".join(shared)))
+    items.sort(key=lambda item: (item.get_closest_marker("slow") is None,
+                                 item.get_closest_marker("xdist_group") is None))  # fmt: skip
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test that started processes says where their logs are (each xdist worker has its own folder)."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    log_folder = getattr(item, "funcargs", {}).get("log_dir")
+    if report.failed and log_folder is not None:
+        report.sections.append(("processes' logs", f"in {log_folder}"))
+
+
 def wait_for(
     condition: Callable[[], object], timeout_s: float = 20.0, interval_s: float = 0.05, what: str = ""
 ) -> object:

@@ -12,6 +12,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 import hooks
 from hooks.local.processes import start_process, stop_process
 from hooks.local.servers import free_port
@@ -33,6 +35,7 @@ def _status(url: str, auth: str | None = None) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_scripts_start_runs_the_procfile_and_stops_it_all(hooks_env, redis_server, receiver, log_dir, monkeypatch):
     # Given a private Redis database, Flower credentials and a free port, with no virtualenv on PATH
     port, auth = free_port(), "admin:correct-horse-battery"

@@ -40,6 +40,7 @@ def reload_until(page, text: str, where: str, timeout_s: float = 30.0) -> None:
         page.reload()
 
 
+@pytest.mark.slow
 def test_an_operator_logs_in_adds_a_webhook_publishes_and_replays_a_dead_one(make_cluster, receiver, start_api,
                                                                              browser, tmp_path):  # fmt: skip
     cluster = make_cluster()
@@ -104,6 +105,7 @@ def test_an_operator_logs_in_adds_a_webhook_publishes_and_replays_a_dead_one(mak
     assert response.status == 403
 
 
+@pytest.mark.slow
 def test_flower_asks_for_basic_auth_and_shows_the_worker(make_cluster, browser, tmp_path, log_dir):
     cluster = make_cluster(archiver=False)
     worker = cluster.worker(concurrency=2)

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from fastapi.testclient import TestClient
 
 from hooks.api.app import create_app
@@ -17,6 +18,7 @@ def hooks(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
                           timeout=60)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_key_is_printed_once_stored_hashed_listed_and_revoked(settings, hooks_env):
     made = hooks("api-key", "create", "--name", "grafana", "--read-only", "--json", env=hooks_env)
     assert made.returncode == 0, made.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx2 as httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import hooks
@@ -22,6 +23,7 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return out
 
 
+@pytest.mark.slow
 def test_counters_agree_with_the_history_and_the_top_webhooks_are_capped(make_cluster, receiver, start_api):
     # Given a cluster whose archiver counts, labelling only the most active webhook
     cluster = make_cluster(HOOKS_METRICS_TOP_WEBHOOKS="1")

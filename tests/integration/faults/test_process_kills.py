@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a fault bench row each
+
 
 @pytest.mark.parametrize("process", ["worker", "scheduler", "archiver"])
 def test_a_process_killed_and_restarted_loses_nothing(process, fault):

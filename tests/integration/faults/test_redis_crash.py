@@ -3,6 +3,10 @@ deliveries resume within 5 s), and with `appendfsync always` no acknowledged eve
 
 from __future__ import annotations
 
+import pytest
+
+pytestmark = pytest.mark.slow  # a fault bench row each
+
 
 def test_redis_killed_with_appendfsync_always_loses_no_acknowledged_event(fault):
     # Given the Procfile's processes on a Redis with AOF and appendfsync always, publishing 100 events/s

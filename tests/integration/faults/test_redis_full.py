@@ -3,6 +3,10 @@ drains keep delivering, no process exits, and once memory is raised everything a
 
 from __future__ import annotations
 
+import pytest
+
+pytestmark = pytest.mark.slow  # a fault bench row each
+
 
 def test_a_full_redis_refuses_publishes_at_once_and_keeps_delivering(fault):
     # Given the Procfile's processes publishing 100 events/s

@@ -15,8 +15,8 @@ import pytest
 from bench.faults.run import EXAMPLE_SENTINEL_URL
 from bench.faults.support import sentinel_url_parses
 
-pytestmark = pytest.mark.skipif(bool(sentinel_url_parses(EXAMPLE_SENTINEL_URL)),
-                                reason=sentinel_url_parses(EXAMPLE_SENTINEL_URL) or "")  # fmt: skip
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(sentinel_url_parses(EXAMPLE_SENTINEL_URL)),
+                                                   reason=sentinel_url_parses(EXAMPLE_SENTINEL_URL) or "")]  # fmt: skip
 
 
 @pytest.mark.parametrize("how", ["failover"])

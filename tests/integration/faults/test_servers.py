@@ -3,6 +3,8 @@ Sentinel topology that fails a killed primary over to its replica."""
 
 from __future__ import annotations
 
+import pytest
+
 from hooks.local.sentinel import DurableRedis, SentinelTopology
 
 
@@ -20,6 +22,7 @@ def test_a_durable_redis_keeps_what_it_acknowledged_across_a_sigkill():
         server.stop()
 
 
+@pytest.mark.slow
 def test_a_killed_primary_is_failed_over_to_the_replica_with_the_data():
     # (its restart as a replica, 15 s of Sentinel's own pace, is exercised by the sentinel_kill rows)
     topology = SentinelTopology().start()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 import hooks
 from hooks.store.connection import get_redis
 from tests.conftest import every, wait_for
 from workers.scheduler.schedule import pending_count
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_deliveries_then_restarted_delivers_everything(make_cluster, receiver):
     # a short slice and deadlines make a short lease (16 s): what the killed worker held comes back sooner
     cluster = make_cluster(
@@ -35,6 +38,7 @@ def test_a_worker_killed_mid_deliveries_then_restarted_delivers_everything(make_
     assert len(set(ids)) == n
 
 
+@pytest.mark.slow
 def test_a_scheduler_killed_with_retries_pending_then_two_restarted_send_each_once(make_cluster, receiver):
     cluster = make_cluster(HOOKS_BREAKER_THRESHOLD="1000")
     cluster.worker(concurrency=8)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import socket
 
+import pytest
+
 import hooks
 from hooks.deliveries.dlq import list_dead
 from hooks.registry.health import state as breaker_state
@@ -125,6 +127,7 @@ def test_a_dead_endpoint_does_not_stop_deliveries_to_a_healthy_one(make_cluster,
         dead.close()
 
 
+@pytest.mark.slow
 def test_a_thousand_deliveries_to_an_endpoint_failing_half_the_time_all_arrive(make_cluster, receiver):
     cluster = make_cluster(HOOKS_RETRY_BASE_S="0.05", HOOKS_RETRY_MAX_DELAY_S="0.5", HOOKS_BREAKER_COOLDOWN_S="0.5")
     cluster.worker(concurrency=16), cluster.scheduler()

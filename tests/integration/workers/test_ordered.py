@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import hooks
 from hooks.deliveries.dlq import list_dead
 from hooks.store.connection import get_redis
@@ -14,6 +16,7 @@ def delivery_id(event_id: str, webhook_id: str) -> str:
     return f"msg_{event_id[4:]}_{webhook_id[3:]}"
 
 
+@pytest.mark.slow
 def test_an_ordered_webhook_failing_30_percent_at_random_receives_1000_events_in_publish_order(make_cluster, receiver):
     # Given an ordered webhook whose endpoint answers 500 to 30% of requests at random, and an unordered one
     cluster = make_cluster(HOOKS_SCHEDULER_POLL_S="0.01")

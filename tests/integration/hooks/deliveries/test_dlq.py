@@ -239,6 +239,7 @@ def test_two_replays_at_once_act_once(settings: Settings, receiver: Any, worker:
 # ---- the API's rules -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_replay_and_purge_many_work_in_chunks(settings: Settings, worker: object, scheduler: object) -> None:
     x, y = new_webhook_id(), new_webhook_id()
     x_ids = fake_dead(settings, 1203, x)  # more than one page (1,000)

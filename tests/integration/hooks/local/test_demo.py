@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import redis
 
 from hooks.local import servers as local
@@ -14,6 +15,7 @@ from hooks.local import servers as local
 ROOT = Path(__file__).resolve().parents[4]
 
 
+@pytest.mark.slow
 def test_the_readmes_demo_command_runs_end_to_end_and_cleans_up_after_itself(tmp_path):
     # Given no settings at all, and a temp folder of the test's own
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL" and not k.startswith("HOOKS_")}

@@ -217,6 +217,7 @@ def test_webhooks_without_a_route_resolve_from_their_json_until_rebuild_routes(s
     assert resolve_ids(client, settings, "s", "main", ["a"]) == sorted([on.id, every.id])
 
 
+@pytest.mark.slow
 def test_more_ids_and_keys_than_one_command_takes_at_once(settings):
     # the script splits unions and route reads into commands of 1,000; 2,100 candidates over 1,500 exact keys
     keys = Keys(settings)

@@ -56,6 +56,7 @@ def test_finished_work_leaves_redis_and_only_work_in_flight_stays(make_cluster, 
     assert duplicates() == 0
 
 
+@pytest.mark.slow
 def test_an_archiver_killed_mid_batch_loses_nothing_and_stores_nothing_twice(make_cluster, receiver):
     # Given 600 deliveries made while no archiver ran: their records wait in the stream
     cluster = make_cluster(archiver=False, HOOKS_ARCHIVE_BATCH="3", HOOKS_ARCHIVE_CLAIM_IDLE_S="1")
@@ -79,6 +80,7 @@ def test_an_archiver_killed_mid_batch_loses_nothing_and_stores_nothing_twice(mak
     assert pending["pending"] == 0
 
 
+@pytest.mark.slow
 def test_the_database_down_under_load_past_the_finished_ttl_and_claim_idle_loses_nothing(
     make_cluster, receiver, postgres_server
 ):

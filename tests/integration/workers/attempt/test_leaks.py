@@ -151,6 +151,7 @@ def gate() -> Iterator[Gate]:
     g.close()
 
 
+@pytest.mark.slow
 def test_no_secret_reaches_logs_task_messages_redis_or_the_cli(make_cluster, receiver, gate, capsys, caplog):
     caplog.set_level(logging.DEBUG)
     # Private networks refused except 127.0.0.1, so that 127.0.0.2 is blocked at attempt time.
