@@ -43,9 +43,9 @@ TEST_ENV = {
 }
 
 
-# Session fixtures that start a process of their own: the tests using one run on one xdist worker (a group), so each
-# such process starts once per run, not once per xdist worker.
-SHARED_PROCESSES = ("worker", "scheduler", "api_server")
+# Session fixtures that start processes of their own, and the xdist group of the tests that use them: a group runs
+# on one xdist worker, so these processes start once per run, not once per xdist worker.
+SHARED_PROCESSES = {"worker": "session-worker", "scheduler": "session-worker", "api_server": "session-api"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the xdist_group marks
@@ -53,9 +53,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Group the tests that share a session process; then order: tests marked slow, the groups, the rest (each
     in collection order). xdist hands work out in that order, so no worker ends the run alone on a long test."""
     for item in items:
-        shared = [name for name in SHARED_PROCESSES if name in getattr(item, "fixturenames", ())]
-        if shared and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group("session-" + "-".join(shared)))
+        used = getattr(item, "fixturenames", ())
+        groups = sorted({group for name, group in SHARED_PROCESSES.items() if name in used})
+        if groups and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group("+".join(groups)))
     items.sort(key=lambda item: (item.get_closest_marker("slow") is None,
                                  item.get_closest_marker("xdist_group") is None))  # fmt: skip
 
