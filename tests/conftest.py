@@ -166,9 +166,15 @@ def history_engine(postgres_server: PostgresServer) -> Iterator[Engine]:
 
 @pytest.fixture
 def history(history_engine: Engine) -> Iterator[Engine]:
-    """The session's engine on an empty history; every partition made during the test is dropped after it."""
+    """The session's engine on an empty history without partitions (the archivers of earlier tests on this xdist
+    worker made today's and the next days'); every partition made during the test is dropped after it."""
+    _drop_every_partition(history_engine)
     yield history_engine
-    with history_engine.begin() as conn:
+    _drop_every_partition(history_engine)
+
+
+def _drop_every_partition(engine: Engine) -> None:
+    with engine.begin() as conn:
         drop_expired(conn, FAR_FUTURE_S, retention_days=0)
     forget_partitions()
 
