@@ -50,15 +50,20 @@ SHARED_PROCESSES = {"worker": "session-worker", "scheduler": "session-worker", "
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the xdist_group marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group the tests that share a session process; then order: tests marked slow, the groups, the rest (each
-    in collection order). xdist hands work out in that order, so no worker ends the run alone on a long test."""
+    """Group the tests that share a session process; then order: tests marked slow (`slow(first=True)` before the
+    others), the groups, the rest, each in collection order. xdist hands work out in that order, so no worker
+    ends the run alone on a long test."""
     for item in items:
         used = getattr(item, "fixturenames", ())
         groups = sorted({group for name, group in SHARED_PROCESSES.items() if name in used})
         if groups and item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group("+".join(groups)))
-    items.sort(key=lambda item: (item.get_closest_marker("slow") is None,
-                                 item.get_closest_marker("xdist_group") is None))  # fmt: skip
+    items.sort(key=_run_order)
+
+
+def _run_order(item: pytest.Item) -> tuple[bool, bool, bool]:
+    slow = item.get_closest_marker("slow")
+    return slow is None, not (slow and slow.kwargs.get("first")), item.get_closest_marker("xdist_group") is None
 
 
 @pytest.hookimpl(hookwrapper=True)

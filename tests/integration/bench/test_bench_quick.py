@@ -25,7 +25,7 @@ SCENARIOS = (
 )
 
 
-@pytest.mark.slow
+@pytest.mark.slow(first=True)  # the longest test of the suite: started before any other
 def test_the_quick_benchmark_runs_every_scenario_and_writes_its_figures(tmp_path: Path) -> None:
     # Given an empty output directory, when the quick benchmark runs as a user would run it
     proc = run_bench(["--quick", "--out", str(tmp_path)], timeout_s=240)
