@@ -19,7 +19,8 @@ from hooks.local.processes import start_process, stop_process
 from hooks.local.servers import free_port
 from tests.conftest import wait_for
 
-pytestmark = pytest.mark.timeout(900)  # the first test may install chromium
+# the first test may install chromium (apt-get): the browser tests run on one xdist worker, so only one installs
+pytestmark = [pytest.mark.timeout(900), pytest.mark.xdist_group("browser")]
 
 
 def shot(page, tmp_path: Path, name: str) -> None:
