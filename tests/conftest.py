@@ -179,8 +179,8 @@ def history(history_engine: Engine) -> Iterator[Engine]:
 
 
 def _drop_every_partition(engine: Engine) -> None:
-    with engine.begin() as conn:
-        drop_expired(conn, FAR_FUTURE_S, retention_days=0)
+    with engine.begin() as conn:  # waits for an archiver's write on the tables rather than fail after 2 s
+        drop_expired(conn, FAR_FUTURE_S, retention_days=0, lock_timeout_ms=30_000)
     forget_partitions()
 
 
