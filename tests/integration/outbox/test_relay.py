@@ -222,6 +222,8 @@ def test_the_apps_database_down_is_waited_out_and_said_in_two_lines(quiet, log_d
         with engine.begin() as conn:
             event_id = outbox.publish(conn, "after.outage", {})
         wait_for(lambda: in_redis(quiet) == [event_id], 30, what="the event committed after the outage")
+        # (the relay says it is back once the step that published the event has ended: a moment later)
+        wait_for(lambda: "the outbox database is back after" in log.read_text(), 10, what="the relay to say it is back")
         text_ = log.read_text()
         assert text_.count("cannot be reached") == 1 and text_.count("the outbox database is back after") == 1, text_
         engine.dispose()
