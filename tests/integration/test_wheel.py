@@ -23,6 +23,9 @@ from hooks.local.processes import stop_process
 from hooks.local.servers import free_port
 from tests.conftest import use_env, wait_for
 
+# a wheel built, a fresh venv with its dependencies, every Procfile process started from it: the longest module
+pytestmark = pytest.mark.slow(first=True)
+
 ROOT = Path(__file__).resolve().parents[2]
 TRAP = "raise RuntimeError(\"the app's own {name} was imported instead of hooks' own\")\n"
 

@@ -4,21 +4,16 @@ figures are the benchmark's business, not the tests')."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+import pytest
+
+from tests.support.bench import run_bench
 
 
+@pytest.mark.slow
 def test_the_quick_outbox_benchmark_measures_every_figure(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.outbox", "--quick", "--out", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    proc = run_bench("bench.outbox", ["--quick", "--out", str(tmp_path)], timeout_s=240)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (written,) = tmp_path.glob("outbox-*-quick.json")
     fig = json.loads(written.read_text())["figures"]

@@ -18,6 +18,7 @@ from hooks.models.webhook import Webhook
 from tests.conftest import wait_for
 from tests.integration.django.project import Site, shell
 
+pytestmark = pytest.mark.slow  # the example served by gunicorn with its relay and worker, on two databases
 QUIET_S = 0.5  # how long nothing more may arrive once the last expected request has
 
 

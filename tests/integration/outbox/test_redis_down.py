@@ -18,6 +18,8 @@ from hooks.local.sentinel import DurableRedis
 from tests.conftest import use_env, wait_for
 from tests.integration.outbox.test_relay import relay
 
+pytestmark = pytest.mark.slow  # 2,000 commits with Redis down 20 s
+
 
 @pytest.fixture
 def durable_redis() -> Iterator[DurableRedis]:
