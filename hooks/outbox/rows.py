@@ -48,17 +48,9 @@ def take(conn: Connection, limit: int) -> list[Row[Any]]:
 def publish_values(row: Row[Any]) -> tuple[str, ...]:
     """The row as the publish script's nine values; its idempotency key defaults to one made of its event id, so
     a row published again (a relay killed before its delete) is not stored twice."""
-    return (
-        row.event_id,
-        row.idempotency_key or f"outbox:{row.event_id}",
-        row.event_type,
-        row.stack,
-        row.branch,
-        row.channels or "",
-        row.event_time,
-        row.body,
-        row.concise_body,
-    )
+    _, event_id, key, event_type, stack, branch, channels, event_time, body, concise = row  # `take`'s columns
+    return (event_id, key or f"outbox:{event_id}", event_type, stack, branch, channels or "", event_time, body,
+            concise)  # fmt: skip
 
 
 def runs_by_key_kind(batch: Sequence[Row[Any]]) -> list[list[Row[Any]]]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from hiredis import pack_command
 from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 
@@ -55,12 +56,12 @@ class LuaScript:
         conn = _thread_connection(client)
         try:
             try:
-                conn.send_command("EVALSHA", self.sha, 0, *args)
+                _send(conn, ("EVALSHA", self.sha, 0, *args))
                 return conn.read_response()
             except NoScriptError:  # loaded on this very connection: after a failover the pool's may be elsewhere
                 conn.send_command("SCRIPT", "LOAD", self.source)
                 conn.read_response()
-                conn.send_command("EVALSHA", self.sha, 0, *args)
+                _send(conn, ("EVALSHA", self.sha, 0, *args))
                 return conn.read_response()
         except redis.ResponseError as exc:
             if not _on_a_former_primary(exc):
@@ -135,6 +136,17 @@ def _thread_connection(client: redis.Redis) -> Any:
         conn.connect()
         conns[pool] = conn
     return conn
+
+
+def _send(conn: Any, command: tuple[Any, ...]) -> None:
+    """Send one command, packed by hiredis in one C call: redis-py's packer encodes each argument in Python first,
+    which was 44% of the relay's CPU with a batch's 4,500 arguments (the bytes on the wire are the same)."""
+    try:
+        packed = pack_command(command)
+    except TypeError:  # None, a bool...: redis-py refuses those in its own words (DataError)
+        conn.send_command(*command)
+        return
+    conn.send_packed_command([packed])
 
 
 def _drop(client: redis.Redis, conn: Any) -> None:

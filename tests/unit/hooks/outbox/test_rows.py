@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from collections import namedtuple
 from typing import Any
 
 import pytest
@@ -12,16 +12,20 @@ from hooks.errors import PublishError
 from hooks.models.event import build_event
 from hooks.outbox.relay import redis_away
 from hooks.outbox.rows import problem, publish_values
+from hooks.outbox.tables import EVENT_COLUMNS
 from hooks.outbox.write import row_of
 from hooks.settings import Settings
 
 SETTINGS = Settings(max_event_bytes=4096)
 
 
+Row = namedtuple("Row", ["id", *EVENT_COLUMNS])  # noqa: PYI024 - as SQLAlchemy's rows: by name and in order
+
+
 def row(**changes: Any) -> Any:
-    """An outbox row as the relay reads it: the columns of a built event, and an id."""
+    """An outbox row as the relay reads it: an id, then the columns of a built event."""
     built = row_of(build_event("orders.created", {"n": 1}, channels=["orders.eu"], max_bytes=4096))
-    return SimpleNamespace(id=1, **{**built, **changes})
+    return Row(id=1, **{**built, **changes})
 
 
 def test_a_row_without_its_own_key_is_published_with_one_made_of_its_event_id() -> None:
