@@ -65,6 +65,8 @@ def test_scripts_start_runs_the_procfile_and_stops_it_all(hooks_env, redis_serve
     pids = [int(p) for p in re.findall(r"started \(pid=(\d+)\)", log.read_text())]
     assert len(pids) == 7, log.read_text()[-2000:]  # worker, scheduler, flower, two archivers, api, relay
     assert "archiver.2 " in log.read_text()
+    # and no process starts with Alembic's two INFO lines ("Context impl ...", "Will assume transactional DDL")
+    assert "alembic.runtime.migration" not in log.read_text()
     for pid in pids:
         wait_for(lambda pid=pid: not _alive(pid), 15, what=f"process {pid} to end")
 
