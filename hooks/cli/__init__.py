@@ -29,13 +29,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-import redis
-
-from hooks.cli import apikeys, deliveries, dlq, events, outbox, processes, system, webhooks
+from hooks.cli import processes
 from hooks.cli.output import EXIT_OK
 from hooks.errors import HooksError, NotFoundError
-from hooks.history.connection import UNREACHABLE, unavailable
-from hooks.store.connection import is_out_of_memory, safe_url
 
 EXIT_NOT_FOUND = 1
 EXIT_ERROR = 2
@@ -49,6 +45,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return processes.run(argv[0], argv[1:])
         except HooksError as exc:
             return _fail(str(exc), EXIT_ERROR)
+    return _command(argv)
+
+
+def _command(argv: list[str]) -> int:
+    """Run a command of the operator's (not a process, which loads only what it needs); never raises."""
+    import redis
+
+    from hooks.history.connection import UNREACHABLE, unavailable
+    from hooks.store.connection import is_out_of_memory
+
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -75,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every `hooks` command."""
+    from hooks.cli import apikeys, deliveries, dlq, events, outbox, system, webhooks
+
     parser = argparse.ArgumentParser(prog="hooks", description="Manage webhooks, events, deliveries and the dead-letter "
                                      "queue; see where the system stands.")  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -97,5 +105,6 @@ def _fail(message: str, code: int) -> int:
 def _redis_url() -> str:
     """The Redis URL, without its password."""
     from hooks.settings import get_settings
+    from hooks.store.connection import safe_url
 
     return safe_url(get_settings().redis_url)

@@ -48,7 +48,7 @@ def take(conn: Connection, limit: int) -> list[Row[Any]]:
 def publish_values(row: Row[Any]) -> tuple[str, ...]:
     """The row as the publish script's nine values; its idempotency key defaults to one made of its event id, so
     a row published again (a relay killed before its delete) is not stored twice."""
-    _, event_id, key, event_type, stack, branch, channels, event_time, body, concise = row  # `take`'s columns
+    _, event_id, key, event_type, stack, branch, channels, event_time, body, concise = tuple(row)  # take()'s columns
     return (event_id, key or f"outbox:{event_id}", event_type, stack, branch, channels or "", event_time, body,
             concise)  # fmt: skip
 
