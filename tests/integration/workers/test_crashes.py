@@ -45,9 +45,11 @@ def test_a_scheduler_killed_with_retries_pending_then_two_restarted_send_each_on
     first = cluster.scheduler()
     n = 200
     receiver.script("/later", [(500, 0, {})] * n + [(204, 0, {})])
-    wh = hooks.create_webhook(receiver.url + "/later", ["e"], retry={"base_s": 3, "jitter": 0})
+    # the retries fall due 8 s after each first attempt (the tests' default caps delays at 2 s): all 200 wait at once
+    # even when a loaded machine takes seconds over the first attempts (a failing endpoint gets one at a time)
+    wh = hooks.create_webhook(receiver.url + "/later", ["e"], retry={"base_s": 8, "max_delay_s": 8, "jitter": 0})
     hooks.publish_events([{"event_type": "e", "data": {"i": i}} for i in range(n)])
-    wait_for(lambda: pending_count(get_redis(), cluster.settings) == n, what="every delivery waiting to retry")
+    wait_for(lambda: pending_count(get_redis(), cluster.settings) == n, 30, what="every delivery waiting to retry")
 
     cluster.kill(first)
     cluster.scheduler(), cluster.scheduler()  # two at once, racing for the same due retries
