@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
+import sqlalchemy.exc
+
 from hooks.cli.output import EXIT_OK, command, print_json, print_pairs, print_table
-from hooks.errors import ConfigurationError, ValidationError
+from hooks.errors import ConfigurationError, HooksError, ValidationError
 from hooks.outbox.admin import list_failed, outbox_status, purge_failed, retry_failed
-from hooks.outbox.schema import make_outbox_engine, migrate, safe_db
+from hooks.outbox.schema import check_tables, make_outbox_engine, migrate, safe_db
 from hooks.settings import get_settings
 
 
@@ -33,19 +37,36 @@ def add_parsers(sub: Any) -> None:
         which.add_argument("--all", action="store_true", help="every set-aside row")
 
 
-def _engine(url: str | None = None) -> Any:
+def _engine(url: str | None = None, *, migrated: bool = True) -> Any:
+    """The outbox database's engine; raises ConfigurationError without a URL, HooksError when the database does
+    not answer, ConfigurationError naming what to run when its tables are missing (unless `migrated` is False)."""
     url = url or get_settings().outbox_url
     if not url:
         raise ConfigurationError(
             "HOOKS_OUTBOX_URL: not set; give the app's database URL (postgresql://..., sqlite:///app.db), or --url."
         )
-    return make_outbox_engine(url)
+    engine = make_outbox_engine(url)
+    with answering(engine):
+        if migrated:
+            check_tables(engine)
+    return engine
+
+
+@contextlib.contextmanager
+def answering(engine: Any) -> Iterator[None]:
+    """Turn the outbox database not answering into one line that names it (not the history's)."""
+    try:
+        yield
+    except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError) as exc:
+        first = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0][:200]
+        raise HooksError(f"the outbox database {safe_db(engine)} cannot be reached ({first}).") from None
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     """`hooks outbox migrate`: create or upgrade the tables; raises ConfigurationError without a URL."""
-    engine = _engine(args.url)
-    before, after = migrate(engine)
+    engine = _engine(args.url, migrated=False)
+    with answering(engine):
+        before, after = migrate(engine)
     print(
         f"outbox tables in {safe_db(engine)} at revision {after}"
         + (f" (was {before or 'none'})" if before != after else " (already)")
@@ -55,7 +76,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """`hooks outbox status`."""
-    data = outbox_status(_engine())
+    engine = _engine()
+    with answering(engine):
+        data = outbox_status(engine)
     if args.json:
         print_json(data)
         return EXIT_OK
@@ -76,7 +99,9 @@ def status_pairs(data: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def cmd_failed(args: argparse.Namespace) -> int:
     """`hooks outbox failed`."""
-    found = list_failed(_engine(), limit=max(1, args.limit))
+    engine = _engine()
+    with answering(engine):
+        found = list_failed(engine, limit=max(1, args.limit))
     if args.json:
         print_json([r.to_dict() for r in found])
         return EXIT_OK
@@ -87,14 +112,18 @@ def cmd_failed(args: argparse.Namespace) -> int:
 
 def cmd_retry(args: argparse.Namespace) -> int:
     """`hooks outbox retry ID|--all`; raises NotFoundError for an unknown id."""
-    n = retry_failed(_engine(), _row_id(args))
+    row_id, engine = _row_id(args), _engine()
+    with answering(engine):
+        n = retry_failed(engine, row_id)
     print(f"put {n} row{'s' if n != 1 else ''} back in the outbox")
     return EXIT_OK
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
     """`hooks outbox purge ID|--all`; raises NotFoundError for an unknown id."""
-    n = purge_failed(_engine(), _row_id(args))
+    row_id, engine = _row_id(args), _engine()
+    with answering(engine):
+        n = purge_failed(engine, row_id)
     print(f"deleted {n} set-aside row{'s' if n != 1 else ''}")
     return EXIT_OK
 
