@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from alembic import command
+from alembic import command, context
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData, text
 
 __all__ = ["Migrations"]
 
@@ -84,3 +84,24 @@ def _quiet() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(level)
+
+
+def run_online(metadata: MetaData, lock_key: int, what: str) -> None:
+    """The body of a schema's env.py: run its revisions in one transaction (where the database has transactional
+    DDL) on the connection `Migrations._run` handed over, two migrating processes queued on a PostgreSQL advisory
+    lock; online only (there is no alembic.ini to run offline from)."""
+    if context.is_offline_mode():
+        raise SystemExit(f"the {what} migrations run online only")
+    config = context.config
+    connection = config.attributes["connection"]
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        version_table=config.attributes["version_table"],
+        transaction_per_migration=False,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key})
+        context.run_migrations()

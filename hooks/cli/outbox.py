@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy.exc
@@ -112,20 +112,23 @@ def cmd_failed(args: argparse.Namespace) -> int:
 
 def cmd_retry(args: argparse.Namespace) -> int:
     """`hooks outbox retry ID|--all`; raises NotFoundError for an unknown id."""
-    row_id, engine = _row_id(args), _engine()
-    with answering(engine):
-        n = retry_failed(engine, row_id)
+    n = _on_failed(args, retry_failed)
     print(f"put {n} row{'s' if n != 1 else ''} back in the outbox")
     return EXIT_OK
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
     """`hooks outbox purge ID|--all`; raises NotFoundError for an unknown id."""
-    row_id, engine = _row_id(args), _engine()
-    with answering(engine):
-        n = purge_failed(engine, row_id)
+    n = _on_failed(args, purge_failed)
     print(f"deleted {n} set-aside row{'s' if n != 1 else ''}")
     return EXIT_OK
+
+
+def _on_failed(args: argparse.Namespace, action: Callable[[Any, int | None], int]) -> int:
+    """Run `action` on the set-aside row named (or all of them); returns how many it touched."""
+    row_id, engine = _row_id(args), _engine()
+    with answering(engine):
+        return action(engine, row_id)
 
 
 def _row_id(args: argparse.Namespace) -> int | None:

@@ -4,12 +4,9 @@ SIGTERM stops every process it started (two archivers among them)."""
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 import signal
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,21 +15,9 @@ import hooks
 from hooks.local.processes import start_process, stop_process
 from hooks.local.servers import free_port
 from tests.conftest import use_env, wait_for
+from tests.support.http import http_status
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _status(url: str, auth: str | None = None) -> int:
-    request = urllib.request.Request(url)
-    if auth:
-        request.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError:
-        return 0
 
 
 @pytest.mark.slow
@@ -53,9 +38,9 @@ def test_scripts_start_runs_the_procfile_and_stops_it_all(hooks_env, redis_serve
         hooks.publish_event("e", {"n": 1})
         wait_for(lambda: receiver.requests_to("/procfile"), 30, what="the delivery")
         # and Flower answers only with credentials
-        wait_for(lambda: _status(f"http://127.0.0.1:{port}/") in (200, 401), 30, what="Flower to listen")
-        assert _status(f"http://127.0.0.1:{port}/") == 401
-        assert _status(f"http://127.0.0.1:{port}/", auth) == 200
+        wait_for(lambda: http_status(f"http://127.0.0.1:{port}/") in (200, 401), 30, what="Flower to listen")
+        assert http_status(f"http://127.0.0.1:{port}/") == 401
+        assert http_status(f"http://127.0.0.1:{port}/", auth) == 200
     finally:
         # And one SIGTERM to honcho stops every process it started
         if honcho.poll() is None:

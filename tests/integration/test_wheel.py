@@ -4,7 +4,6 @@ Procfile process started from an app's root that holds its own `config` and `wor
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
@@ -22,6 +21,7 @@ import hooks
 from hooks.local.processes import stop_process
 from hooks.local.servers import free_port
 from tests.conftest import use_env, wait_for
+from tests.support.http import http_status
 
 # a wheel built, a fresh venv with its dependencies, every Procfile process started from it: the longest module
 pytestmark = pytest.mark.slow(first=True)
@@ -152,7 +152,7 @@ def test_every_procfile_process_started_from_an_app_root_delivers(
         wait_for(lambda: len(receiver.requests_to("/plain")) == 2, 30, what="the event published through the API")
         # and Flower answers with its credentials only
         flower = f"http://127.0.0.1:{env['FLOWER_PORT']}/"
-        assert _status(flower) == 401 and _status(flower, "admin:correct-horse-battery") == 200
+        assert http_status(flower) == 401 and http_status(flower, "admin:correct-horse-battery") == 200
         assert json.loads(receiver.requests_to("/plain")[0].body)["type"] == "orders.created"
         assert plain.secret
     finally:
@@ -213,17 +213,6 @@ def _post(url: str, key: str) -> int:
     request = urllib.request.Request(url, body, {"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return int(response.status)
-
-
-def _status(url: str, auth: str | None = None) -> int:
-    request = urllib.request.Request(url)
-    if auth:
-        request.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
 
 
 def _run(

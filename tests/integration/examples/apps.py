@@ -131,3 +131,41 @@ def subscribe(receiver: Receiver, path: str) -> str:
 def place_order(shop: str, customer: str, **extra: Any) -> httpx.Response:
     """POST /orders for 12.50."""
     return httpx.post(shop + "/orders", json={"customer": customer, "total_cents": 1250, **extra}, timeout=10)
+
+
+# The shop's contract: what both example apps (Flask and FastAPI) must do, each test module running it on its own
+# server. `order_of(answer)` is the order as the app's 201 answer shows it.
+
+
+def committed_order_is_delivered_once_signed(shop: str, receiver: Receiver, order_of: Any) -> None:
+    """A committed order's event arrives once, signed, with the order's data; a later one follows it."""
+    secret = subscribe(receiver, "/shop")
+    placed = place_order(shop, "ada")
+    assert placed.status_code == 201
+    [event] = verified(receiver, "/shop", secret, 1)
+    assert event["id"] == placed.json()["event_id"]
+    assert (event["type"], event["stack"]) == ("orders.created", "shop")
+    assert event["data"] == order_of(placed) == {"id": event["data"]["id"], "customer": "ada", "total_cents": 1250}
+    later = place_order(shop, "bob").json()["event_id"]
+    assert [e["id"] for e in verified(receiver, "/shop", secret, 2)] == [event["id"], later]
+
+
+def declined_order_is_rolled_back_with_its_event(shop: str, receiver: Receiver) -> None:
+    """A declined order (402) leaves neither its row nor its event: only the later order's event arrives."""
+    secret = subscribe(receiver, "/shop")
+    declined = place_order(shop, "eve", card="declined")
+    assert declined.status_code == 402
+    later = place_order(shop, "bob").json()["event_id"]
+    received = verified(receiver, "/shop", secret, 1)
+    assert [(e["data"]["customer"], e["id"]) for e in received] == [("bob", later)]
+    assert "eve" not in [o["customer"] for o in httpx.get(shop + "/orders", timeout=10).json()]
+
+
+def abandoned_cart_goes_straight_to_redis(shop: str, receiver: Receiver) -> None:
+    """The route with no database write publishes with plain `publish_event` (202), and it arrives."""
+    secret = subscribe(receiver, "/shop")
+    answer = httpx.post(shop + "/carts/c-17/abandoned", json={"customer": "ada", "items": 3}, timeout=10)
+    assert answer.status_code == 202
+    [event] = verified(receiver, "/shop", secret, 1)
+    assert (event["id"], event["type"]) == (answer.json()["event_id"], "carts.abandoned")
+    assert event["data"] == {"cart_id": "c-17", "customer": "ada", "items": 3}

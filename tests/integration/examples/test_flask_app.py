@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx2 as httpx
 import pytest
 
 from hooks.local.postgres import PostgresServer
@@ -19,15 +18,15 @@ from hooks.settings import Settings
 from tests.integration.examples.apps import (
     BIN,
     EXAMPLES,
+    abandoned_cart_goes_straight_to_redis,
     app_database,
+    committed_order_is_delivered_once_signed,
+    declined_order_is_rolled_back_with_its_event,
     engine_worker,
-    place_order,
     prepare_outbox,
     relay,
     run_in,
     serving,
-    subscribe,
-    verified,
 )
 
 FOLDER = EXAMPLES / "flask_app"
@@ -65,37 +64,14 @@ def shop(
 
 
 def test_a_committed_order_is_delivered_once_signed(shop: str, receiver: Receiver, settings: Settings) -> None:
-    secret = subscribe(receiver, "/shop")
-
-    placed = place_order(shop, "ada")
-
-    assert placed.status_code == 201
-    [event] = verified(receiver, "/shop", secret, 1)
-    assert event["id"] == placed.json()["event_id"]
-    assert (event["type"], event["stack"]) == ("orders.created", "shop")
-    assert event["data"] == {"id": placed.json()["id"], "customer": "ada", "total_cents": 1250}
-    later = place_order(shop, "bob").json()["event_id"]
-    assert [e["id"] for e in verified(receiver, "/shop", secret, 2)] == [event["id"], later]
+    committed_order_is_delivered_once_signed(
+        shop, receiver, order_of=lambda answer: {k: answer.json()[k] for k in ("id", "customer", "total_cents")}
+    )
 
 
 def test_a_declined_order_is_rolled_back_with_its_event(shop: str, receiver: Receiver, settings: Settings) -> None:
-    secret = subscribe(receiver, "/shop")
-
-    declined = place_order(shop, "eve", card="declined")
-
-    assert declined.status_code == 402
-    later = place_order(shop, "bob").json()["event_id"]
-    received = verified(receiver, "/shop", secret, 1)
-    assert [(e["data"]["customer"], e["id"]) for e in received] == [("bob", later)]
-    assert "eve" not in [o["customer"] for o in httpx.get(shop + "/orders", timeout=10).json()]
+    declined_order_is_rolled_back_with_its_event(shop, receiver)
 
 
 def test_an_abandoned_cart_goes_straight_to_redis(shop: str, receiver: Receiver, settings: Settings) -> None:
-    secret = subscribe(receiver, "/shop")
-
-    answer = httpx.post(shop + "/carts/c-17/abandoned", json={"customer": "ada", "items": 3}, timeout=10)
-
-    assert answer.status_code == 202
-    [event] = verified(receiver, "/shop", secret, 1)
-    assert (event["id"], event["type"]) == (answer.json()["event_id"], "carts.abandoned")
-    assert event["data"] == {"cart_id": "c-17", "customer": "ada", "items": 3}
+    abandoned_cart_goes_straight_to_redis(shop, receiver)
