@@ -34,6 +34,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(ui.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="static")
+    # last: any other /ui/ path is the dashboard's own 404 page, with its navigation
+    app.add_api_route("/ui/{path:path}", render.not_found, methods=["GET", "POST"], include_in_schema=False)
     app.add_middleware(BodyLimit, max_bytes=s.api_max_body_bytes)
 
     @app.get("/", include_in_schema=False)

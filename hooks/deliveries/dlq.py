@@ -22,6 +22,7 @@ from hooks.history import dlq_ids_page, mark_purged, mark_replayed
 from hooks.history import list_dead as history_dead
 from hooks.history.bulk import deliveries_by_ids, events_by_ids
 from hooks.history.connection import UNREACHABLE, get_engine, unavailable
+from hooks.metrics.counters import uncount_replayed
 from hooks.models.delivery import Delivery, from_record, parse_delivery
 from hooks.settings import Settings, get_settings
 from hooks.store.connection import get_redis
@@ -106,6 +107,7 @@ def _requeue(ids: Sequence[str], *, only_dead: bool, strict: bool = False) -> li
     stored = _history(lambda engine: deliveries_by_ids(engine, ids))
     events = _history(lambda engine: events_by_ids(engine, sorted({f"evt_{i.split('_')[1]}" for i in ids})))
     args: list[Any] = []
+    sources: dict[str, Delivery] = {}
     for delivery_id in ids:
         # from the DLQ, the history's row is what was decided on: a Redis copy newer than it (replayed since)
         # makes the script leave the delivery alone
@@ -122,9 +124,13 @@ def _requeue(ids: Sequence[str], *, only_dead: bool, strict: bool = False) -> li
                 raise ValidationError(f"delivery {delivery_id} cannot be sent again: its event's payload was erased.")
             continue
         args += [delivery_id, *_replay_args(source, event)]
+        sources[delivery_id] = source
     if not args:
         return []
     back = [i.decode() for i in _REPLAY.run(client, *kick_args(settings, time.time()), _ttl(settings), *args)]
+    with client.pipeline(transaction=False) as pipe:  # counted again when this round ends, not twice
+        uncount_replayed(pipe, settings, [sources[i] for i in back])
+        pipe.execute()
     _history(lambda engine: _mark(engine, mark_replayed, back))
     return back
 

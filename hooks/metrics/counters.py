@@ -19,7 +19,16 @@ from hooks.history.records import AttemptRecord, DeliveryRecord
 from hooks.metrics.keys import ALL, BUCKETS_S, FIVE_MIN_S, FIVE_MIN_TTL_S, HOUR_S, HOUR_TTL_S, MetricKeys
 from hooks.settings import Settings
 
-__all__ = ["OpRecorder", "Tally", "archived_ops", "count_archived", "outcome", "status_class", "tally"]
+__all__ = [
+    "OpRecorder",
+    "Tally",
+    "archived_ops",
+    "count_archived",
+    "outcome",
+    "status_class",
+    "tally",
+    "uncount_replayed",
+]
 
 SUM_FIELD = "l:sum_ms"
 
@@ -141,3 +150,20 @@ def _increments(pipe: Any, key: str, counts: Counter[str], *, ttl_s: int | None 
             pipe.hincrby(key, name, int(n))
     if ttl_s is not None:
         pipe.expire(key, ttl_s)
+
+
+def uncount_replayed(pipe: Any, settings: Settings, finished: Iterable[Any]) -> None:
+    """Queue on `pipe` taking back the outcome the windows counted for deliveries put back in flight (a replay),
+    so a replayed delivery counts once, by how its last round ends. `finished` are the deliveries as they were
+    (status, dead_lettered_at, updated_at: the record the archiver counted). The since-ever counters stay: they
+    are Prometheus counters, which only grow."""
+    keys = MetricKeys(settings)
+    for d in finished:
+        ended = {"delivered": "delivered", "failed": "dead_lettered" if d.dead_lettered_at else "failed"}.get(d.status)
+        if ended is None:
+            continue
+        for wh in (d.webhook_id, ALL):
+            for key, ttl_s in ((keys.five_min(wh, int(d.updated_at // FIVE_MIN_S)), FIVE_MIN_TTL_S),
+                               (keys.hour(wh, int(d.updated_at // HOUR_S)), HOUR_TTL_S)):  # fmt: skip
+                pipe.hincrby(key, f"d:{ended}", -1)
+                pipe.expire(key, ttl_s)

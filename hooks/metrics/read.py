@@ -18,7 +18,7 @@ from hooks.settings import Settings
 from hooks.store.connection import decoded
 from hooks.store.keys import Keys
 
-__all__ = ["Snapshot", "Window", "breaker_name", "quantile_ms", "snapshot", "windows"]
+__all__ = ["Snapshot", "Window", "breaker_name", "counts", "quantile_ms", "snapshot", "window", "windows"]
 
 Counts = dict[str, float]
 STATE_FIELDS = ("open_until", "probe_until")
@@ -44,6 +44,13 @@ class Window:
     attempts: int
     p50_ms: float | None
     p99_ms: float | None
+    attempts_ok: int = 0  # answered 2xx
+
+    @property
+    def attempt_success_rate(self) -> float | None:
+        """Attempts answered 2xx / attempts, None when none was made: a failing endpoint whose deliveries are
+        still retrying (not finished, so not in `success_rate`) shows here at once."""
+        return round(self.attempts_ok / self.attempts, 4) if self.attempts else None
 
     @property
     def deliveries(self) -> int:
@@ -59,6 +66,7 @@ class Window:
         """JSON-ready data."""
         return {"deliveries": self.deliveries, "delivered": self.delivered, "dead_lettered": self.dead_lettered,
                 "failed": self.failed, "success_rate": self.success_rate, "attempts": self.attempts,
+                "attempt_success_rate": self.attempt_success_rate,
                 "latency_p50_ms": self.p50_ms, "latency_p99_ms": self.p99_ms}  # fmt: skip
 
 
@@ -91,12 +99,12 @@ def snapshot(client: redis.Redis, settings: Settings, *, now_s: float | None = N
             pipe.zcard(keys.waiting(wh))
         replies = pipe.execute()
     for i, wh in enumerate(top):
-        out.webhooks[wh] = _counts(replies[2 * i])
+        out.webhooks[wh] = counts(replies[2 * i])
         out.breakers[wh] = breaker_name(replies[2 * i + 1], now)
     rest = replies[2 * len(top) :]
     out.gauges["ready_deliveries"] = float(sum(rest[: len(rest) - len(parked)]))
     out.gauges["parked_deliveries"] = float(sum(rest[len(rest) - len(parked) :]))
-    all_counts = _counts(totals)
+    all_counts = counts(totals)
     out.other = {k: max(0.0, v - sum(c.get(k, 0.0) for c in out.webhooks.values())) for k, v in all_counts.items()}
     return out
 
@@ -140,19 +148,19 @@ def windows(client: redis.Redis, settings: Settings, webhook_ids: list[str], *,
         for name, builders in spans.items():
             total: Counts = {}
             for _ in builders:
-                for k, v in _counts(next(replies)).items():
+                for k, v in counts(next(replies)).items():
                     total[k] = total.get(k, 0.0) + v
             out[wh][name] = window(total)
     return out
 
 
-def window(counts: Counts) -> Window:
+def window(fields: Counts) -> Window:
     """A Window from added-up counter fields."""
-    buckets = [counts.get(f"l:{i}", 0.0) for i in range(len(BUCKETS_S) + 1)]
-    d = {o: int(counts.get(f"d:{o}", 0)) for o in OUTCOMES}
-    attempts = int(sum(counts.get(f"a:{c}", 0) for c in CLASSES))
+    buckets = [fields.get(f"l:{i}", 0.0) for i in range(len(BUCKETS_S) + 1)]
+    d = {o: max(0, int(fields.get(f"d:{o}", 0))) for o in OUTCOMES}  # a replay taken back before it was counted
+    attempts = int(sum(fields.get(f"a:{c}", 0) for c in CLASSES))
     return Window(d["delivered"], d["dead_lettered"], d["failed"], attempts, quantile_ms(buckets, 0.5),
-                  quantile_ms(buckets, 0.99))  # fmt: skip
+                  quantile_ms(buckets, 0.99), int(fields.get("a:2xx", 0)))  # fmt: skip
 
 
 def quantile_ms(buckets: list[float], q: float) -> float | None:
@@ -171,7 +179,8 @@ def quantile_ms(buckets: list[float], q: float) -> float | None:
     return BUCKETS_S[-1] * 1000
 
 
-def _counts(raw: dict[bytes, bytes]) -> Counts:
+def counts(raw: dict[bytes, bytes]) -> Counts:
+    """The counter fields of a metrics hash (d:, a:, l:) as numbers."""
     out: Counts = {}
     for k, v in raw.items():
         name = k.decode()

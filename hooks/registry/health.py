@@ -16,12 +16,18 @@ from hooks.store.keys import Keys
 from hooks.store.scripts import beside
 
 _RESET = beside(__file__, "reset_breaker")
+_PROBE = beside(__file__, "probe_now")
 
 
 def reset(client: redis.Redis, settings: Settings, webhook_id: str) -> int:
     """Close a webhook's breaker and release its waiting deliveries; returns how many were released."""
     keys = Keys(settings)
     return int(_RESET.run(client, keys.p, time.time(), webhook_id))
+
+
+def probe_now(client: redis.Redis, settings: Settings, webhook_id: str) -> bool:
+    """End an open breaker's cool-down now: the next delivery is the probe. False when the breaker is closed."""
+    return bool(_PROBE.run(client, Keys(settings).p, time.time(), webhook_id))
 
 
 def state(client: redis.Redis, settings: Settings, webhook_id: str) -> dict[str, Any]:
@@ -42,6 +48,7 @@ def state(client: redis.Redis, settings: Settings, webhook_id: str) -> dict[str,
         "open_until": open_until or None,
         "cooldown_s": float(st["cooldown_s"]) if st.get("cooldown_s") else None,
         "failing_since": float(st["first_failure_at"]) if st.get("first_failure_at") else None,
+        "opened_at": float(st["opened_at"]) if st.get("opened_at") else None,
         "last_success_at": float(st["last_success_at"]) if st.get("last_success_at") else None,
         "waiting_deliveries": int(waiting),
         "in_flight": int(inflight or 0),

@@ -16,6 +16,7 @@ import pydantic
 import redis
 
 from hooks.errors import NotFoundError, ValidationError
+from hooks.metrics.keys import MetricKeys
 from hooks.models.rules import from_pydantic
 from hooks.models.webhook import OldSecret, Webhook, generate_secret, parse_stored, utcnow
 from hooks.registry.health import reset
@@ -98,16 +99,26 @@ def update_webhook(webhook_id: str, **changes: Any) -> Webhook:
 
 
 def delete_webhook(webhook_id: str) -> None:
-    """Remove a webhook and its index entries; raises NotFoundError."""
+    """Remove a webhook and its index entries; raises NotFoundError.
+
+    It leaves the overview at once: its breaker is closed (the deliveries parked behind it are released, and the
+    drains end them `webhook_deleted`), and it leaves the metrics' ranking of active webhooks.
+    """
     settings = get_settings()
     keys = Keys(settings)
     old = get_webhook(webhook_id)
-    with get_redis(settings).pipeline(transaction=True) as pipe:
+    client = get_redis(settings)
+    with client.pipeline(transaction=True) as pipe:
         unindex(pipe, keys, old)
-        pipe.delete(keys.webhook(old.id), keys.webhook_state(old.id))
+        pipe.delete(keys.webhook(old.id))
         pipe.zrem(keys.webhooks_all, old.id)
         pipe.srem(keys.ordered, old.id)
         pipe.hdel(keys.held, old.id)
+        pipe.execute()
+    reset(client, settings, old.id)  # after: a drain that reads the webhook now finds it gone
+    with client.pipeline(transaction=True) as pipe:
+        pipe.delete(keys.webhook_state(old.id))
+        pipe.zrem(MetricKeys(settings).activity, old.id)
         pipe.execute()
 
 

@@ -16,7 +16,9 @@ from hooks.deliveries.dlq import purge, replay, replay_many, retry_now
 from hooks.errors import HooksError, ValidationError
 from hooks.producer.publish import publish_event
 from hooks.registry import webhooks as registry
+from hooks.registry.health import probe_now, reset
 from hooks.settings import get_settings
+from hooks.store.connection import get_redis
 
 router = APIRouter()
 Csrf = Annotated[str | None, Form()]
@@ -52,8 +54,8 @@ def create_webhook(request: Request, url: Text = "", events: Text = "", stack: T
                    branches: Text = "main", name: Text = "", csrf: Csrf = None) -> Response:  # fmt: skip
     session = form_session(request, csrf)
     try:
-        made = registry.create_webhook(url.strip(), _words(events), stack=stack.strip() or "default",
-                                       branches=_words(branches) or ["main"], name=name.strip())  # fmt: skip
+        made = registry.create_webhook(url.strip(), words(events), stack=stack.strip() or "default",
+                                       branches=words(branches) or ["main"], name=name.strip())  # fmt: skip
     except ValidationError as exc:
         return back("/ui/webhooks", f"not created: {exc}")
     # the secret is shown on this one page, never put in a URL (access logs keep URLs)
@@ -74,9 +76,12 @@ def webhook_action(request: Request, webhook_id: str, action: str, csrf: Csrf = 
         got = send_test(registry.get_webhook(webhook_id), get_settings())
         result = f"HTTP {got.status_code}" if got.status_code is not None else got.error
         return back(here, f"test event: {result} in {got.duration_ms:.1f} ms ({'ok' if got.ok else 'failed'})")
-    if action == "delete":
-        registry.delete_webhook(webhook_id)
-        return back("/ui/webhooks", f"deleted {webhook_id}")
+    if action == "probe":
+        probing = probe_now(get_redis(), get_settings(), registry.get_webhook(webhook_id).id)
+        return back(here, "probing now: the next delivery tests the endpoint" if probing else "its breaker is closed")
+    if action == "release":
+        n = reset(get_redis(), get_settings(), registry.get_webhook(webhook_id).id)
+        return back(here, f"breaker closed; {n} waiting deliveries released to be sent now")
     return back(here, f"unknown action {action!r}")
 
 
@@ -122,5 +127,5 @@ def publish(request: Request, event_type: Text = "", data: Text = "{}", stack: T
     return back("/ui/publish", f"published {event_id}")
 
 
-def _words(text: str) -> list[str]:
+def words(text: str) -> list[str]:
     return [w for w in text.replace(",", " ").split() if w]

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+import redis
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from hooks.api.problems import hooks_problem
 from hooks.api.ui.session import Session, load, same
@@ -21,6 +24,23 @@ templates.env.filters["iso"] = lambda ts: iso(ts) or ""
 templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v * 100:.1f}%"
 templates.env.filters["ms"] = lambda v: "-" if v is None else f"{v:,.1f} ms"
 templates.env.filters["pretty"] = lambda v: json.dumps(v, indent=2, sort_keys=True)
+
+
+def when_html(ts: float | str | None) -> Markup:
+    """A time as `<time datetime="ISO">ISO UTC</time>` (app.js shows it in the browser's zone and how long ago)."""
+    text = iso(ts) if isinstance(ts, (int, float)) else ts
+    if not text:
+        return Markup("-")
+    return Markup('<time datetime="{0}">{1}</time>').format(text, escape(text.replace("T", " ").replace("Z", " UTC")))
+
+
+def query(**params: Any) -> str:
+    """A query string of the non-empty parameters, each value percent-encoded (`+01:00` stays a plus)."""
+    return urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+templates.env.filters["when"] = when_html
+templates.env.globals["query"] = query
 
 
 class LoginRequired(Exception):
@@ -68,6 +88,20 @@ def back(url: str, note: str) -> RedirectResponse:
     return RedirectResponse(f"{url}{'&' if '?' in url else '?'}note={quote(note[:300])}", status_code=303)
 
 
+def session_if_any(request: Request) -> Session | None:
+    """The request's session for an error page's navigation, or None (also when Redis does not answer)."""
+    try:
+        return load(get_settings(), request)
+    except redis.RedisError:
+        return None
+
+
+def not_found(request: Request) -> HTMLResponse:
+    """The dashboard's 404 page for a path it does not have (with the navigation, not problem+json)."""
+    return page(request, "error.html", session_if_any(request), 404, title="Not found",
+                message=f"There is no page at {request.url.path[:200]}.")  # fmt: skip
+
+
 def install(app: FastAPI) -> None:
     """Turn LoginRequired into a redirect to the login page, Refused and our errors under /ui/ into a page."""
 
@@ -77,11 +111,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> Response:
-        return page(request, "error.html", None, status=exc.status, message=str(exc))
+        return page(request, "error.html", session_if_any(request), status=exc.status, message=str(exc))
 
     @app.exception_handler(HooksError)
     async def _hooks(request: Request, exc: HooksError) -> Response:
         problem = hooks_problem(exc)  # the API's answer; a page says the same to a person
         if not request.url.path.startswith("/ui/"):
             return problem
-        return page(request, "error.html", None, status=problem.status_code, message=str(exc))
+        return page(request, "error.html", session_if_any(request), status=problem.status_code, message=str(exc),
+                    title="Not found" if problem.status_code == 404 else None)  # fmt: skip

@@ -10,7 +10,9 @@ from fastapi.responses import HTMLResponse
 
 from hooks.api.dlq_size import dlq_size
 from hooks.api.stats import overview, webhook_stats
-from hooks.api.ui import actions
+from hooks.api.ui import actions, edit, find
+from hooks.api.ui.charts import charts_for
+from hooks.api.ui.names import names_of, webhooks_of
 from hooks.api.ui.render import page, session_of
 from hooks.api.ui.session import LOGIN_COOKIE, set_cookie
 from hooks.api.v1.common import when
@@ -19,12 +21,15 @@ from hooks.api.webhook_pages import page_webhooks
 from hooks.deliveries.dlq import list_dead
 from hooks.deliveries.query import get_delivery
 from hooks.errors import HooksError
+from hooks.metrics.keys import ALL
 from hooks.registry import webhooks as registry
 from hooks.registry.health import state
 from hooks.settings import get_settings
 from hooks.store.connection import get_redis
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
+router.include_router(find.router)
+router.include_router(edit.router)  # before actions: its POST /webhooks/{id}/{action} would take edit and delete
 router.include_router(actions.router)
 PAGE = 50
 
@@ -42,17 +47,25 @@ def home(request: Request) -> HTMLResponse:
     session = session_of(request)
     settings = get_settings()
     data = overview(get_redis(settings), settings, dlq_size(settings))
-    busiest = webhook_stats(get_redis(settings), settings, data["busiest_webhooks"])
-    return page(request, "overview.html", session, data=data, busiest=busiest)
+    known = webhooks_of(data["busiest_webhooks"])  # a webhook deleted since it was counted is not shown
+    busiest = webhook_stats(get_redis(settings), settings, [w for w in data["busiest_webhooks"] if w in known])
+    return page(request, "overview.html", session, data=data, busiest=busiest, charts=charts_for(ALL),
+                names={i: w.name for i, w in known.items()})  # fmt: skip
 
 
 @router.get("/webhooks", response_class=HTMLResponse)
-def webhooks(request: Request, cursor: str | None = None, stack: str | None = None) -> HTMLResponse:
+def webhooks(request: Request, cursor: str | None = None, stack: str | None = None, sort: str = "",
+             health: str = "") -> HTMLResponse:  # fmt: skip
     session = session_of(request)
     settings = get_settings()
-    found, more = page_webhooks(get_redis(settings), stack=stack or None, limit=PAGE, cursor=cursor)
-    health = webhook_stats(get_redis(settings), settings, [w.id for w in found])
-    return page(request, "webhooks.html", session, webhooks=found, health=health, next_cursor=more, stack=stack)
+    more, cut = None, False
+    if sort or health:  # sorted by health: every webhook is read (up to find.MOST_SORTED)
+        found, stats, cut = find.sorted_webhooks(stack or None, sort, health)
+    else:
+        found, more = page_webhooks(get_redis(settings), stack=stack or None, limit=PAGE, cursor=cursor)
+        stats = webhook_stats(get_redis(settings), settings, [w.id for w in found])
+    return page(request, "webhooks.html", session, webhooks=found, health=stats, next_cursor=more, stack=stack,
+                sort=sort, only=health, sorts=find.SORTS, healths=find.HEALTH, cut=cut)  # fmt: skip
 
 
 @router.get("/webhooks/{webhook_id}", response_class=HTMLResponse)
@@ -69,21 +82,23 @@ def webhook(request: Request, webhook_id: str, status: str | None = None, since:
     except HooksError as exc:  # a bad filter or the history down: the page still shows the webhook
         error = str(exc)
     return page(request, "webhook.html", session, webhook=found, stats=stats, log=log, error=error,
-                health=state(get_redis(settings), settings, found.id),
+                health=state(get_redis(settings), settings, found.id), charts=charts_for(found.id),
                 filters={"status": status or "", "since": since or ""})  # fmt: skip
 
 
 @router.get("/deliveries/{delivery_id}", response_class=HTMLResponse)
 def delivery(request: Request, delivery_id: str) -> HTMLResponse:
     session = session_of(request)
-    return page(request, "delivery.html", session, delivery=get_delivery(delivery_id))
+    found = get_delivery(delivery_id)
+    return page(request, "delivery.html", session, delivery=found, names=names_of([found.webhook_id]))
 
 
 @router.get("/dlq", response_class=HTMLResponse)
 def dlq(request: Request, webhook_id: str | None = None, cursor: str | None = None) -> HTMLResponse:
     session = session_of(request)
     dead = list_dead(webhook_id=webhook_id or None, limit=PAGE, cursor=cursor or None)
-    return page(request, "dlq.html", session, dead=dead, webhook_id=webhook_id or "")
+    return page(request, "dlq.html", session, dead=dead, webhook_id=webhook_id or "",
+                names=names_of(d.webhook_id for d in dead))  # fmt: skip
 
 
 @router.get("/publish", response_class=HTMLResponse)
