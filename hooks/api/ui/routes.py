@@ -19,8 +19,9 @@ from hooks.api.v1.common import when
 from hooks.api.v1.deliveries import deliveries_between
 from hooks.api.webhook_pages import page_webhooks
 from hooks.deliveries.dlq import list_dead
+from hooks.deliveries.events import get_event
 from hooks.deliveries.query import get_delivery
-from hooks.errors import HooksError
+from hooks.errors import HooksError, NotFoundError
 from hooks.metrics.keys import ALL
 from hooks.registry import webhooks as registry
 from hooks.registry.health import state
@@ -90,7 +91,12 @@ def webhook(request: Request, webhook_id: str, status: str | None = None, since:
 def delivery(request: Request, delivery_id: str) -> HTMLResponse:
     session = session_of(request)
     found = get_delivery(delivery_id)
-    return page(request, "delivery.html", session, delivery=found, names=names_of([found.webhook_id]))
+    try:
+        event_type = get_event(found.event_id, deliveries_limit=1).type
+    except NotFoundError:  # its event's payload left the history (retention)
+        event_type = None
+    return page(request, "delivery.html", session, delivery=found, names=names_of([found.webhook_id]),
+                webhook=webhooks_of([found.webhook_id]).get(found.webhook_id), event_type=event_type)  # fmt: skip
 
 
 @router.get("/dlq", response_class=HTMLResponse)

@@ -99,7 +99,7 @@ def test_an_operator_logs_in_adds_a_webhook_publishes_and_replays_a_dead_one(mak
     reload_until(page, "HTTP 500", "table.health")  # the flaky one's last error, counted by the archiver
     shot(page, tmp_path, "webhooks")
     page.goto(f"{url}/ui/")
-    reload_until(page, "wh_", "table.health")
+    reload_until(page, "blog receiver", "table.health")  # names, not ids
     shot(page, tmp_path, "overview")
     # a form without its token is refused
     response = page.request.post(f"{url}/ui/publish", form={"event_type": "ui.x", "data": "{}"})

@@ -15,6 +15,8 @@ import pytest
 
 import hooks
 from hooks.api.apikeys import create_key
+from hooks.deliveries.dlq import list_dead
+from hooks.deliveries.events import get_event
 from hooks.local.processes import start_process, stop_process
 from hooks.local.servers import free_port
 from hooks.metrics.keys import ALL
@@ -27,6 +29,8 @@ from tests.integration.api.conftest import _up
 from tests.integration.api.test_browser import shot
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("browser")]
+WIDEST = """[...document.querySelectorAll("main *")].filter(e => e.getBoundingClientRect().right > 1280)
+  .slice(0, 3).map(e => e.tagName + "." + e.className)"""  # what sticks out, to say in a failure
 DB = 14  # make_cluster's databases count from 1 within a test; this module's lives as long as the module
 
 
@@ -71,7 +75,8 @@ def login(browser, ops: Ops, *, read_only: bool = False):  # type: ignore[no-unt
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{ops.url}/ui/login")
     page.fill("input[name=key]", ops.read_key if read_only else ops.write_key)
-    page.click("button[type=submit]")
+    with page.expect_navigation():  # the overview loaded, not only asked for
+        page.click("button[type=submit]")
     assert page.url.endswith("/ui/")
     return page
 
@@ -137,3 +142,122 @@ def test_a_down_endpoint_is_obvious_and_probe_now_and_release_bring_it_back(ops,
     assert "probing now" in page.inner_text(".note")
     wait_for(lambda: len(set(receiver.ids_at("/down", status=204))) == 7, 30, what="the probe, then the rest")
     assert state(get_redis(), get_settings(), down.id)["state"] == "closed"
+
+
+def delivered(webhook_id: str, n: int) -> list[object]:
+    """The webhook's deliveries once `n` are delivered (else an empty list)."""
+    found = list(hooks.list_deliveries(webhook_id=webhook_id, status="delivered", limit=100))
+    return found if len(found) >= n else []
+
+
+def test_search_finds_a_delivery_and_an_event_and_the_event_page_shows_its_payload(ops, browser, receiver,
+                                                                                  tmp_path: Path) -> None:  # fmt: skip
+    found = hooks.create_webhook(receiver.url + "/find?token=s3cret-query-value", ["find.#"], name="search receiver")
+    event_id = hooks.publish_event("find.entry.publish", {"title": "Findable", "tags": ["a", "b"]})
+    (d,) = wait_for(lambda: delivered(found.id, 1), 30, what="the delivery")  # type: ignore[misc]
+    page = login(browser, ops)
+    page.fill("form.search input[name=q]", d.id)  # type: ignore[attr-defined]
+    page.press("form.search input[name=q]", "Enter")
+    page.wait_for_url("**/ui/search?**")
+    assert d.id in page.inner_text("#results") and "search receiver" in page.inner_text("#results")  # type: ignore[attr-defined]
+    page.click("#results a.result")
+    assert "find.entry.publish" in page.inner_text("#event-type")
+    assert page.inner_text("#target-url") == receiver.url + "/find"  # the query string (a token) is not shown
+    page.fill("form.search input[name=q]", event_id)
+    page.press("form.search input[name=q]", "Enter")
+    page.wait_for_url("**/ui/search?**")
+    shot(page, tmp_path, "search-results")
+    page.click("#results a.result")
+    assert '"title": "Findable"' in page.inner_text("#payload")
+    assert "search receiver" in page.inner_text("#event-deliveries")
+    shot(page, tmp_path, "event")
+    wait_for(lambda: get_event(event_id).state == "finished", 30, what="the event to reach the history")
+    page.goto(f"{ops.url}/ui/search?q=find.entry.publish&since=1h")
+    assert event_id in page.inner_text("#event-results")
+
+
+def test_edit_keeps_values_on_a_bad_url_changes_the_url_and_delete_leaves_the_overview_at_once(
+        ops, browser, receiver, tmp_path: Path) -> None:  # fmt: skip
+    edited = hooks.create_webhook(receiver.url + "/before", ["edit.#"], name="edit me",
+                                  headers={"X-Api-Key": "header-secret-value-1234"})  # fmt: skip
+    page = login(browser, ops)
+    page.goto(f"{ops.url}/ui/webhooks/{edited.id}")
+    page.click("#edit")
+    assert "header-secret-value-1234" not in page.content()
+    page.fill("#edit-webhook input[name=url]", "ftp://nope")
+    page.fill("#edit-webhook textarea[name=description]", "kept on error")
+    page.click("#edit-webhook button[type=submit]")
+    assert "url:" in page.inner_text("#form-error")
+    assert page.input_value("#edit-webhook textarea[name=description]") == "kept on error"
+    assert page.input_value("#edit-webhook input[name=url]") == "ftp://nope"
+    shot(page, tmp_path, "edit-form")
+    page.fill("#edit-webhook input[name=url]", receiver.url + "/after")
+    page.click("#edit-webhook button[type=submit]")
+    assert "saved" in page.inner_text(".note")
+    now = hooks.get_webhook(edited.id)
+    assert now.url == receiver.url + "/after" and now.headers == {"X-Api-Key": "header-secret-value-1234"}
+    assert now.description == "kept on error"
+    # a webhook that is down, with deliveries parked, leaves the overview as soon as it is deleted
+    receiver.script("/gone", [(500, 0.0, {})])
+    gone = hooks.create_webhook(receiver.url + "/gone", ["gone.#"], name="doomed receiver")
+    for i in range(3):
+        hooks.publish_event("gone.entry.publish", {"n": i})
+    wait_for(lambda: down_with_waiting(gone.id, 1), 30, what="the breaker to open")
+    wait_for(lambda: archived_attempts(gone.id) >= 2, 30, what="its attempts to be counted")
+    page.goto(f"{ops.url}/ui/")
+    assert "doomed receiver" in page.inner_text("table.health") and page.inner_text("#open-breakers") == "1"
+    page.goto(f"{ops.url}/ui/webhooks/{gone.id}/edit")
+    page.click("#delete-webhook button[type=submit]")  # the box is required: the browser does not send it
+    assert page.url.endswith("/edit")
+    page.check("#delete-webhook input[name=confirm]")
+    page.click("#delete-webhook button[type=submit]")
+    assert "deleted doomed receiver" in page.inner_text(".note")
+    page.goto(f"{ops.url}/ui/")
+    assert "doomed receiver" not in page.inner_text("table.health") and page.inner_text("#open-breakers") == "0"
+    assert page.locator("#down-summary").count() == 0
+
+
+def test_a_read_only_session_sees_no_write_button_anywhere(ops, browser, receiver) -> None:
+    hook = hooks.create_webhook(receiver.url + "/ro", ["ro.#"], name="read-only view", retry_policy="manual")
+    receiver.script("/ro", [(500, 0.0, {})])
+    event_id = hooks.publish_event("ro.entry.publish", {"n": 1})
+    wait_for(lambda: list(list_dead(webhook_id=hook.id)), 30, what="a dead letter")
+    delivery_id = list_dead(webhook_id=hook.id)[0].id
+    page = login(browser, ops, read_only=True)
+    for path in ("/ui/", "/ui/webhooks", f"/ui/webhooks/{hook.id}", f"/ui/webhooks/{hook.id}/edit", "/ui/dlq",
+                 f"/ui/deliveries/{delivery_id}", f"/ui/events/{event_id}", "/ui/publish", f"/ui/search?q={event_id}"):  # fmt: skip
+        page.goto(ops.url + path)
+        assert page.locator("main form[method=post]").count() == 0, path
+        assert page.locator("header nav").count() == 1, path
+
+
+def test_pages_fit_1280_px_keep_the_navigation_on_errors_and_older_keeps_an_offset(ops, browser, receiver) -> None:
+    path = "/long/" + "segment/" * 12
+    name = ("a receiver with a rather long name " * 4)[:120]
+    hook = hooks.create_webhook(receiver.url + path, ["long.#"], name=name)
+    dead = hooks.create_webhook(receiver.url + "/dead" + path, ["longdead.#"], name=name, retry_policy="manual")
+    receiver.script("/dead" + path, [(500, 0.0, {})])
+    ids = [hooks.publish_event("long.entry.publish", {"n": i}) for i in range(52)]
+    hooks.publish_event("longdead.entry.publish", {"n": 0})
+    wait_for(lambda: delivered(hook.id, 52), 60, what="52 deliveries")
+    wait_for(lambda: list(list_dead(webhook_id=dead.id)), 30, what="a dead letter")
+    delivery_id = list_dead(webhook_id=dead.id)[0].id
+    page = login(browser, ops)
+    for path in ("/ui/", "/ui/webhooks", f"/ui/webhooks/{hook.id}", "/ui/dlq", f"/ui/deliveries/{delivery_id}",
+                 f"/ui/events/{ids[0]}", "/ui/search?q=long.entry.publish"):  # fmt: skip
+        page.goto(ops.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1280, f"{path} is {width} px wide: {page.evaluate(WIDEST)}"
+    assert "ago" in page.locator("main time").first.inner_text()  # app.js: the browser's zone, how long ago
+    since = "2026-01-01T00:00:00+01:00"
+    page.goto(f"{ops.url}/ui/webhooks/{hook.id}?since={since.replace('+', '%2B')}")
+    assert "%2B01%3A00" in page.get_attribute("#older", "href")  # type: ignore[operator]
+    page.click("#older")
+    assert (
+        "No deliveries match" not in page.inner_text("#delivery-log")
+        and page.locator("#delivery-log tbody a").count() == 2
+    )
+    for path, status in (("/ui/no-such-page", 404), ("/ui/webhooks/wh_01JAAAAAAAAAAAAAAAAAAAAAAA", 404)):
+        response = page.goto(ops.url + path)
+        assert response.status == status and "text/html" in response.headers["content-type"]  # type: ignore[union-attr]
+        assert page.locator("header nav").count() == 1 and page.locator("form.search").count() == 1
