@@ -15,7 +15,7 @@ import pytest
 
 import hooks
 from hooks.api.apikeys import create_key
-from hooks.deliveries.dlq import list_dead
+from hooks.deliveries.dlq import list_dead, replay_many
 from hooks.deliveries.events import get_event
 from hooks.local.processes import start_process, stop_process
 from hooks.local.servers import free_port
@@ -261,3 +261,17 @@ def test_pages_fit_1280_px_keep_the_navigation_on_errors_and_older_keeps_an_offs
         response = page.goto(ops.url + path)
         assert response.status == status and "text/html" in response.headers["content-type"]  # type: ignore[union-attr]
         assert page.locator("header nav").count() == 1 and page.locator("form.search").count() == 1
+
+
+def test_a_replayed_delivery_counts_once_in_the_figures(ops, receiver) -> None:
+    hook = hooks.create_webhook(receiver.url + "/replayed", ["replayed.#"], name="replayed", retry_policy="manual")
+    receiver.script("/replayed", [(500, 0.0, {}), (204, 0.0, {})])
+    hooks.publish_event("replayed.entry.publish", {"n": 1})
+    wait_for(lambda: list(list_dead(webhook_id=hook.id)), 30, what="the dead letter")
+    wait_for(lambda: windows(get_redis(), get_settings(), [hook.id])[hook.id]["1h"].dead_lettered == 1, 30,
+             what="the dead letter to be counted")  # fmt: skip
+    assert replay_many(webhook_id=hook.id) == 1
+    wait_for(lambda: windows(get_redis(), get_settings(), [hook.id])[hook.id]["1h"].delivered == 1, 30,
+             what="the replay to be counted")  # fmt: skip
+    figures = windows(get_redis(), get_settings(), [hook.id])[hook.id]["1h"]
+    assert (figures.deliveries, figures.success_rate, figures.attempts) == (1, 1.0, 2)
