@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from hooks.api import metrics, problems
+from hooks.api import docs, metrics, problems
 from hooks.api.limits import BodyLimit
 from hooks.api.ui import render
 from hooks.api.ui import routes as ui
@@ -26,9 +26,10 @@ queue and per-webhook stats. Every route under `/v1` and `/metrics` takes `Autho
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A new app; the settings are read when a request needs them (get_settings), `settings` only bounds bodies."""
     s = settings or get_settings()
-    app = FastAPI(title="hooks", version="0.1.0", description=DESCRIPTION, docs_url="/docs", redoc_url=None,
+    app = FastAPI(title="hooks", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json")  # fmt: skip
     problems.install(app)
+    docs.install(app)
     render.install(app)
     for module in (webhooks, webhook_actions, events, deliveries, dlq, stats, metrics):
         app.include_router(module.router)
