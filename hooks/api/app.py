@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from hooks.api import docs, metrics, problems
 from hooks.api.limits import BodyLimit
+from hooks.api.security import SecurityHeaders
 from hooks.api.ui import render
 from hooks.api.ui import routes as ui
 from hooks.api.v1 import deliveries, dlq, events, stats, webhook_actions, webhooks
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ui.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(BodyLimit, max_bytes=s.api_max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: the 413 of BodyLimit carries the headers too
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
