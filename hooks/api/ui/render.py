@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from hooks.api.problems import hooks_problem
-from hooks.api.ui.session import Session, load, same
+from hooks.api.ui.session import Session, load, same, same_origin
 from hooks.api.v1.common import iso
 from hooks.errors import HooksError
 from hooks.settings import get_settings
@@ -46,6 +46,8 @@ def session_of(request: Request) -> Session:
 def form_session(request: Request, csrf: str | None, *, write: bool = True) -> Session:
     """The session of a form POST whose CSRF token matches; raises LoginRequired or Refused (403)."""
     session = session_of(request)
+    if not same_origin(request):
+        raise Refused(403, "This form must be sent from the dashboard's own page, not from another site's.")
     if not same(session.csrf, csrf):
         raise Refused(403, "The form's security token is missing or stale: reload the page and send it again.")
     if write and session.key.read_only:

@@ -3,16 +3,14 @@ attempts, the dead-letter queue, the publish form, and the login page. Forms pos
 
 from __future__ import annotations
 
-import secrets
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from hooks.api.dlq_size import dlq_size
 from hooks.api.stats import overview, webhook_stats
 from hooks.api.ui import actions
+from hooks.api.ui.login import login_form
 from hooks.api.ui.render import page, session_of
-from hooks.api.ui.session import LOGIN_COOKIE, set_cookie
 from hooks.api.v1.common import when
 from hooks.api.v1.deliveries import deliveries_between
 from hooks.api.webhook_pages import page_webhooks
@@ -31,10 +29,7 @@ PAGE = 50
 
 @router.get("/login", response_class=HTMLResponse)
 def login(request: Request) -> HTMLResponse:
-    token = secrets.token_urlsafe(32)
-    response = page(request, "login.html", None, login_csrf=token)
-    set_cookie(response, request, LOGIN_COOKIE, token, 600)
-    return response
+    return login_form(request)
 
 
 @router.get("/", response_class=HTMLResponse)

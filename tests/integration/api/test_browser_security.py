@@ -7,15 +7,18 @@ from __future__ import annotations
 import re
 import time
 
+import httpx2 as httpx
 import pytest
 
 import hooks
+from hooks.api.apikeys import create_key
 from hooks.models.ids import delivery_id
 from hooks.settings import get_settings
 from hooks.store.connection import get_redis
 from hooks.store.keys import Keys
 from tests.integration.api.browser import csp_violations, logged_in
 from tests.integration.api.test_browser import shot
+from tests.integration.api.test_dashboard_session import token
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("browser")]
 
@@ -69,3 +72,22 @@ def test_docs_render_swagger_ui_from_the_package_with_nothing_from_another_host(
     shot(page, tmp_path, "api-docs")
     assert requested and all(u.startswith(api_server + "/") or u.startswith("data:") for u in requested), requested
     assert violations == []
+
+
+def test_a_page_of_another_origin_cannot_log_the_victim_in_as_the_attacker(api_server, settings, browser,
+                                                                           attacker):  # fmt: skip
+    attackers_key = create_key("attacker")[1]
+    # a login form's nonce and token, fetched by the attacker from the login page (valid, as the HMAC is)
+    with httpx.Client() as own:
+        harvested_token = token(own.get(f"{api_server}/ui/login").text)
+        harvested_nonce = own.cookies["hooks_login_csrf"]
+    page = browser.new_page()
+    for nonce, csrf in (("T", "T"), (harvested_nonce, harvested_token)):  # issue 20's attack, then a real pair
+        page.goto(attacker.page("win.html", f"""
+            <form method="post" action="{api_server}/ui/login"><input type="hidden" name="csrf" value="{csrf}">
+            <input type="hidden" name="key" value="{attackers_key}"><button id="win">Win a prize</button></form>
+            <script>document.cookie = "hooks_login_csrf={nonce}; path=/ui";</script>"""))  # fmt: skip
+        with page.expect_navigation():
+            page.click("#win")
+        assert page.url == f"{api_server}/ui/login" and "hooks_session" not in str(page.context.cookies())
+        assert page.goto(f"{api_server}/ui/").url == f"{api_server}/ui/login"  # the victim is not logged in
