@@ -12,7 +12,8 @@ from hooks.api.apikeys import authenticate
 from hooks.api.ping import send_test
 from hooks.api.ui.login import login_form
 from hooks.api.ui.login import refused as login_refused
-from hooks.api.ui.render import back, form_session, page
+from hooks.api.ui.render import back, form_session
+from hooks.api.ui.secret_page import show_once
 from hooks.api.ui.session import COOKIE, LOGIN_COOKIE, clear_cookie, end, set_cookie, start
 from hooks.deliveries.dlq import purge, replay, replay_many, retry_now
 from hooks.errors import HooksError, ValidationError
@@ -57,8 +58,8 @@ def create_webhook(request: Request, url: Text = "", events: Text = "", stack: T
                                        branches=_words(branches) or ["main"], name=name.strip())  # fmt: skip
     except ValidationError as exc:
         return back("/ui/webhooks", f"not created: {exc}")
-    # the secret is shown on this one page, never put in a URL (access logs keep URLs)
-    return page(request, "created.html", session, webhook=made)
+    # the secret is shown once, on a page of its own for this session; never put in a URL (access logs keep URLs)
+    return show_once(session, made)
 
 
 @router.post("/webhooks/{webhook_id}/{action}")

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from hooks.api.dlq_size import dlq_size
 from hooks.api.stats import overview, webhook_stats
-from hooks.api.ui import actions
+from hooks.api.ui import actions, secret_page
 from hooks.api.ui.login import login_form
 from hooks.api.ui.render import page, session_of
 from hooks.api.v1.common import when
@@ -23,6 +23,7 @@ from hooks.settings import get_settings
 from hooks.store.connection import get_redis
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
+router.include_router(secret_page.router)  # before actions: its POST .../rotate-secret is not a generic action
 router.include_router(actions.router)
 PAGE = 50
 

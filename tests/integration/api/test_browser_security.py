@@ -91,3 +91,32 @@ def test_a_page_of_another_origin_cannot_log_the_victim_in_as_the_attacker(api_s
             page.click("#win")
         assert page.url == f"{api_server}/ui/login" and "hooks_session" not in str(page.context.cookies())
         assert page.goto(f"{api_server}/ui/").url == f"{api_server}/ui/login"  # the victim is not logged in
+
+
+def test_the_one_time_secret_page_survives_no_reload_nor_back(api_server, settings, write_key, browser, tmp_path):
+    page = logged_in(browser, api_server, write_key)
+    page.goto(f"{api_server}/ui/webhooks")
+    page.fill("#create-webhook input[name=url]", "https://example.com/hooks")
+    page.fill("#create-webhook input[name=events]", "once.#")
+    page.fill("#create-webhook input[name=name]", "once")
+    with page.expect_response(lambda r: r.url.endswith("/secret"), timeout=10_000) as shown:
+        page.click("#create-webhook button[type=submit]")
+    assert shown.value.headers["cache-control"] == "no-store"
+    secret = page.inner_text("#secret")
+    assert secret.startswith("whsec_")
+    shot(page, tmp_path, "dashboard-secret-once")
+    page.click("#open-webhook")
+    page.go_back()  # no-store: Back asks the server again, which has nothing kept to show
+    assert page.locator("#shown-already").is_visible() and secret not in page.content()
+    page.reload()  # a GET: no second webhook, and still no secret
+    assert page.locator("#shown-already").is_visible() and secret not in page.content()
+    assert len(hooks.list_webhooks()) == 1
+    # rotate from the webhook's page: confirmed, the new secret is shown once on the same page
+    page.goto(f"{api_server}/ui/webhooks/{hooks.list_webhooks()[0].id}")
+    page.fill("#rotate-secret input[name=grace_hours]", "2")
+    page.check("#rotate-secret input[name=confirm]")
+    page.click("#rotate-secret button[type=submit]")
+    rotated = page.inner_text("#secret")
+    assert rotated.startswith("whsec_") and rotated != secret and "for 2 h" in page.inner_text("main")
+    page.reload()
+    assert rotated not in page.content() and len(hooks.list_webhooks()) == 1
