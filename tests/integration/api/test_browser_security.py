@@ -115,6 +115,7 @@ def test_the_one_time_secret_page_survives_no_reload_nor_back(api_server, settin
     page.goto(f"{api_server}/ui/webhooks/{hooks.list_webhooks()[0].id}")
     page.fill("#rotate-secret input[name=grace_hours]", "2")
     page.check("#rotate-secret input[name=confirm]")
+    shot(page, tmp_path, "dashboard-rotate-secret")
     page.click("#rotate-secret button[type=submit]")
     rotated = page.inner_text("#secret")
     assert rotated.startswith("whsec_") and rotated != secret and "for 2 h" in page.inner_text("main")
