@@ -8,8 +8,9 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from hooks.api import metrics, problems
+from hooks.api import docs, metrics, problems
 from hooks.api.limits import BodyLimit
+from hooks.api.security import SecurityHeaders
 from hooks.api.ui import render
 from hooks.api.ui import routes as ui
 from hooks.api.v1 import deliveries, dlq, events, stats, webhook_actions, webhooks
@@ -26,9 +27,10 @@ queue and per-webhook stats. Every route under `/v1` and `/metrics` takes `Autho
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A new app; the settings are read when a request needs them (get_settings), `settings` only bounds bodies."""
     s = settings or get_settings()
-    app = FastAPI(title="hooks", version="0.1.0", description=DESCRIPTION, docs_url="/docs", redoc_url=None,
+    app = FastAPI(title="hooks", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json")  # fmt: skip
     problems.install(app)
+    docs.install(app)
     render.install(app)
     for module in (webhooks, webhook_actions, events, deliveries, dlq, stats, metrics):
         app.include_router(module.router)
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # last: any other /ui/ path is the dashboard's own 404 page, with its navigation
     app.add_api_route("/ui/{path:path}", render.not_found, methods=["GET", "POST"], include_in_schema=False)
     app.add_middleware(BodyLimit, max_bytes=s.api_max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: the 413 of BodyLimit carries the headers too
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

@@ -61,6 +61,16 @@ def test_the_wheel_installs_hooks_and_the_engine_and_nothing_named_config(wheel:
     assert {t for t in tops if not t.endswith(".dist-info")} == {"hooks", "workers"}
 
 
+def test_the_wheel_brings_the_docs_pages_files_and_the_dashboards(wheel: Path, venv: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"hooks/api/static/docs.js", "hooks/api/static/app.js", "hooks/api/templates/base.html"} <= names
+    # Swagger UI's files come with a dependency (installed with the wheel), never from a CDN
+    check = (
+        "from hooks.api.docs import SWAGGER_UI as d, SWAGGER_UI_FILES as f; print(all((d / n).is_file() for n in f))"
+    )
+    assert _run([str(venv / "python"), "-c", check]).stdout.strip() == "True"
+
+
 def flask_style(root: Path) -> None:
     """Flask's docs: a config.py at the root; and an RQ-style workers.py."""
     (root / "config.py").write_text("class Config:\n    SECRET_KEY = 'dev'\n" + TRAP.format(name="config.py"))

@@ -10,8 +10,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from hooks.api.apikeys import authenticate
 from hooks.api.ping import send_test
-from hooks.api.ui.render import back, form_session, page
-from hooks.api.ui.session import COOKIE, LOGIN_COOKIE, clear_cookie, end, same, set_cookie, start
+from hooks.api.ui.login import login_form
+from hooks.api.ui.login import refused as login_refused
+from hooks.api.ui.render import back, form_session
+from hooks.api.ui.secret_page import show_once
+from hooks.api.ui.session import COOKIE, LOGIN_COOKIE, clear_cookie, end, set_cookie, start
 from hooks.deliveries.dlq import purge, replay, replay_many, retry_now
 from hooks.errors import HooksError, ValidationError
 from hooks.producer.publish import publish_event
@@ -27,13 +30,12 @@ Text = Annotated[str, Form()]
 
 @router.post("/login", response_model=None)
 def login(request: Request, key: Text = "", csrf: Csrf = None) -> Response:
-    if not same(request.cookies.get(LOGIN_COOKIE, ""), csrf):
-        return page(request, "login.html", None, 403, login_csrf=request.cookies.get(LOGIN_COOKIE, ""),
-                    message="The form's security token is missing or stale: reload the page.")  # fmt: skip
+    refusal = login_refused(request, csrf)
+    if refusal is not None:
+        return refusal
     found = authenticate(key.strip())
     if found is None:
-        return page(request, "login.html", None, 401, login_csrf=request.cookies.get(LOGIN_COOKIE, ""),
-                    message="That API key is not valid (unknown, revoked or mistyped).")  # fmt: skip
+        return login_form(request, 401, "That API key is not valid (unknown, revoked or mistyped).")
     settings = get_settings()
     response = RedirectResponse("/ui/", status_code=303)
     set_cookie(response, request, COOKIE, start(settings, found), int(settings.api_session_ttl_s))
@@ -58,8 +60,8 @@ def create_webhook(request: Request, url: Text = "", events: Text = "", stack: T
                                        branches=words(branches) or ["main"], name=name.strip())  # fmt: skip
     except ValidationError as exc:
         return back("/ui/webhooks", f"not created: {exc}")
-    # the secret is shown on this one page, never put in a URL (access logs keep URLs)
-    return page(request, "created.html", session, webhook=made)
+    # the secret is shown once, on a page of its own for this session; never put in a URL (access logs keep URLs)
+    return show_once(session, made)
 
 
 @router.post("/webhooks/{webhook_id}/{action}")

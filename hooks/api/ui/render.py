@@ -14,7 +14,8 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from hooks.api.problems import hooks_problem
-from hooks.api.ui.session import Session, load, same
+from hooks.api.ui import flash
+from hooks.api.ui.session import Session, load, same, same_origin
 from hooks.api.v1.common import iso
 from hooks.errors import HooksError
 from hooks.settings import get_settings
@@ -60,12 +61,15 @@ def session_of(request: Request) -> Session:
     found = load(get_settings(), request)
     if found is None:
         raise LoginRequired()
+    flash.acting(request, found)
     return found
 
 
 def form_session(request: Request, csrf: str | None, *, write: bool = True) -> Session:
     """The session of a form POST whose CSRF token matches; raises LoginRequired or Refused (403)."""
     session = session_of(request)
+    if not same_origin(request):
+        raise Refused(403, "This form must be sent from the dashboard's own page, not from another site's.")
     if not same(session.csrf, csrf):
         raise Refused(403, "The form's security token is missing or stale: reload the page and send it again.")
     if write and session.key.read_only:
@@ -74,18 +78,19 @@ def form_session(request: Request, csrf: str | None, *, write: bool = True) -> S
 
 
 def page(request: Request, name: str, session: Session | None, status: int = 200, **context: Any) -> HTMLResponse:
-    """Render a template with the session, its CSRF token and the note of the last action (?note=)."""
-    note = request.query_params.get("note")
-    data = {"session": session, "csrf": session.csrf if session else "", "note": note[:300] if note else None,
+    """Render a template with the session, its CSRF token and the note of the last action (a flash, shown once)."""
+    data = {"session": session, "csrf": session.csrf if session else "", "note": flash.take(request, session),
             **context}  # fmt: skip
-    return templates.TemplateResponse(request, name, data, status_code=status)
+    response = templates.TemplateResponse(request, name, data, status_code=status)
+    flash.clear(request, response)
+    return response
 
 
 def back(url: str, note: str) -> RedirectResponse:
-    """After a POST: see the page again (303), with a one-line note of what happened."""
-    from urllib.parse import quote
-
-    return RedirectResponse(f"{url}{'&' if '?' in url else '?'}note={quote(note[:300])}", status_code=303)
+    """After a POST: see the page again (303), with a one-line note of what happened (flash.py: a signed cookie)."""
+    response = RedirectResponse(url, status_code=303)
+    flash.put(response, note)
+    return response
 
 
 def session_if_any(request: Request) -> Session | None:

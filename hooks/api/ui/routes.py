@@ -3,18 +3,16 @@ attempts, the dead-letter queue, the publish form, and the login page. Forms pos
 
 from __future__ import annotations
 
-import secrets
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from hooks.api.dlq_size import dlq_size
 from hooks.api.stats import overview, webhook_stats
-from hooks.api.ui import actions, edit, find
+from hooks.api.ui import actions, edit, find, secret_page
 from hooks.api.ui.charts import charts_for
+from hooks.api.ui.login import login_form
 from hooks.api.ui.names import names_of, webhooks_of
 from hooks.api.ui.render import page, session_of
-from hooks.api.ui.session import LOGIN_COOKIE, set_cookie
 from hooks.api.v1.common import when
 from hooks.api.v1.deliveries import deliveries_between
 from hooks.api.webhook_pages import page_webhooks
@@ -31,16 +29,14 @@ from hooks.store.connection import get_redis
 router = APIRouter(prefix="/ui", include_in_schema=False)
 router.include_router(find.router)
 router.include_router(edit.router)  # before actions: its POST /webhooks/{id}/{action} would take edit and delete
+router.include_router(secret_page.router)  # before actions: its POST .../rotate-secret is not a generic action
 router.include_router(actions.router)
 PAGE = 50
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login(request: Request) -> HTMLResponse:
-    token = secrets.token_urlsafe(32)
-    response = page(request, "login.html", None, login_csrf=token)
-    set_cookie(response, request, LOGIN_COOKIE, token, 600)
-    return response
+    return login_form(request)
 
 
 @router.get("/", response_class=HTMLResponse)

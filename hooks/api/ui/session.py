@@ -1,10 +1,14 @@
 """Dashboard logins: a session per login, kept in Redis, named by a random token in an HttpOnly cookie.
 
-The cookie (`hooks_session`) is HttpOnly, SameSite=Strict, Path=/ui, and Secure when the page is served over
-https; Redis keeps the session under the SHA-256 of the token, with the API key's id and the session's CSRF
+The cookie (`hooks_session`) is HttpOnly, SameSite=Strict, Path=/ui; served over https (behind a TLS proxy that
+says so with X-Forwarded-Proto), it is `__Host-hooks_session`, Secure, Path=/, which no other origin can set
+or shadow. Redis keeps the session under the SHA-256 of the token, with the API key's id and the session's CSRF
 token, for HOOKS_API_SESSION_TTL_S. Every form carries the CSRF token and every POST checks it in constant time;
-the login form, before there is a session, checks a token against a short-lived cookie of its own
-(double submit). A revoked key ends its sessions: each request reads the key again.
+the login form, before there is a session, carries an HMAC of a nonce kept in a cookie of its own
+(hooks/api/ui/login.py). Every form POST must come from this origin (`same_origin`: Sec-Fetch-Site and Origin,
+when the browser sends them), so a page on another port of the same host cannot post one: a TLS proxy must
+pass the Host header on (nginx: `proxy_set_header Host $host;`). A revoked key ends its sessions: each request
+reads the key again.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
@@ -54,7 +59,7 @@ def start(settings: Settings, key: ApiKey) -> str:
 
 def load(settings: Settings, request: Request) -> Session | None:
     """The request's session, or None (no cookie, expired, logged out, or its key revoked)."""
-    token = request.cookies.get(COOKIE)
+    token = read_cookie(request, COOKIE)
     if not token or len(token) > 100:
         return None
     raw: dict[bytes, bytes] = get_redis(settings).hgetall(ApiKeys(settings).session(_hash(token)))  # type: ignore[assignment]
@@ -77,12 +82,52 @@ def same(expected: str, given: str | None) -> bool:
     return bool(expected) and given is not None and hmac.compare_digest(expected.encode(), given.encode())
 
 
+def same_origin(request: Request) -> bool:
+    """Whether a form POST may come from this origin: False when the browser says it comes from elsewhere
+    (Sec-Fetch-Site other than same-origin, or an Origin whose host and port are not the request's Host)."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site != "same-origin":
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    parts = urlsplit(origin)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    try:
+        origin_host = (parts.hostname, parts.port or default)
+    except ValueError:  # a port that is not one
+        return False
+    return origin_host == (request.url.hostname, request.url.port or default)
+
+
+def https(request: Request) -> bool:
+    """Whether the request came over https (uvicorn reads X-Forwarded-Proto from a trusted proxy)."""
+    return request.url.scheme == "https"
+
+
+def cookie_name(name: str, secure: bool) -> str:
+    """A cookie's name: `__Host-` first over https (the browser then keeps it Secure, Path=/, host-only)."""
+    return f"__Host-{name}" if secure else name
+
+
+def read_cookie(request: Request, name: str) -> str | None:
+    """The value of one of our cookies (as set by `set_cookie`), or None."""
+    return request.cookies.get(cookie_name(name, https(request)))
+
+
 def set_cookie(response: Response, request: Request, name: str, value: str, max_age_s: int) -> None:
-    """An HttpOnly, SameSite=Strict cookie under /ui (Secure over https)."""
-    response.set_cookie(name, value, max_age=max_age_s, path=PATH, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")  # fmt: skip
+    """An HttpOnly, SameSite=Strict cookie under /ui (over https: `__Host-`, Secure, Path=/)."""
+    put_cookie(response, https(request), name, value, max_age_s)
+
+
+def put_cookie(response: Response, secure: bool, name: str, value: str, max_age_s: int) -> None:
+    """`set_cookie` for a response of a request that was (`secure`) or was not over https."""
+    response.set_cookie(cookie_name(name, secure), value, max_age=max_age_s, path="/" if secure else PATH,
+                        httponly=True, samesite="strict", secure=secure)  # fmt: skip
 
 
 def clear_cookie(response: Response, request: Request, name: str) -> None:
     """Remove a cookie set by `set_cookie`."""
-    response.delete_cookie(name, path=PATH, httponly=True, samesite="strict", secure=request.url.scheme == "https")
+    secure = https(request)
+    response.delete_cookie(cookie_name(name, secure), path="/" if secure else PATH, httponly=True, samesite="strict",
+                           secure=secure)  # fmt: skip

@@ -96,3 +96,14 @@ def browser(chromium: str) -> Iterator[object]:
         launched = p.chromium.launch(executable_path=chromium, headless=True, args=FLAGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture
+def attacker(tmp_path: Path) -> Iterator[object]:
+    """Another origin on 127.0.0.1 (its own port) serving the attacker's static pages (`attacker.page(name, html)`)."""
+    from tests.support.attacker import attacker_site
+
+    root = tmp_path / "attacker"
+    root.mkdir()
+    with attacker_site(root) as site:
+        yield site
