@@ -7,7 +7,8 @@ NotFoundError, an unknown route                    404
 a body over HOOKS_API_MAX_BODY_BYTES               413
 Redis or the history database unreachable,
 PublishError, a missing setting                    503  (retry later)
-anything else                                      500  with no detail (the log has the traceback)
+anything else                                      500  with no detail and `Connection: close` (the log has the
+                                                        traceback, once)
 """
 
 from __future__ import annotations
@@ -95,10 +96,36 @@ def install(app: FastAPI) -> None:
         async def _database(request: Request, exc: Exception) -> Response:
             return problem(503, str(unavailable(exc)))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.error("api: %s %s failed (%s)", request.method, request.url.path, type(exc).__name__, exc_info=exc)
-        return problem(500, "An unexpected error; the server's log has the details.")
+    app.add_middleware(Unexpected)  # added first: the innermost, inside every other middleware
+
+
+class Unexpected:
+    """An exception no handler took (a bug): logged once with its traceback, answered with a 500 problem that says
+    `Connection: close`. Starlette's own last resort would re-raise it after answering, so uvicorn logged it a
+    second time and dropped the keep-alive connection without telling the client, whose next request then failed."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            log.error("api: %s %s failed (%s)", scope["method"], scope["path"], type(exc).__name__, exc_info=exc)
+            if not started:  # else the answer is cut short; the server closes the connection
+                answer = problem(500, "An unexpected error; the server's log has the details.",
+                                 headers={"Connection": "close"})  # fmt: skip
+                await answer(scope, receive, send)
 
 
 def hooks_problem(exc: HooksError) -> ProblemResponse:
