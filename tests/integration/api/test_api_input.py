@@ -6,10 +6,22 @@ from __future__ import annotations
 import pytest
 
 from hooks.errors import ValidationError
+from hooks.models.event import MAX_DEPTH
 from hooks.models.times import parse_time
-from tests.integration.api.test_dashboard_session import login
+from hooks.producer.publish import publish_event
+from hooks.store.connection import get_redis
+from hooks.store.keys import Keys
+from tests.integration.api.test_dashboard_session import login, token
 
 HUGE = "9" * 23
+
+
+def nested(depth: int) -> dict:
+    """`{"a": {"a": ... {}}}`, `depth` objects deep (the outer one counts)."""
+    data: dict = {}
+    for _ in range(depth - 1):
+        data = {"a": data}
+    return data
 
 
 def problem_of(r, status: int, field: str) -> str:
@@ -40,3 +52,42 @@ def test_the_dashboards_log_filter_says_a_time_is_out_of_range(api, settings, wr
     login(api, write_key)
     page = api.get(f"/ui/webhooks/{wh['id']}", params={"since": "10000000d"})
     assert page.status_code == 200 and "since: " in page.text and "out of range" in page.text
+
+
+def test_data_nested_deeper_than_the_limit_is_refused_everywhere(api, settings, write_key):
+    ok = api.post("/v1/events", json={"event_type": "a.b", "data": nested(MAX_DEPTH)})
+    assert ok.status_code == 202 and api.get(f"/v1/events/{ok.json()['id']}").status_code == 200
+    detail = problem_of(api.post("/v1/events", json={"event_type": "a.b", "data": nested(300)}), 422, "data")
+    assert detail == f"data: nests deeper than {MAX_DEPTH} levels."
+    summary = api.post("/v1/events", json={"event_type": "a.b", "data": {}, "summary": nested(MAX_DEPTH + 1)})
+    problem_of(summary, 422, "summary")
+    with pytest.raises(ValidationError, match=f"^data: nests deeper than {MAX_DEPTH} levels"):
+        publish_event("a.b", nested(5000))
+
+
+def test_the_publish_form_notes_data_nested_too_deep(api, settings, write_key):
+    login(api, write_key)
+    csrf = token(api.get("/ui/publish").text)
+    for depth in (MAX_DEPTH + 1, 1200, 20_000):
+        text = '{"a":' * (depth - 1) + "{}" + "}" * (depth - 1)
+        page = api.post("/ui/publish", data={"event_type": "a.b", "data": text, "csrf": csrf})
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert f"data: nests deeper than {MAX_DEPTH} levels" in page.text
+
+
+def test_an_event_stored_before_the_limit_reads_back(api, settings):
+    """Events nested deeper than MAX_DEPTH were accepted before it: they read back as they were stored."""
+    from hooks.models import event as model
+
+    deep = nested(300)
+    limit, model.MAX_DEPTH = model.MAX_DEPTH, 10_000  # as publish was before the limit
+    try:
+        event_id = publish_event("a.b", deep)
+    finally:
+        model.MAX_DEPTH = limit
+    r = api.get(f"/v1/events/{event_id}")
+    assert r.status_code == 200 and r.json()["body"]["data"] == deep
+    too_deep = '{"data":' + '{"a":' * 5000 + "{}" + "}" * 5001  # what no stack parses
+    get_redis(settings).hset(Keys(settings).event(event_id), "body", too_deep)
+    detail = problem_of(api.get(f"/v1/events/{event_id}"), 422, "data")
+    assert detail.startswith(f"data: the payload of {event_id} nests too deeply to read")
