@@ -24,7 +24,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from hooks.errors import ConfigurationError, HooksError, NotFoundError, PublishError, ValidationError
+from hooks.errors import (
+    ConfigurationError,
+    HooksError,
+    NotFoundError,
+    PublishError,
+    UnreadableError,
+    ValidationError,
+)
 from hooks.history.connection import UNREACHABLE, HistoryUnavailableError, unavailable
 
 log = logging.getLogger("hooks.api")
@@ -45,7 +52,7 @@ def problem(status: int, detail: str, *, headers: dict[str, str] | None = None, 
     body: dict[str, Any] = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
                             "detail": detail}  # fmt: skip
     field = _FIELD_RE.match(detail)
-    if field and status == 422:
+    if field and status in (400, 404, 413, 422):
         body["field"] = field[1]
     body.update(extra)
     return ProblemResponse(body, status_code=status, headers=headers)
@@ -130,6 +137,8 @@ class Unexpected:
 
 def hooks_problem(exc: HooksError) -> ProblemResponse:
     """The problem of one of our own errors."""
+    if isinstance(exc, UnreadableError):
+        return problem(400, str(exc))
     if isinstance(exc, ValidationError):
         return problem(422, str(exc))
     if isinstance(exc, NotFoundError):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Query
 
 from hooks.errors import ValidationError
 from hooks.models.times import delivery_json, iso, parse_time
 from hooks.settings import get_settings
 
-__all__ = ["delivery_json", "iso", "limit_of", "page_json", "when"]
+__all__ = ["Cursor", "delivery_json", "iso", "limit_of", "page_json", "when"]
+
+Cursor = Annotated[str | None, Query(description="The `next_cursor` of the page before (anything else is a 400).")]
 
 
 def limit_of(limit: int) -> int:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from hooks.api.auth import READ, WRITE
-from hooks.api.v1.common import delivery_json, limit_of, page_json, when
+from hooks.api.v1.common import Cursor, delivery_json, limit_of, page_json, when
 from hooks.deliveries.dlq import get_dead, list_dead, purge, purge_many, replay, replay_many
 from hooks.errors import ValidationError
 
@@ -29,7 +29,7 @@ class Many(BaseModel):
 @router.get("", dependencies=READ, summary="Dead-lettered deliveries, newest first")
 def list_(webhook_id: str | None = None,
           since: Annotated[str | None, Query(description="dead-lettered at or after (ISO 8601, Unix s, 2h)")] = None,
-          limit: int = 50, cursor: Annotated[str | None, Query(max_length=512)] = None) -> dict[str, Any]:  # fmt: skip
+          limit: int = 50, cursor: Cursor = None) -> dict[str, Any]:  # fmt: skip
     page = list_dead(webhook_id=webhook_id, since=when(since, "since"), limit=limit_of(limit), cursor=cursor)
     return page_json(page, delivery_json)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from hooks.api.auth import READ, WRITE
-from hooks.api.v1.common import delivery_json, iso, limit_of, page_json
+from hooks.api.v1.common import Cursor, delivery_json, iso, limit_of, page_json
 from hooks.api.v1.webhooks import OBJECT, STR, STRS, field
 from hooks.deliveries.events import EventInfo, get_event, list_events
 from hooks.producer.publish import publish_event
@@ -52,7 +52,7 @@ def publish(body: Publish, response: Response,
 
 @router.get("", dependencies=READ, summary="List events, newest first (in flight and finished), without payloads")
 def list_(stack: str | None = None, limit: int = 50,
-          cursor: Annotated[str | None, Query(max_length=512)] = None) -> dict[str, Any]:  # fmt: skip
+          cursor: Cursor = None) -> dict[str, Any]:  # fmt: skip
     page = list_events(stack=stack, limit=limit_of(limit), cursor=cursor)
     return page_json(page, lambda e: {k: v for k, v in event_json(e).items() if k != "deliveries"})
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 from hooks.api.auth import READ, WRITE
-from hooks.api.v1.common import limit_of
+from hooks.api.v1.common import Cursor, limit_of
 from hooks.api.webhook_pages import page_webhooks
 from hooks.errors import ValidationError
 from hooks.models.webhook import Webhook, generate_signing_key
@@ -97,7 +97,7 @@ def create(body: WebhookCreate, response: Response) -> dict[str, Any]:
 
 @router.get("", dependencies=READ, summary="List webhooks, oldest first, a page at a time")
 def list_(stack: str | None = None, enabled: bool | None = None, limit: int = 50,
-          cursor: Annotated[str | None, Query(max_length=512)] = None) -> dict[str, Any]:  # fmt: skip
+          cursor: Cursor = None) -> dict[str, Any]:  # fmt: skip
     found, more = page_webhooks(get_redis(), stack=stack, enabled=enabled, limit=limit_of(limit), cursor=cursor)
     return {"items": [webhook_json(w) for w in found], "next_cursor": more}
 

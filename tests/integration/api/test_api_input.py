@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from hooks.errors import ValidationError
@@ -91,3 +93,18 @@ def test_an_event_stored_before_the_limit_reads_back(api, settings):
     get_redis(settings).hset(Keys(settings).event(event_id), "body", too_deep)
     detail = problem_of(api.get(f"/v1/events/{event_id}"), 422, "data")
     assert detail.startswith(f"data: the payload of {event_id} nests too deeply to read")
+
+
+CURSORS = ["d2ViaG9va3N8bmFufHdoX3g", "webhooks|inf|wh_x", "webhooks|-inf|wh_x", "%%%", "x" * 600]
+
+
+@pytest.mark.parametrize("raw", CURSORS, ids=["nan", "inf", "-inf", "not-base64", "too-long"])
+def test_a_cursor_not_handed_out_is_a_400_naming_it(api, settings, write_key, raw):
+    cursor = raw if "|" not in raw else base64.urlsafe_b64encode(raw.encode()).decode()
+    for path in ("/v1/webhooks", "/v1/deliveries", "/v1/dlq", "/v1/events"):
+        assert problem_of(api.get(path, params={"cursor": cursor}), 400, "cursor") == \
+            "cursor: not a cursor this listing handed out."  # fmt: skip
+    login(api, write_key)
+    for path in ("/ui/webhooks", "/ui/dlq"):
+        page = api.get(path, params={"cursor": cursor})
+        assert page.status_code == 400 and "cursor: not a cursor this listing handed out." in page.text
