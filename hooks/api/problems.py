@@ -1,7 +1,11 @@
 """Errors as RFC 9457 problem details (`application/problem+json`), one handler per kind of failure.
 
+a body that cannot be read (not JSON, not UTF-8,
+a number over 4300 digits, nesting json.loads
+gives up on), a cursor no listing handed out       400  `field` is `body` / `cursor`
 ValidationError, a request that fails its schema   422  `detail` is ValidationError's one sentence, `field`
-                                                        names the field (`errors` lists every one found)
+(a wrong type, a value out of range, an unknown         names the field, never an index or offset (`errors`
+field)                                                  lists every one found; hooks.api.request_errors)
 no or wrong API key / read-only key on a write      401 / 403
 NotFoundError, an unknown route                    404
 a body over HOOKS_API_MAX_BODY_BYTES               413
@@ -14,7 +18,6 @@ anything else                                      500  with no detail and `Conn
 from __future__ import annotations
 
 import logging
-import re
 from http import HTTPStatus
 from typing import Any
 
@@ -24,6 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from hooks.api.request_errors import FIELD_RE, PARSE_FAILED, body_unreadable, request_errors, schema_unreadable
 from hooks.errors import (
     ConfigurationError,
     HooksError,
@@ -37,8 +41,6 @@ from hooks.history.connection import UNREACHABLE, HistoryUnavailableError, unava
 log = logging.getLogger("hooks.api")
 
 MEDIA_TYPE = "application/problem+json"
-_FIELD_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_.\[\]-]*): ")
-_LOCATIONS = ("body", "query", "path", "header", "cookie")
 
 
 class ProblemResponse(JSONResponse):
@@ -51,28 +53,11 @@ def problem(status: int, detail: str, *, headers: dict[str, str] | None = None, 
     """A problem response: type about:blank, the status's phrase as title, `detail`, and `field` when it names one."""
     body: dict[str, Any] = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
                             "detail": detail}  # fmt: skip
-    field = _FIELD_RE.match(detail)
+    field = FIELD_RE.match(detail)
     if field and status in (400, 404, 413, 422):
         body["field"] = field[1]
     body.update(extra)
     return ProblemResponse(body, status_code=status, headers=headers)
-
-
-def request_errors(errors: list[Any]) -> list[dict[str, str]]:
-    """A schema's errors as {field, detail} with ValidationError's one-sentence wording (hooks.models.rules)."""
-    out = []
-    for err in errors:
-        loc = [str(p) for p in err.get("loc", ())]
-        where = loc[0] if loc else "body"
-        field = ".".join(loc[1:] if where in _LOCATIONS else loc) or where
-        msg = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
-        if err.get("type") == "json_invalid":
-            msg = "not valid JSON"
-        if _FIELD_RE.match(msg):  # our own validators name the field already
-            out.append({"field": _FIELD_RE.match(msg)[1], "detail": msg.rstrip(".") + "."})  # type: ignore[index]
-            continue
-        out.append({"field": field, "detail": f"{field}: {msg[:1].lower()}{msg[1:].rstrip('.')}."})
-    return out
 
 
 def install(app: FastAPI) -> None:
@@ -80,11 +65,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _schema(request: Request, exc: RequestValidationError) -> Response:
+        unreadable = schema_unreadable(exc)
+        if unreadable:
+            return problem(400, unreadable)
         errors = request_errors(list(exc.errors()))
         return problem(422, errors[0]["detail"], errors=errors)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 400 and exc.detail == PARSE_FAILED:  # json.loads raised: why is in the cause
+            return problem(400, body_unreadable(exc.__cause__))
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != HTTPStatus(exc.status_code).phrase \
             else _DEFAULT_DETAIL.get(exc.status_code, HTTPStatus(exc.status_code).phrase + ".")  # fmt: skip
         return problem(exc.status_code, detail, headers=dict(exc.headers or {}))

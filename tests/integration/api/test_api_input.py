@@ -108,3 +108,17 @@ def test_a_cursor_not_handed_out_is_a_400_naming_it(api, settings, write_key, ra
     for path in ("/ui/webhooks", "/ui/dlq"):
         page = api.get(path, params={"cursor": cursor})
         assert page.status_code == 400 and "cursor: not a cursor this listing handed out." in page.text
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    (b'{"url": ', "body: not valid JSON (line 1, column 9: Expecting value)."),
+    (b'{"url": "a",\n "events": [}', "body: not valid JSON (line 2, column 13: Expecting value)."),
+    (b'{"url": "\xff\xfe"}', "body: not valid UTF-8"),
+    (b'{"retry": {"max_attempts": ' + b"9" * 5000 + b"}}", "body: a number has more than"),
+    (b"[" * 5000 + b"]" * 5000, "body: nests too deeply to read"),
+    (b'{"url": ' * 5000, "body: nests too deeply to read"),
+], ids=["cut", "line-2", "utf-8", "5000-digits", "5000-brackets", "5000-objects"])  # fmt: skip
+def test_a_body_that_cannot_be_read_is_a_400_naming_the_body(api, body, says):
+    for path in ("/v1/webhooks", "/v1/events", "/v1/dlq/replay"):
+        r = api.post(path, content=body, headers={"Content-Type": "application/json"})
+        assert problem_of(r, 400, "body").startswith(says)
