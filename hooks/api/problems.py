@@ -7,7 +7,8 @@ ValidationError, a request that fails its schema   422  `detail` is ValidationEr
 (a wrong type, a value out of range, an unknown         names the field, never an index or offset (`errors`
 field)                                                  lists every one found; hooks.api.request_errors)
 no or wrong API key / read-only key on a write      401 / 403
-NotFoundError, an unknown route                    404
+NotFoundError, an unknown route (also a webhook_id
+given to a bulk replay/purge that names nothing)    404
 a body over HOOKS_API_MAX_BODY_BYTES               413
 Redis or the history database unreachable,
 PublishError, a missing setting                    503  (retry later)

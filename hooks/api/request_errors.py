@@ -47,13 +47,51 @@ def request_errors(errors: list[Any]) -> list[dict[str, str]]:
     """A schema's errors as {field, detail} with ValidationError's one-sentence wording (hooks.models.rules)."""
     out = []
     for err in errors:
-        loc = [str(p) for p in err.get("loc", ())]
-        where = loc[0] if loc else "body"
-        field = ".".join(loc[1:] if where in _LOCATIONS else loc) or where
+        loc = list(err.get("loc", ()))
+        if loc and loc[0] in _LOCATIONS:
+            loc = loc[1:]
+        # a list index is not a field, nor the tag pydantic puts after a discriminated union (auth.basic.password)
+        parts = [
+            str(p) for i, p in enumerate(loc) if not isinstance(p, int) and not (i and p in _TAGS.get(loc[i - 1], ()))
+        ]
+        field = ".".join(parts) or "body"
         msg = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
         named = FIELD_RE.match(msg)
         if named:  # our own validators name the field already
             out.append({"field": named[1], "detail": msg.rstrip(".") + "."})
             continue
+        msg = _said(err, msg)
         out.append({"field": field, "detail": f"{field}: {msg[:1].lower()}{msg[1:].rstrip('.')}."})
     return out
+
+
+def _said(err: dict[str, Any], msg: str) -> str:
+    """Pydantic's message of an error, said as a rule of the field ("must be true or false")."""
+    kind = str(err.get("type", ""))
+    if kind in _SAID:
+        return _SAID[kind]
+    if kind.startswith("union_tag"):
+        ctx = err.get("ctx") or {}
+        tags = f" ({ctx['expected_tags']})" if "expected_tags" in ctx else ""
+        return f"must be an object whose {ctx.get('discriminator', 'type')} says which kind it is{tags}"
+    return msg.replace("Input should be", "must be").replace("String should", "must").replace("Value should", "must")
+
+
+_SAID = {
+    "missing": "is required",
+    "extra_forbidden": "is not a field this request takes",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "int_from_float": "must be an integer",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "finite_number": "must be a finite number",
+    "dict_type": "must be a JSON object",
+    "model_type": "must be a JSON object",
+    "model_attributes_type": "must be a JSON object",
+    "list_type": "must be a list",
+}
+_TAGS = {"auth": ("basic", "bearer")}  # the discriminated unions of the request bodies: field -> its tags

@@ -64,9 +64,9 @@ def build_event(
         raise ValidationError(f"{p}data: expected a JSON object (a dict), got {type(data).__name__}.")
     if summary is not None and not isinstance(summary, Mapping):
         raise ValidationError(f"{p}summary: expected a JSON object (a dict) or None, got {type(summary).__name__}.")
-    for name, value in (("data", data), ("summary", summary)):
-        if value is not None and _deeper_than(value, MAX_DEPTH):
-            raise ValidationError(f"{p}{name}: nests deeper than {MAX_DEPTH} levels.")
+    check_depth(data, p + "data")
+    if summary is not None:
+        check_depth(summary, p + "summary")
     concise = summary if summary is not None else {k: v for k, v in data.items() if isinstance(v, _SCALARS)}
     event_id = new_event_id()
     timestamp = _timestamp()
@@ -110,6 +110,12 @@ def _idempotency_key(value: Any, field: str) -> str | None:
     if not isinstance(value, str) or not value or len(value) > MAX_IDEMPOTENCY_KEY or not value.isprintable():
         raise ValidationError(f"{field}: expected 1-{MAX_IDEMPOTENCY_KEY} printable characters or None.")
     return value
+
+
+def check_depth(value: Any, field: str) -> None:
+    """Refuse a value nested deeper than MAX_DEPTH; raises ValidationError naming the field."""
+    if _deeper_than(value, MAX_DEPTH):
+        raise ValidationError(f"{field}: nests deeper than {MAX_DEPTH} levels.")
 
 
 def _deeper_than(value: Any, limit: int) -> bool:

@@ -16,6 +16,7 @@ from hooks.store.keys import Keys
 from tests.integration.api.test_dashboard_session import login, token
 
 HUGE = "9" * 23
+WH = "wh_01J00000000000000000000000"
 
 
 def nested(depth: int) -> dict:
@@ -65,6 +66,14 @@ def test_data_nested_deeper_than_the_limit_is_refused_everywhere(api, settings, 
     problem_of(summary, 422, "summary")
     with pytest.raises(ValidationError, match=f"^data: nests deeper than {MAX_DEPTH} levels"):
         publish_event("a.b", nested(5000))
+    deep = '{"a":' * 899 + "{}" + "}" * 899  # as deep as json.loads reads on this stack: a 422, never a 500
+    headers = {"Content-Type": "application/json"}
+    r = api.post("/v1/events", content='{"event_type": "a.b", "data": ' + deep + "}", headers=headers)
+    problem_of(r, 422, "data")
+    r = api.post(
+        "/v1/webhooks", content='{"url": "http://x", "events": ["a"], "headers": ' + deep + "}", headers=headers
+    )
+    problem_of(r, 422, "headers")
 
 
 def test_the_publish_form_notes_data_nested_too_deep(api, settings, write_key):
@@ -122,3 +131,54 @@ def test_a_body_that_cannot_be_read_is_a_400_naming_the_body(api, body, says):
     for path in ("/v1/webhooks", "/v1/events", "/v1/dlq/replay"):
         r = api.post(path, content=body, headers={"Content-Type": "application/json"})
         assert problem_of(r, 400, "body").startswith(says)
+
+
+@pytest.mark.parametrize(("fields", "field", "says"), [
+    ({"events": {"a": 1}}, "events", "events: must be a list of strings."),
+    ({"events": ["a", 1]}, "events", "events: must be a list of strings."),
+    ({"events": "a"}, "events", "events: must be a list of strings."),
+    ({"enabled": "yes"}, "enabled", "enabled: must be true or false."),
+    ({"concise": 1}, "concise", "concise: must be true or false."),
+    ({"branches": "main"}, "branches", "branches: must be a list of strings."),
+    ({"headers": {"X-A": 1}}, "headers", "headers: must be an object of strings."),
+    ({"headers": ["X-A"]}, "headers", "headers: must be an object of strings."),
+    ({"name": 5}, "name", "name: must be a string."),
+    ({"retry_policy": "sometimes"}, "retry_policy", "retry_policy: must be 'auto' or 'manual'."),
+    ({"retry": {"max_attempts": "3"}}, "retry.max_attempts", "retry.max_attempts: must be an integer."),
+    ({"retry": {"base_s": "1"}}, "retry.base_s", "retry.base_s: must be a number."),
+    ({"auth": {"type": "basic", "username": "u", "password": 1}}, "auth.password",
+     "auth.password: must be a string."),
+], ids=lambda v: v if isinstance(v, str) and " " not in v else None)  # fmt: skip
+def test_a_value_of_the_wrong_type_is_a_422_not_coerced(api, receiver, fields, field, says):
+    r = api.post("/v1/webhooks", json={"url": receiver.url, "events": ["a"], **fields})
+    assert problem_of(r, 422, field) == says
+    wh = api.post("/v1/webhooks", json={"url": receiver.url, "events": ["a"]}).json()
+    assert problem_of(api.patch(f"/v1/webhooks/{wh['id']}", json=fields), 422, field) == says
+
+
+def test_the_other_bodies_are_typed_too(api, receiver):
+    wh = api.post("/v1/webhooks", json={"url": receiver.url, "events": ["a"]}).json()
+    cases = [
+        ("/v1/dlq/replay", {"all": "yes"}, "all", "all: must be true or false."),
+        ("/v1/dlq/purge", {"all": 1}, "all", "all: must be true or false."),
+        ("/v1/dlq/replay", {"webhook_id": 5}, "webhook_id", "webhook_id: must be a string."),
+        ("/v1/events", {"event_type": "a.b", "data": {}, "channels": "a.c"}, "channels",
+         "channels: must be a list of strings."),
+        ("/v1/events", {"event_type": 5, "data": {}}, "event_type", "event_type: must be a string."),
+        ("/v1/events", {"event_type": "a.b", "data": []}, "data", "data: must be a JSON object."),
+        (f"/v1/webhooks/{wh['id']}/rotate-secret", {"grace_s": "60"}, "grace_s", "grace_s: must be a number."),
+        (f"/v1/webhooks/{wh['id']}/disable", {"reason": 5}, "reason", "reason: must be a string."),
+        (f"/v1/webhooks/{wh['id']}/test", {"data": "x"}, "data", "data: must be a JSON object."),
+    ]  # fmt: skip
+    for path, body, field, says in cases:
+        assert problem_of(api.post(path, json=body), 422, field) == says, path
+    schema = api.get("/openapi.json").json()["components"]["schemas"]
+    assert schema["WebhookCreate"]["properties"]["enabled"]["type"] == "boolean"
+    assert schema["WebhookCreate"]["properties"]["events"]["items"]["type"] == "string"
+    assert schema["Many"]["properties"]["all"]["type"] == "boolean"
+
+
+def test_a_bulk_replay_or_purge_of_an_unknown_webhook_is_a_404(api):
+    for path in ("/v1/dlq/replay", "/v1/dlq/purge"):
+        r = api.post(path, json={"webhook_id": WH})
+        assert r.status_code == 404 and r.json()["field"] == "webhook_id", r.text

@@ -16,8 +16,16 @@ from hooks.errors import ValidationError
 def test_a_schema_error_reads_like_a_validation_error():
     errors = [{"loc": ("body", "url"), "msg": "Field required", "type": "missing"},
               {"loc": ("query", "limit"), "msg": "Input should be a valid integer", "type": "int_parsing"}]  # fmt: skip
-    assert request_errors(errors) == [{"field": "url", "detail": "url: field required."},
-                                      {"field": "limit", "detail": "limit: input should be a valid integer."}]  # fmt: skip
+    assert request_errors(errors) == [{"field": "url", "detail": "url: is required."},
+                                      {"field": "limit", "detail": "limit: must be an integer."}]  # fmt: skip
+    tagged = {
+        "loc": ("body", "auth", "basic", "password"),
+        "msg": "Input should be a valid string",
+        "type": "string_type",
+    }
+    assert request_errors([tagged]) == [{"field": "auth.password", "detail": "auth.password: must be a string."}]
+    item = {"loc": ("body", "retry_policy"), "msg": "Input should be 'auto' or 'manual'", "type": "literal_error"}
+    assert request_errors([item])[0]["detail"] == "retry_policy: must be 'auto' or 'manual'."
 
 
 def test_a_body_python_cannot_read_names_the_body():
