@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from hooks.api import metrics, problems
+from hooks.api.head import HeadAsGet
 from hooks.api.limits import BodyLimit
 from hooks.api.ui import render
 from hooks.api.ui import routes as ui
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ui.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(BodyLimit, max_bytes=s.api_max_body_bytes)
+    app.add_middleware(HeadAsGet)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

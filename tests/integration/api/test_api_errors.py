@@ -36,6 +36,11 @@ def test_after_a_500_the_connection_is_usable_and_the_traceback_logged_once(star
     conn.request("GET", "/v1/events", headers=auth)  # http.client reconnects since it was told to close
     again = conn.getresponse()
     assert again.status == 200 and again.read()
+    conn.request("HEAD", "/healthz")  # and HEAD through uvicorn: the headers of GET, no body, the connection kept
+    head = conn.getresponse()
+    assert head.status == 200 and head.read() == b"" and head.getheader("content-length") == "15"
+    conn.request("GET", "/healthz")
+    assert conn.getresponse().read() == b'{"status":"ok"}'
     log = log_dir / f"api-{urlsplit(url).port}.log"
     wait_for(lambda: TRACEBACK in log.read_text(), 5, what="the traceback in the log")
     assert log.read_text().count(TRACEBACK) == 1

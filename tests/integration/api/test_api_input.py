@@ -182,3 +182,14 @@ def test_a_bulk_replay_or_purge_of_an_unknown_webhook_is_a_404(api):
     for path in ("/v1/dlq/replay", "/v1/dlq/purge"):
         r = api.post(path, json={"webhook_id": WH})
         assert r.status_code == 404 and r.json()["field"] == "webhook_id", r.text
+
+
+def test_head_answers_like_get_without_a_body(api, settings, write_key):
+    for path in ("/healthz", "/v1/webhooks", "/openapi.json"):
+        get, head = api.get(path), api.head(path)
+        assert head.status_code == get.status_code == 200 and head.content == b""
+        assert head.headers["content-type"] == get.headers["content-type"]
+    login(api, write_key)
+    get, head = api.get("/ui/"), api.head("/ui/")
+    assert head.status_code == get.status_code == 200 and head.content == b""
+    assert api.head("/v1/webhooks/" + WH).status_code == 404
