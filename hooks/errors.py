@@ -3,7 +3,8 @@
 HooksError                  the root: every error this project raises on purpose
 ├── ConfigurationError      a setting is missing or malformed (names the variable)
 ├── ValidationError         bad input to a public entry point (also a ValueError; names the field)
-│   └── BlockedAddressError a URL resolves to an address the SSRF guard refuses
+│   ├── BlockedAddressError a URL resolves to an address the SSRF guard refuses
+│   └── UnreadableError     input that cannot be read at all (a cursor no listing handed out): HTTP 400, not 422
 ├── NotFoundError           a webhook, event or delivery id that does not exist (also a KeyError)
 ├── PublishError            the event could not be made durable in Redis (broker unreachable, timeout)
 └── DeliveryError           one HTTP attempt did not succeed
@@ -22,6 +23,7 @@ __all__ = [
     "PermanentDeliveryError",
     "PublishError",
     "RetryableDeliveryError",
+    "UnreadableError",
     "ValidationError",
 ]
 
@@ -45,6 +47,10 @@ class BlockedAddressError(ValidationError):
         super().__init__(message)
         self.address = address
         self.reason = reason
+
+
+class UnreadableError(ValidationError):
+    """Input that cannot be read at all, as opposed to a readable value that breaks a rule (the API answers 400)."""
 
 
 class NotFoundError(HooksError, KeyError):

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from hooks.api import docs, metrics, problems
+from hooks.api.head import HeadAsGet
 from hooks.api.limits import BodyLimit
 from hooks.api.security import SecurityHeaders
 from hooks.api.ui import render
@@ -39,7 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # last: any other /ui/ path is the dashboard's own 404 page, with its navigation
     app.add_api_route("/ui/{path:path}", render.not_found, methods=["GET", "POST"], include_in_schema=False)
     app.add_middleware(BodyLimit, max_bytes=s.api_max_body_bytes)
-    app.add_middleware(SecurityHeaders)  # outermost: the 413 of BodyLimit carries the headers too
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(SecurityHeaders)  # outermost: the 413 of BodyLimit and a 500 carry the headers too
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

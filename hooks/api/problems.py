@@ -1,19 +1,24 @@
 """Errors as RFC 9457 problem details (`application/problem+json`), one handler per kind of failure.
 
+a body that cannot be read (not JSON, not UTF-8,
+a number over 4300 digits, nesting json.loads
+gives up on), a cursor no listing handed out       400  `field` is `body` / `cursor`
 ValidationError, a request that fails its schema   422  `detail` is ValidationError's one sentence, `field`
-                                                        names the field (`errors` lists every one found)
+(a wrong type, a value out of range, an unknown         names the field, never an index or offset (`errors`
+field)                                                  lists every one found; hooks.api.request_errors)
 no or wrong API key / read-only key on a write      401 / 403
-NotFoundError, an unknown route                    404
+NotFoundError, an unknown route (also a webhook_id
+given to a bulk replay/purge that names nothing)    404
 a body over HOOKS_API_MAX_BODY_BYTES               413
 Redis or the history database unreachable,
 PublishError, a missing setting                    503  (retry later)
-anything else                                      500  with no detail (the log has the traceback)
+anything else                                      500  with no detail and `Connection: close` (the log has the
+                                                        traceback, once)
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from http import HTTPStatus
 from typing import Any
 
@@ -23,14 +28,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from hooks.errors import ConfigurationError, HooksError, NotFoundError, PublishError, ValidationError
+from hooks.api.request_errors import FIELD_RE, PARSE_FAILED, body_unreadable, request_errors, schema_unreadable
+from hooks.errors import (
+    ConfigurationError,
+    HooksError,
+    NotFoundError,
+    PublishError,
+    UnreadableError,
+    ValidationError,
+)
 from hooks.history.connection import UNREACHABLE, HistoryUnavailableError, unavailable
 
 log = logging.getLogger("hooks.api")
 
 MEDIA_TYPE = "application/problem+json"
-_FIELD_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_.\[\]-]*): ")
-_LOCATIONS = ("body", "query", "path", "header", "cookie")
 
 
 class ProblemResponse(JSONResponse):
@@ -43,28 +54,11 @@ def problem(status: int, detail: str, *, headers: dict[str, str] | None = None, 
     """A problem response: type about:blank, the status's phrase as title, `detail`, and `field` when it names one."""
     body: dict[str, Any] = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
                             "detail": detail}  # fmt: skip
-    field = _FIELD_RE.match(detail)
-    if field and status == 422:
+    field = FIELD_RE.match(detail)
+    if field and status in (400, 404, 413, 422):
         body["field"] = field[1]
     body.update(extra)
     return ProblemResponse(body, status_code=status, headers=headers)
-
-
-def request_errors(errors: list[Any]) -> list[dict[str, str]]:
-    """A schema's errors as {field, detail} with ValidationError's one-sentence wording (hooks.models.rules)."""
-    out = []
-    for err in errors:
-        loc = [str(p) for p in err.get("loc", ())]
-        where = loc[0] if loc else "body"
-        field = ".".join(loc[1:] if where in _LOCATIONS else loc) or where
-        msg = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
-        if err.get("type") == "json_invalid":
-            msg = "not valid JSON"
-        if _FIELD_RE.match(msg):  # our own validators name the field already
-            out.append({"field": _FIELD_RE.match(msg)[1], "detail": msg.rstrip(".") + "."})  # type: ignore[index]
-            continue
-        out.append({"field": field, "detail": f"{field}: {msg[:1].lower()}{msg[1:].rstrip('.')}."})
-    return out
 
 
 def install(app: FastAPI) -> None:
@@ -72,11 +66,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _schema(request: Request, exc: RequestValidationError) -> Response:
+        unreadable = schema_unreadable(exc)
+        if unreadable:
+            return problem(400, unreadable)
         errors = request_errors(list(exc.errors()))
         return problem(422, errors[0]["detail"], errors=errors)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 400 and exc.detail == PARSE_FAILED:  # json.loads raised: why is in the cause
+            return problem(400, body_unreadable(exc.__cause__))
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != HTTPStatus(exc.status_code).phrase \
             else _DEFAULT_DETAIL.get(exc.status_code, HTTPStatus(exc.status_code).phrase + ".")  # fmt: skip
         return problem(exc.status_code, detail, headers=dict(exc.headers or {}))
@@ -95,14 +94,42 @@ def install(app: FastAPI) -> None:
         async def _database(request: Request, exc: Exception) -> Response:
             return problem(503, str(unavailable(exc)))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.error("api: %s %s failed (%s)", request.method, request.url.path, type(exc).__name__, exc_info=exc)
-        return problem(500, "An unexpected error; the server's log has the details.")
+    app.add_middleware(Unexpected)  # added first: the innermost, inside every other middleware
+
+
+class Unexpected:
+    """An exception no handler took (a bug): logged once with its traceback, answered with a 500 problem that says
+    `Connection: close`. Starlette's own last resort would re-raise it after answering, so uvicorn logged it a
+    second time and dropped the keep-alive connection without telling the client, whose next request then failed."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            log.error("api: %s %s failed (%s)", scope["method"], scope["path"], type(exc).__name__, exc_info=exc)
+            if not started:  # else the answer is cut short; the server closes the connection
+                answer = problem(500, "An unexpected error; the server's log has the details.",
+                                 headers={"Connection": "close"})  # fmt: skip
+                await answer(scope, receive, send)
 
 
 def hooks_problem(exc: HooksError) -> ProblemResponse:
     """The problem of one of our own errors."""
+    if isinstance(exc, UnreadableError):
+        return problem(400, str(exc))
     if isinstance(exc, ValidationError):
         return problem(422, str(exc))
     if isinstance(exc, NotFoundError):

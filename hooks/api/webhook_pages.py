@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections.abc import Iterator
 
 import redis
 
-from hooks.errors import ValidationError
+from hooks.history.cursors import MAX_CURSOR, not_handed_out
 from hooks.models.webhook import Webhook, parse_stored
 from hooks.settings import get_settings
 from hooks.store.keys import Keys
@@ -23,7 +24,7 @@ _LISTING = "webhooks"
 
 def page_webhooks(client: redis.Redis, *, stack: str | None = None, enabled: bool | None = None, limit: int = 50,
                   cursor: str | None = None) -> tuple[list[Webhook], str | None]:  # fmt: skip
-    """A page of webhooks and the cursor of the next one (None on the last); raises ValidationError on a bad cursor."""
+    """A page of webhooks and the cursor of the next one (None on the last); raises UnreadableError on a bad cursor."""
     keys = Keys(get_settings())
     score, last = _decode(cursor) if cursor else (float("-inf"), "")
     out: list[tuple[Webhook, float]] = []
@@ -59,11 +60,13 @@ def _encode(score: float, webhook_id: str) -> str:
 
 
 def _decode(cursor: str) -> tuple[float, str]:
+    """The (score, id) of a cursor `_encode` made; raises UnreadableError (NaN or an infinity is none of ours:
+    Redis would refuse it as a score, which looked like an outage)."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, score, webhook_id = text.split("|")
-        if kind != _LISTING or not webhook_id:
+        if kind != _LISTING or not webhook_id or len(cursor) > MAX_CURSOR or not math.isfinite(float(score)):
             raise ValueError(kind)
         return float(score), webhook_id
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ValidationError("cursor: not a cursor this listing handed out.") from None
+        raise not_handed_out() from None

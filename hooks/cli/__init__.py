@@ -11,7 +11,8 @@
     hooks worker|scheduler|archiver|relay|api|flower                            (processes.py)
 
 Output is for people by default; with --json it is exactly one JSON document, for scripts. Times are printed
-in UTC ISO 8601. Signing secrets, passwords, tokens and custom header values are masked everywhere, except
+in UTC ISO 8601. Signing secrets, passwords, tokens, custom header values and URL query values are masked everywhere
+(`…` + the last 4 characters of one of 20 or more, hooks.models.webhook.mask), except
 by `webhook add` (the signing secret is shown once, at creation) and by `webhook show --show-secret`.
 
 Exit status:

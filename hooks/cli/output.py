@@ -11,7 +11,6 @@ from hooks.models.times import AGE_RE, UNITS, iso, parse_time
 
 __all__ = ["iso", "parse_time"]  # re-exported for the command modules
 
-MASK = "***"
 EXIT_OK = 0
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from hooks.cli.output import (
     EXIT_OK,
-    MASK,
     command,
     iso,
     json_option,
@@ -106,7 +105,7 @@ def cmd_webhook_list(args: argparse.Namespace) -> int:
         print_json([public_webhook(w) for w in webhooks])
         return EXIT_OK
     rows = [[w.id, w.name, w.stack, ",".join(w.events), ",".join(w.branches), "yes" if w.enabled else "no",
-             w.url.split("?", 1)[0]] for w in webhooks]  # fmt: skip
+             w.masked_url] for w in webhooks]  # fmt: skip
     print_table(["ID", "NAME", "STACK", "EVENTS", "BRANCHES", "ENABLED", "URL"], rows, empty="no webhooks.")
     return EXIT_OK
 
@@ -211,10 +210,8 @@ def parse_headers(values: Sequence[str]) -> dict[str, str]:
 
 
 def public_webhook(webhook: Any, *, show_secret: bool = False) -> dict[str, Any]:
-    """A webhook as the CLI prints it: `public_dict`, with custom header values masked too unless shown."""
+    """A webhook as the CLI prints it: `public_dict`, masked as the API and the dashboard mask it unless shown."""
     data: dict[str, Any] = webhook.public_dict(show_secret=show_secret)
-    if not show_secret:  # custom headers often carry API keys (the attempt log redacts them too)
-        data["headers"] = {name: MASK for name in data["headers"]}
     return data
 
 

@@ -9,7 +9,7 @@ the bodies of an event still in flight, whose deliveries then end failed without
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from hooks.deliveries.page import Page
@@ -24,6 +24,7 @@ from hooks.history.cursors import decode_cursor, encode_cursor
 from hooks.history.records import event_at_s
 from hooks.history.times import as_datetime
 from hooks.models.delivery import Delivery
+from hooks.models.event import MAX_DEPTH
 from hooks.models.rules import check_name
 from hooks.settings import get_settings
 from hooks.store.connection import decoded, get_redis
@@ -49,8 +50,8 @@ class EventInfo:
     deliveries: list[Delivery] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data (deliveries as dicts)."""
-        data = asdict(self)
+        """JSON-ready data (deliveries as dicts); the payload is not copied (asdict would recurse through it)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["deliveries"] = [d.to_dict() for d in self.deliveries]
         return data
 
@@ -165,10 +166,20 @@ def _from_hash(event_id: str, raw: dict[bytes, Any], *, with_body: bool) -> Even
     body = text.get("body") if with_body else None
     return EventInfo(event_id, text.get("type") or "", text.get("stack") or "", text.get("branch") or "",
                      [c for c in (text.get("channels") or "").split(",") if c], event_at_s(event_id), state,
-                     open_, json.loads(body) if body else None)  # fmt: skip
+                     open_, _payload(event_id, body) if body else None)  # fmt: skip
 
 
 def _from_record(record: Any, *, with_body: bool) -> EventInfo:
-    body = json.loads(record.body) if with_body and record.body else None
+    body = _payload(record.id, record.body) if with_body and record.body else None
     return EventInfo(record.id, record.type, record.stack, record.branch, list(record.channels),
                      event_at_s(record.id), "finished", 0, body, record.erased_at)  # fmt: skip
+
+
+def _payload(event_id: str, body: str | bytes) -> Any:
+    """An event's stored body, parsed; raises ValidationError when it nests too deeply to parse here (an event
+    published before MAX_DEPTH, from a shallower stack than this one)."""
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise ValidationError(f"data: the payload of {event_id} nests too deeply to read (it was published before "
+                              f"events were limited to {MAX_DEPTH} levels).") from None  # fmt: skip

@@ -14,8 +14,12 @@ from hooks.models.rules import check_event_type, check_name
 
 MAX_CHANNELS = 32
 MAX_IDEMPOTENCY_KEY = 255
+MAX_DEPTH = 32
+"""How deep `data` and `summary` may nest (`{}` is 1 level, `{"a": []}` 2): what every reader of an event (the
+API, the dashboard, a receiver's JSON parser) reads back without running out of stack."""
 
 _SCALARS = (str, int, float, bool, type(None))
+_NESTING = (dict, list, tuple)  # what json.dumps nests (a Mapping that is not a dict does not serialize)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,9 @@ def build_event(
         raise ValidationError(f"{p}data: expected a JSON object (a dict), got {type(data).__name__}.")
     if summary is not None and not isinstance(summary, Mapping):
         raise ValidationError(f"{p}summary: expected a JSON object (a dict) or None, got {type(summary).__name__}.")
+    check_depth(data, p + "data")
+    if summary is not None:
+        check_depth(summary, p + "summary")
     concise = summary if summary is not None else {k: v for k, v in data.items() if isinstance(v, _SCALARS)}
     event_id = new_event_id()
     timestamp = _timestamp()
@@ -103,6 +110,28 @@ def _idempotency_key(value: Any, field: str) -> str | None:
     if not isinstance(value, str) or not value or len(value) > MAX_IDEMPOTENCY_KEY or not value.isprintable():
         raise ValidationError(f"{field}: expected 1-{MAX_IDEMPOTENCY_KEY} printable characters or None.")
     return value
+
+
+def check_depth(value: Any, field: str) -> None:
+    """Refuse a value nested deeper than MAX_DEPTH; raises ValidationError naming the field."""
+    if _deeper_than(value, MAX_DEPTH):
+        raise ValidationError(f"{field}: nests deeper than {MAX_DEPTH} levels.")
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects and lists nest more than `limit` levels in `value`; a level at a time, without recursion
+    (a cycle is deeper than any limit)."""
+    level, depth = [value], 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        inner: list[Any] = []
+        for container in level:
+            items = container.values() if isinstance(container, Mapping) else container
+            inner += [v for v in items if isinstance(v, _NESTING)]
+        level = inner
+    return False
 
 
 def _dump(value: Any, field: str) -> bytes:

@@ -12,6 +12,7 @@ from hooks.errors import ValidationError
 AGE_RE = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _NUMBER_RE = re.compile(r"^\d+(?:\.\d+)?$")
+LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp()
 
 
 def parse_time(text: str, *, field: str = "time", now: float | None = None, unix: bool = False) -> float:
@@ -19,17 +20,25 @@ def parse_time(text: str, *, field: str = "time", now: float | None = None, unix
     seconds; raises ValidationError naming the field."""
     text = text.strip()
     if unix and _NUMBER_RE.match(text):
-        return float(text)
+        return _in_range(float(text), field, text)
     age = AGE_RE.match(text)
     if age:
-        return (time.time() if now is None else now) - float(age[1]) * UNITS[age[2]]
+        return _in_range((time.time() if now is None else now) - float(age[1]) * UNITS[age[2]], field, text)
     try:  # Python 3.10's fromisoformat does not read a trailing Z
         dt = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text)
     except ValueError:
         also = ", Unix seconds" if unix else ""
         raise ValidationError(f"{field}: expected ISO 8601 like 2026-11-28T10:00:00Z{also} or an age like "
                               f"30m, 2h, 7d; got {text[:60]!r}.") from None  # fmt: skip
-    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
+    return _in_range((dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp(), field, text)
+
+
+def _in_range(ts: float, field: str, text: str) -> float:
+    """`ts` if every part of the system can hold it (a datetime from 1970 to 9999, UTC); raises ValidationError."""
+    if not 0 <= ts <= LATEST:  # also NaN and the infinities (a float of hundreds of digits)
+        raise ValidationError(f"{field}: {text[:40]!r} is out of range; give a time from 1970-01-01 to "
+                              "9999-12-31 (UTC).")  # fmt: skip
+    return ts
 
 
 def iso(ts: float | None) -> str | None:

@@ -9,6 +9,7 @@ import secrets
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote_plus
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -195,20 +196,28 @@ class Webhook(BaseModel):
             object.__setattr__(self, "name", self.url.split("?", 1)[0][:256])
         return self
 
+    @property
+    def masked_url(self) -> str:
+        """The URL with every query value masked (`?token=…wxyz`): receivers often take a credential there."""
+        return masked_url(self.url)
+
     def public_dict(self, *, show_secret: bool = False) -> dict[str, Any]:
-        """The webhook as JSON-ready data, with the secret and auth values masked unless asked for."""
+        """The webhook as JSON-ready data; unless asked for, every secret masked: the signing secrets and key, the
+        URL's query values, custom header values (often API keys), the auth password or token."""
         data = self.model_dump(mode="json")
         if self.signing_key:
             data["public_key"] = public_key(self.signing_key)
         if not show_secret:
             if self.signing_key:
                 data["signing_key"] = mask(self.signing_key)
+            data["url"] = self.masked_url
             data["secret"] = mask(self.secret)
             data["old_secrets"] = [{"secret": mask(o.secret), "expires_at": o.expires_at.isoformat()}
                                    for o in self.old_secrets]  # fmt: skip
-            data["headers"] = {name: mask(value) for name, value in self.headers.items()}  # often API keys
+            data["headers"] = {name: mask(value) for name, value in self.headers.items()}
             if self.auth is not None:
-                data["auth"] = {**data["auth"], **{k: "***" for k in ("password", "token") if k in data["auth"]}}
+                data["auth"] = {**data["auth"], **{k: mask(data["auth"][k]) for k in ("password", "token")
+                                                   if k in data["auth"]}}  # fmt: skip
         return data
 
 
@@ -250,5 +259,18 @@ def check_secret(secret: Any) -> str:
 
 
 def mask(secret: str) -> str:
-    """A secret shown as its prefix and last four characters."""
-    return f"{secret[:6]}…{secret[-4:]}" if len(secret) > 12 else "***"
+    """A secret as `…` and its last 4 characters when it has at least 20 (enough left unseen), else `…` alone;
+    never a prefix, except the public one of our own secrets and keys (`whsec_…abcd`). The one mask of the API,
+    the dashboard and the CLI."""
+    prefix = next((p for p in (SECRET_PREFIX, SIGNING_KEY_PREFIX) if secret.startswith(p)), "")
+    rest = secret[len(prefix) :]
+    return f"{prefix}…{rest[-4:]}" if len(rest) >= 20 else f"{prefix}…"
+
+
+def masked_url(url: str) -> str:
+    """`url` with the value of every query parameter (and a fragment) masked: `https://x/h?token=…wxyz&a=…`."""
+    base, _, fragment = url.partition("#")
+    base, question, query = base.partition("?")
+    pairs = [(k, unquote_plus(v)) for k, _, v in (p.partition("=") for p in query.split("&")) if k or v]
+    shown = base + question + "&".join(f"{k}={mask(v)}" for k, v in pairs)
+    return shown + (f"#{mask(fragment)}" if fragment else "")

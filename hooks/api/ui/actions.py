@@ -17,6 +17,7 @@ from hooks.api.ui.secret_page import show_once
 from hooks.api.ui.session import COOKIE, LOGIN_COOKIE, clear_cookie, end, set_cookie, start
 from hooks.deliveries.dlq import purge, replay, replay_many, retry_now
 from hooks.errors import HooksError, ValidationError
+from hooks.models.event import MAX_DEPTH
 from hooks.producer.publish import publish_event
 from hooks.registry import webhooks as registry
 from hooks.registry.health import probe_now, reset
@@ -124,6 +125,8 @@ def publish(request: Request, event_type: Text = "", data: Text = "{}", stack: T
                                  branch=branch.strip() or "main", idempotency_key=idempotency_key.strip() or None)  # fmt: skip
     except json.JSONDecodeError as exc:
         return back("/ui/publish", f"not published: data: not valid JSON ({exc.msg}).")
+    except RecursionError:  # json.loads gives up hundreds of levels down: far beyond what an event may nest
+        return back("/ui/publish", f"not published: data: nests deeper than {MAX_DEPTH} levels.")
     except HooksError as exc:
         return back("/ui/publish", f"not published: {exc}")
     return back("/ui/publish", f"published {event_id}")

@@ -46,7 +46,7 @@ class EditForm(BaseModel):
 def form_of(webhook: Webhook) -> EditForm:
     """The form's values for a webhook, without any secret value."""
     auth = webhook.auth
-    return EditForm(name=webhook.name, url=webhook.url.split("?")[0],
+    return EditForm(name=webhook.name, url=webhook.masked_url,
                     events=" ".join(webhook.events), branches=" ".join(webhook.branches),
                     headers="".join(f"{k}:\n" for k in webhook.headers), auth_type=auth.type if auth else "",
                     username=getattr(auth, "username", ""), description=webhook.description,
@@ -87,8 +87,8 @@ def delete(request: Request, webhook_id: str, csrf: Annotated[str, Form()] = "",
 def changes(old: Webhook, data: EditForm) -> dict[str, Any]:
     """The fields update_webhook gets from the form; raises ValidationError naming a field it cannot read."""
     url = data.url.strip()
-    if "?" in old.url and url == old.url.split("?")[0]:
-        url = old.url  # the query string (often a token) is not shown: the same URL without it means unchanged
+    if url == old.masked_url:
+        url = old.url  # query values (often a token) are shown masked: the same masked URL means unchanged
     retry = old.retry.model_dump()
     retry["max_attempts"] = _int(data.max_attempts, "retry.max_attempts")
     return {"name": data.name.strip(), "url": url, "events": _words(data.events),

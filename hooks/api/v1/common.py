@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Query
+from pydantic import StrictStr, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic import ValidationError as SchemaError
+from pydantic_core import PydanticCustomError
 
 from hooks.errors import ValidationError
 from hooks.models.times import delivery_json, iso, parse_time
 from hooks.settings import get_settings
 
-__all__ = ["delivery_json", "iso", "limit_of", "page_json", "when"]
+__all__ = ["Cursor", "StrList", "StrMap", "delivery_json", "iso", "limit_of", "page_json", "when"]
+
+Cursor = Annotated[str | None, Query(description="The `next_cursor` of the page before (anything else is a 400).")]
 
 
 def limit_of(limit: int) -> int:
@@ -29,3 +36,20 @@ def when(text: str | None, field: str, *, now: float | None = None) -> float | N
 def page_json(page: Any, item: Any) -> dict[str, Any]:
     """A listing page: `{"items": [...], "next_cursor": ...}` (null on the last page)."""
     return {"items": [item(x) for x in page], "next_cursor": page.next_cursor}
+
+
+def _as_one(message: str) -> WrapValidator:
+    """A type whose every error, at any depth, is one message about the whole field (`events: must be a list of
+    strings.`, not `events.3: ...`)."""
+
+    def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except SchemaError:
+            raise PydanticCustomError("typed", message) from None
+
+    return WrapValidator(check)
+
+
+StrList = Annotated[list[StrictStr], _as_one("must be a list of strings")]
+StrMap = Annotated[dict[StrictStr, StrictStr], _as_one("must be an object of strings")]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from hooks.api.auth import READ, WRITE
-from hooks.api.v1.common import delivery_json, limit_of, page_json, when
+from hooks.api.v1.common import Cursor, delivery_json, limit_of, page_json, when
 from hooks.deliveries.dlq import retry_now
 from hooks.deliveries.page import Page
 from hooks.deliveries.query import LISTING, get_delivery, list_deliveries
@@ -18,7 +18,6 @@ from hooks.models.delivery import Delivery
 from hooks.models.ids import id_at
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
-Cursor = Annotated[str | None, Query(max_length=512)]
 TIME_HELP = "ISO 8601 (UTC unless an offset is given), Unix seconds, or an age like 30m, 2h, 7d"
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from hooks.api.auth import READ, WRITE
-from hooks.api.v1.common import delivery_json, limit_of, page_json, when
+from hooks.api.v1.common import Cursor, delivery_json, limit_of, page_json, when
 from hooks.deliveries.dlq import get_dead, list_dead, purge, purge_many, replay, replay_many
-from hooks.errors import ValidationError
+from hooks.errors import NotFoundError, ValidationError
+from hooks.registry import webhooks as registry
 
 router = APIRouter(prefix="/v1/dlq", tags=["dead-letter queue"])
 _PAGE = 500
@@ -21,15 +22,16 @@ class Many(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"webhook_id": "wh_01J...",
                                                                              "since": "2h"}})  # fmt: skip
-    webhook_id: str | None = None
-    all: bool = False
-    since: str | None = Field(None, description="ISO 8601, Unix seconds or an age (30m, 2h, 7d); replay only.")
+    webhook_id: StrictStr | None = Field(None, description="A webhook's id (404 if it does not exist and has "
+                                         "no dead-lettered deliveries).")  # fmt: skip
+    all: StrictBool = False
+    since: StrictStr | None = Field(None, description="ISO 8601, Unix seconds or an age (30m, 2h, 7d); replay only.")
 
 
 @router.get("", dependencies=READ, summary="Dead-lettered deliveries, newest first")
 def list_(webhook_id: str | None = None,
           since: Annotated[str | None, Query(description="dead-lettered at or after (ISO 8601, Unix s, 2h)")] = None,
-          limit: int = 50, cursor: Annotated[str | None, Query(max_length=512)] = None) -> dict[str, Any]:  # fmt: skip
+          limit: int = 50, cursor: Cursor = None) -> dict[str, Any]:  # fmt: skip
     page = list_dead(webhook_id=webhook_id, since=when(since, "since"), limit=limit_of(limit), cursor=cursor)
     return page_json(page, delivery_json)
 
@@ -67,8 +69,18 @@ def purge_bulk(body: Many) -> dict[str, Any]:
 
 
 def _one_target(body: Many) -> None:
+    """Exactly one of webhook_id and all, and a webhook_id that names something: a webhook, or dead-lettered
+    deliveries of one deleted since; raises ValidationError or NotFoundError (else a typo replays 0, silently)."""
     if (body.webhook_id is None) == (not body.all):
         raise ValidationError("body: give either webhook_id or all: true (exactly one of them).")
+    if body.webhook_id is None:
+        return
+    try:
+        registry.get_webhook(body.webhook_id)
+    except NotFoundError:
+        if not list(list_dead(webhook_id=body.webhook_id, limit=1)):
+            raise NotFoundError(f"webhook_id: no webhook {body.webhook_id[:40]!r}, nor dead-lettered deliveries "
+                                "of one.") from None  # fmt: skip
 
 
 def _replay_since(webhook_id: str | None, since: float) -> int:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Header, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from hooks.api.auth import READ, WRITE
-from hooks.api.v1.common import delivery_json, iso, limit_of, page_json
-from hooks.api.v1.webhooks import OBJECT, STR, STRS, field
+from hooks.api.v1.common import Cursor, StrList, delivery_json, iso, limit_of, page_json
 from hooks.deliveries.events import EventInfo, get_event, list_events
+from hooks.models.event import MAX_DEPTH
 from hooks.producer.publish import publish_event
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -22,13 +23,14 @@ class Publish(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {
         "event_type": "content_types.entries.publish", "data": {"uid": "blt01", "title": "Hello"}, "stack": "blog",
         "branch": "main", "channels": ["content_types.blog_post.entries.publish"]}})  # fmt: skip
-    event_type: Any = Field(description="Dotted lowercase segments, like content_types.entries.publish.",
-                            json_schema_extra=STR)  # fmt: skip
-    data: Any = Field(description="A JSON object (<= HOOKS_MAX_EVENT_BYTES serialized).", json_schema_extra=OBJECT)
-    stack: Any = field(STR, "Default `default`.", "default")
-    branch: Any = field(STR, "Default `main`.", "main")
-    channels: Any = field(STRS, "More specific names it answers to.", [])
-    summary: Any = field(OBJECT, "What concise webhooks get (default: the top-level scalars of data).")
+    event_type: StrictStr = Field(description="Dotted lowercase segments, like content_types.entries.publish.")
+    data: dict[str, Any] = Field(description=f"A JSON object (<= HOOKS_MAX_EVENT_BYTES serialized, <= {MAX_DEPTH} "
+                                 "levels deep).")  # fmt: skip
+    stack: StrictStr = "default"
+    branch: StrictStr = "main"
+    channels: StrList = Field([], description="More specific names it answers to.")
+    summary: dict[str, Any] | None = Field(None, description="What concise webhooks get (default: the top-level "
+                                           "scalars of data).")  # fmt: skip
 
 
 def event_json(event: EventInfo) -> dict[str, Any]:
@@ -43,7 +45,7 @@ def event_json(event: EventInfo) -> dict[str, Any]:
 def publish(body: Publish, response: Response,
             idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> dict[str, Any]:  # fmt: skip
     event_id = publish_event(body.event_type, body.data, stack=body.stack, branch=body.branch,
-                             channels=body.channels if body.channels is not None else (), summary=body.summary,
+                             channels=body.channels, summary=body.summary,
                              idempotency_key=idempotency_key)  # fmt: skip
     response.headers["Location"] = f"/v1/events/{event_id}"
     return {"id": event_id}
@@ -51,11 +53,14 @@ def publish(body: Publish, response: Response,
 
 @router.get("", dependencies=READ, summary="List events, newest first (in flight and finished), without payloads")
 def list_(stack: str | None = None, limit: int = 50,
-          cursor: Annotated[str | None, Query(max_length=512)] = None) -> dict[str, Any]:  # fmt: skip
+          cursor: Cursor = None) -> dict[str, Any]:  # fmt: skip
     page = list_events(stack=stack, limit=limit_of(limit), cursor=cursor)
     return page_json(page, lambda e: {k: v for k, v in event_json(e).items() if k != "deliveries"})
 
 
-@router.get("/{event_id}", dependencies=READ, summary="An event, its payload and (up to 100 of) its deliveries")
-def show(event_id: str) -> dict[str, Any]:
-    return event_json(get_event(event_id))
+@router.get("/{event_id}", dependencies=READ, summary="An event, its payload and (up to 100 of) its deliveries",
+            response_class=JSONResponse)  # fmt: skip
+def show(event_id: str) -> JSONResponse:
+    # straight to json.dumps: FastAPI's encoder recurses a few frames a level, and an event published before
+    # MAX_DEPTH may nest hundreds of levels
+    return JSONResponse(event_json(get_event(event_id)))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictStr
 
 from hooks.api.auth import READ, WRITE
 from hooks.api.ping import TEST_EVENT, send_test
 from hooks.api.stats import webhook_stats
 from hooks.api.v1.webhooks import webhook_json
+from hooks.models.event import MAX_DEPTH, check_depth
 from hooks.models.rules import check_event_type
 from hooks.registry import webhooks as registry
 from hooks.settings import get_settings
@@ -23,23 +24,23 @@ class Disable(BaseModel):
     """Why a webhook is disabled (shown with it)."""
 
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field("disabled by an operator", max_length=500)
+    reason: StrictStr = Field("disabled by an operator", max_length=500)
 
 
 class Rotate(BaseModel):
     """How long the old secret keeps signing beside the new one."""
 
     model_config = ConfigDict(extra="forbid")
-    grace_s: float = Field(86400, description="0 to 30 days; requests carry both signatures meanwhile.")
-    secret: str | None = Field(None, description="The new secret (default: made).")
+    grace_s: StrictFloat = Field(86400, description="0 to 30 days; requests carry both signatures meanwhile.")
+    secret: StrictStr | None = Field(None, description="The new secret (default: made).")
 
 
 class TestEvent(BaseModel):
     """The test event to send (both optional)."""
 
     model_config = ConfigDict(extra="forbid")
-    event_type: str = TEST_EVENT
-    data: dict[str, Any] | None = None
+    event_type: StrictStr = TEST_EVENT
+    data: dict[str, Any] | None = Field(None, description=f"A JSON object, <= {MAX_DEPTH} levels deep.")
 
 
 @router.post("/enable", dependencies=WRITE, summary="Enable a webhook and reset its breaker")
@@ -63,6 +64,8 @@ def rotate(webhook_id: str, body: Rotate | None = None) -> dict[str, Any]:
 def test(webhook_id: str, body: TestEvent | None = None) -> dict[str, Any]:
     body = body or TestEvent()
     check_event_type(body.event_type)
+    if body.data is not None:
+        check_depth(body.data, "data")
     webhook = registry.get_webhook(webhook_id)
     return send_test(webhook, get_settings(), data=body.data, event_type=body.event_type).to_dict()
 

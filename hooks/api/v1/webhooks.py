@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.config import JsonDict
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from hooks.api.auth import READ, WRITE
-from hooks.api.v1.common import limit_of
+from hooks.api.v1.common import Cursor, StrList, StrMap, limit_of
 from hooks.api.webhook_pages import page_webhooks
 from hooks.errors import ValidationError
-from hooks.models.webhook import Webhook, generate_signing_key
+from hooks.models.webhook import Auth, RetryOverrides, Webhook, generate_signing_key
 from hooks.registry import webhooks as registry
 from hooks.registry.health import state
 from hooks.settings import get_settings
@@ -21,45 +20,41 @@ from hooks.store.connection import get_redis
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 
-def field(schema: JsonDict, description: str = "", default: Any = None) -> Any:
-    """A request field typed for the docs only: its value is checked by the function it is handed to, so an
-    error carries that function's own one-sentence message (hooks.models.webhook, hooks.models.event)."""
-    return Field(default, description=description, json_schema_extra=schema)
+class StrictRetry(RetryOverrides):
+    """The retry overrides, numbers as numbers (`"3"` is refused, not read as 3)."""
 
-
-STR: JsonDict = {"type": "string"}
-BOOL: JsonDict = {"type": "boolean"}
-STRS: JsonDict = {"type": "array", "items": {"type": "string"}}
-OBJECT: JsonDict = {"type": "object"}
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
 
 
 class WebhookFields(BaseModel):
-    """The fields a webhook has (checked by `create_webhook`/`update_webhook`, whose messages the errors carry)."""
+    """The fields a webhook has: their types here (FastAPI's validation and the OpenAPI schema), their rules in
+    `create_webhook`/`update_webhook`, whose messages the errors carry. Only the fields given are passed on."""
 
     model_config = ConfigDict(extra="forbid")
-    name: Any = field(STR, "Shown in listings (default: the URL without its query).")
-    stack: Any = field(STR, "The stack whose events it receives (default `default`).")
-    branches: Any = field(STRS, "Branches it receives (`*` for any; default `main`).")
-    headers: Any = field({**OBJECT, "additionalProperties": STR}, "Custom headers sent with every request.")
-    auth: Any = field(OBJECT, '`{"type": "basic", "username", "password"}` or `{"type": "bearer", "token"}`; '
-                      "null for none.")  # fmt: skip
-    secret: Any = field(STR, "Signing secret `whsec_` + base64 of 24-64 bytes (default: made).")
-    concise: Any = field(BOOL, "Send the concise body (ids and summary).")
-    ordered: Any = field(BOOL, "Send in publish order, one at a time; a failing delivery holds the ones behind it "
-                         "until it succeeds or is dead-lettered.")  # fmt: skip
-    enabled: Any = field(BOOL)
-    retry_policy: Any = field({"type": "string", "enum": ["auto", "manual"]}, "`manual`: no automatic retries.")
-    retry: Any = field(OBJECT, "Overrides: base_s, factor, max_delay_s, jitter, max_attempts.")
-    description: Any = field(STR)
+    name: StrictStr = Field("", description="Shown in listings (default: the URL without its query).")
+    stack: StrictStr = Field("default", description="The stack whose events it receives.")
+    branches: StrList = Field(["main"], description="Branches it receives (`*` for any).")
+    headers: StrMap = Field({}, description="Custom headers sent with every request.")
+    auth: Auth | None = Field(None, description='`{"type": "basic", "username", "password"}` or `{"type": '
+                              '"bearer", "token"}`; null for none.')  # fmt: skip
+    secret: StrictStr | None = Field(
+        None, description="Signing secret `whsec_` + base64 of 24-64 bytes (default: made)."
+    )
+    concise: StrictBool = Field(False, description="Send the concise body (ids and summary).")
+    ordered: StrictBool = Field(False, description="Send in publish order, one at a time; a failing delivery holds "
+                                "the ones behind it until it succeeds or is dead-lettered.")  # fmt: skip
+    enabled: StrictBool = True
+    retry_policy: Literal["auto", "manual"] = Field("auto", description="`manual`: no automatic retries.")
+    retry: StrictRetry | None = Field(None, description="Overrides: base_s, factor, max_delay_s, jitter, max_attempts.")
+    description: StrictStr = ""
 
 
 class WebhookCreate(WebhookFields):
     """A new webhook: where to POST which events."""
 
-    url: Any = Field(description="Where to POST (https://...; checked by the SSRF guard).", json_schema_extra=STR)
-    events: Any = Field(description="Event patterns: dotted segments, `*` one segment, `#` any.",
-                        json_schema_extra=STRS)  # fmt: skip
-    ed25519: bool = Field(False, description="Also sign with a new ed25519 key (Standard Webhooks v1a).")
+    url: StrictStr = Field(description="Where to POST (https://...; checked by the SSRF guard).")
+    events: StrList = Field(description="Event patterns: dotted segments, `*` one segment, `#` any.")
+    ed25519: StrictBool = Field(False, description="Also sign with a new ed25519 key (Standard Webhooks v1a).")
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -76,8 +71,8 @@ class WebhookCreate(WebhookFields):
 class WebhookUpdate(WebhookFields):
     """Changes to a webhook: only the fields given change (a list replaces the whole list; `auth: null` removes it)."""
 
-    url: Any = field(STR)
-    events: Any = field(STRS)
+    url: StrictStr | None = Field(None, description="Where to POST (checked by the SSRF guard).")
+    events: StrList | None = Field(None, description="Event patterns (the whole list).")
 
 
 def webhook_json(webhook: Webhook, *, show_secret: bool = False) -> dict[str, Any]:
@@ -97,7 +92,7 @@ def create(body: WebhookCreate, response: Response) -> dict[str, Any]:
 
 @router.get("", dependencies=READ, summary="List webhooks, oldest first, a page at a time")
 def list_(stack: str | None = None, enabled: bool | None = None, limit: int = 50,
-          cursor: Annotated[str | None, Query(max_length=512)] = None) -> dict[str, Any]:  # fmt: skip
+          cursor: Cursor = None) -> dict[str, Any]:  # fmt: skip
     found, more = page_webhooks(get_redis(), stack=stack, enabled=enabled, limit=limit_of(limit), cursor=cursor)
     return {"items": [webhook_json(w) for w in found], "next_cursor": more}
 

@@ -22,6 +22,7 @@ from tests.conftest import wait_for
 SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="  # base64 of 32 bytes
 TOKEN = "tok-9f8e7d6c5b4a39281706"
 HEADER_VALUE = "key-1234567890abcdef"
+QUERY_TOKEN = "Qt7-query-token-0123-wxyz"
 URL = "http://127.0.0.1:9/hook"
 
 
@@ -102,7 +103,8 @@ def test_show_has_health_and_masks_the_secret(settings: Settings, hooks: Any) ->
 
 
 def test_secrets_tokens_and_header_values_never_printed_unless_asked(settings: Settings, hooks: Any) -> None:
-    bearer = add(hooks, "--secret", SECRET, "--bearer", TOKEN, "--header", f"X-Api-Key: {HEADER_VALUE}")
+    bearer = add(hooks, "--secret", SECRET, "--bearer", TOKEN, "--header", f"X-Api-Key: {HEADER_VALUE}",
+                 url=f"{URL}?token={QUERY_TOKEN}&v=2")  # fmt: skip
     basic = add(hooks, "--basic-auth", f"alice:{TOKEN}-pw")
     outputs = [hooks("webhook", "list").out, hooks("webhook", "list", "--json").out]
     for wh in (bearer, basic):
@@ -110,10 +112,11 @@ def test_secrets_tokens_and_header_values_never_printed_unless_asked(settings: S
         outputs.append(hooks("webhook", "update", wh["id"], "--name", "renamed").out)
         outputs.append(hooks("webhook", "update", wh["id"], "--description", "d", "--json").out)
     for text in outputs:
-        assert SECRET not in text and TOKEN not in text and HEADER_VALUE not in text
+        assert SECRET not in text and TOKEN not in text and HEADER_VALUE not in text and QUERY_TOKEN[:5] not in text
         assert basic["secret"] not in text
     shown = hooks("webhook", "show", bearer["id"], "--json").json()
-    assert shown["auth"] == {"type": "bearer", "token": "***"} and shown["headers"] == {"X-Api-Key": "***"}
+    assert shown["auth"] == {"type": "bearer", "token": "…1706"} and shown["headers"] == {"X-Api-Key": "…cdef"}
+    assert shown["url"] == f"{URL}?token=…wxyz&v=…" and shown["secret"] == "whsec_…ZWY="
     revealed = hooks("webhook", "show", bearer["id"], "--json", "--show-secret").json()
     assert revealed["auth"]["token"] == TOKEN and revealed["headers"] == {"X-Api-Key": HEADER_VALUE}
 

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from hooks.api.exposition import label
-from hooks.api.problems import problem, request_errors
+from hooks.api.problems import problem
+from hooks.api.request_errors import body_unreadable, request_errors
 from hooks.api.v1.common import when
 from hooks.errors import ValidationError
 
@@ -15,15 +16,23 @@ from hooks.errors import ValidationError
 def test_a_schema_error_reads_like_a_validation_error():
     errors = [{"loc": ("body", "url"), "msg": "Field required", "type": "missing"},
               {"loc": ("query", "limit"), "msg": "Input should be a valid integer", "type": "int_parsing"}]  # fmt: skip
-    assert request_errors(errors) == [{"field": "url", "detail": "url: field required."},
-                                      {"field": "limit", "detail": "limit: input should be a valid integer."}]  # fmt: skip
+    assert request_errors(errors) == [{"field": "url", "detail": "url: is required."},
+                                      {"field": "limit", "detail": "limit: must be an integer."}]  # fmt: skip
+    tagged = {
+        "loc": ("body", "auth", "basic", "password"),
+        "msg": "Input should be a valid string",
+        "type": "string_type",
+    }
+    assert request_errors([tagged]) == [{"field": "auth.password", "detail": "auth.password: must be a string."}]
+    item = {"loc": ("body", "retry_policy"), "msg": "Input should be 'auto' or 'manual'", "type": "literal_error"}
+    assert request_errors([item])[0]["detail"] == "retry_policy: must be 'auto' or 'manual'."
 
 
-def test_invalid_json_names_the_body():
-    assert request_errors([{"loc": ("body", 1), "msg": "JSON decode error", "type": "json_invalid"}]) == [
-        {"field": "1", "detail": "1: not valid JSON."}
-    ]
-    assert request_errors([{"loc": ("body",), "msg": "x", "type": "json_invalid"}])[0]["field"] == "body"
+def test_a_body_python_cannot_read_names_the_body():
+    bad = UnicodeDecodeError("utf-8", b"ab\xff", 2, 3, "invalid start byte")
+    assert body_unreadable(bad) == "body: not valid UTF-8 (byte 2)."
+    assert body_unreadable(RecursionError()) == "body: nests too deeply to read."
+    assert body_unreadable(KeyError("x")) == "body: cannot be read (KeyError)."
 
 
 def test_a_problem_is_rfc_9457_with_the_field_on_422():

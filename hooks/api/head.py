@@ -1,0 +1,25 @@
+"""HEAD is GET without the body (RFC 9110 9.3.2), on every route: FastAPI routes a GET route's HEAD to a 405."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class HeadAsGet:
+    """Wraps an ASGI app: a HEAD request is routed as GET and its answer sent with the same status and headers
+    (Content-Length included), without the body."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)  # a copy: the server's scope says HEAD

@@ -1,0 +1,75 @@
+"""No answer to a read-only key or session shows a webhook's secrets (issue 20): every GET route of the app (read
+from app.routes, so a new route is crawled too) with a webhook whose URL, headers, auth and signing secrets
+(current, rotated and ed25519) are secret, with a delivered delivery, a dead-lettered one and their events."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+
+from hooks import create_webhook, publish_event
+from hooks.api.app import create_app
+from hooks.models.webhook import generate_secret, generate_signing_key, mask, masked_url
+from hooks.registry.webhooks import rotate_secret
+from tests.conftest import wait_for
+from tests.integration.api.test_dashboard_session import login
+
+QUERY_TOKEN = "Qt7SECRETTOKEN-in-the-query-0001"
+HEADER_VALUE = "Hv3SECRETHEADER-value-0002"
+PASSWORD = "Pw5SECRETPASSWORD-0003"
+PATH = f"/s?token={QUERY_TOKEN}&tenant=acme"  # the receiver's scripts go by path and query
+
+
+def test_masks_show_the_last_four_characters_of_a_long_secret_only():
+    assert mask("abcdefghijklmnopqrs") == "…" and mask("abcdefghijklmnopqrst") == "…qrst"
+    assert mask("whsec_" + "A" * 40 + "wxyz") == "whsec_…wxyz" and mask("whsk_short") == "whsk_…"
+    assert masked_url("https://x.example/h?token=" + "t" * 16 + "wxyz&a=1#f") == "https://x.example/h?token=…wxyz&a=…#…"
+
+
+def _seed(receiver) -> tuple[dict[str, str], list[str]]:
+    """The webhook and its history; returns the ids to put in paths and every secret value."""
+    receiver.script(PATH, [(500, 0.0, {})])
+    first = generate_secret()
+    wh = create_webhook(receiver.url + PATH, ["crawl.#"], secret=first,
+                        headers={"X-Api-Key": HEADER_VALUE}, auth={"type": "basic", "username": "alice",
+                        "password": PASSWORD}, signing_key=generate_signing_key(), retry_policy="manual")  # fmt: skip
+    wh = rotate_secret(wh.id, grace_s=3600, new_secret=generate_secret())
+    dead_event = publish_event("crawl.dead", {"n": 1})
+    return {"webhook_id": wh.id, "event_id": dead_event}, [QUERY_TOKEN, HEADER_VALUE, PASSWORD, first, wh.secret,
+                                                          wh.signing_key or ""]  # fmt: skip
+
+
+def _paths(app, ids: dict[str, str]) -> list[str]:
+    """Every GET route of the app (routers included), path parameters filled in (one we cannot fill fails here);
+    not the dashboard's catch-all 404 page."""
+    return [re.sub(r"\{(\w+)\}", lambda m: ids[m[1]], route.path) for route in iter_route_contexts(app.routes)
+            if "GET" in (getattr(route, "methods", None) or ()) and ":path}" not in route.path]  # fmt: skip
+
+
+def test_no_route_shows_a_secret_to_a_read_only_key_or_session(settings, read_key, receiver, worker):
+    ids, secrets = _seed(receiver)
+    app = create_app(settings)
+    with TestClient(app, headers={"Authorization": f"Bearer {read_key}"}) as client:
+        dead = wait_for(lambda: client.get("/v1/dlq").json()["items"], what="the delivery to be dead-lettered")
+        receiver.script(PATH, [(204, 0.0, {})])
+        event_id = publish_event("crawl.ok", {"n": 2})
+        wait_for(lambda: client.get(f"/v1/events/{event_id}").json()["state"] == "finished", what="a delivery")
+        ids["delivery_id"] = dead[0]["id"]
+        login(client, read_key)
+        seen = {}
+        for path in _paths(app, ids):
+            r = client.get(path)
+            assert r.status_code == 200, (path, r.status_code, r.text[:300])
+            seen[path] = r.text
+        seen["/v1/deliveries?event_id=" + event_id] = client.get("/v1/deliveries", params={"event_id": event_id}).text
+    assert {"/v1/webhooks/" + ids["webhook_id"], "/ui/webhooks/" + ids["webhook_id"], "/v1/dlq", "/ui/dlq",
+            "/v1/deliveries/" + ids["delivery_id"], "/ui/deliveries/" + ids["delivery_id"]} <= set(seen)  # fmt: skip
+    for secret in secrets:
+        shown = secret.removeprefix("whsec_").removeprefix("whsk_")
+        for path, text in seen.items():
+            assert shown not in text and shown[:5] not in text, (path, shown[:5])
+    shown_webhook = seen["/v1/webhooks/" + ids["webhook_id"]]
+    assert "token=…0001" in shown_webhook and "…0002" in shown_webhook and "…0003" in shown_webhook
+    assert "token=…0001" in seen["/ui/webhooks/" + ids["webhook_id"]]
