@@ -59,6 +59,7 @@ def cmd_delivery_retry(args: argparse.Namespace) -> int:
 
 
 def print_delivery(d: Any, *, as_json: bool) -> None:
+    """A delivery, its attempts and their response headers, as text or JSON."""
     if as_json:
         print_json(delivery_json(d, with_log=True))
         return
@@ -73,6 +74,17 @@ def print_delivery(d: Any, *, as_json: bool) -> None:
              str(a.get("status_code") or a.get("error") or "-"), "yes" if a.get("replay") else "no",
              str(a.get("outcome") or ""), snippet(a.get("response") or "")] for a in d.attempt_log]  # fmt: skip
     print_table(["#", "TIME", "MS", "RESULT", "REPLAY", "OUTCOME", "RESPONSE"], rows, empty="no attempts yet.")
+    print_response_headers(d.attempt_log)
+
+
+def print_response_headers(attempt_log: list[dict[str, Any]]) -> None:
+    """Each attempt's response headers (bounded and redacted by the worker), under the table of attempts."""
+    for a in attempt_log:
+        pairs = a.get("response_headers") or []
+        if pairs:
+            print(f"\nresponse headers of attempt {a.get('attempt', '')}:")
+            for name, value in pairs:
+                print(f"  {name}: {value}")
 
 
 def last_result(d: Any) -> str:

@@ -134,3 +134,4 @@ class AttemptRecord(_Record):
     request_headers: dict[str, str] = field(default_factory=dict)
     reason: str | None = None
     next_delay_s: float | None = None
+    response_headers: list[list[str]] | None = None  # [name, value] pairs, bounded and redacted; None before 0003

@@ -95,6 +95,7 @@ attempts = Table(
     Column("outcome", Text, nullable=False),
     Column("reason", Text),
     Column("next_delay_s", REAL),
+    Column("response_headers", JSONB),  # revision 0003: [name, value] pairs; last, as ALTER TABLE adds it
     PrimaryKeyConstraint("delivery_id", "attempt", "event_at", name="attempts_pkey"),
     postgresql_partition_by=BY_DAY,
 )

@@ -90,10 +90,10 @@ ATTEMPTS = Target(
     _staged(
         "delivery_id text, attempt int4, at float8, event_id text, webhook_id text, round int4, replay bool, "
         "started float8, duration_ms float4, status_code int4, error text, address text, response text, "
-        "headers jsonb, outcome text, reason text, next_delay_s float4"
+        "headers jsonb, outcome text, reason text, next_delay_s float4, response_headers jsonb"
     ),  # fmt: skip
     "delivery_id, attempt, to_timestamp(at), event_id, webhook_id, round, replay, to_timestamp(started), "
-    "duration_ms, status_code, error, address, response, headers, outcome, reason, next_delay_s",
+    "duration_ms, status_code, error, address, response, headers, outcome, reason, next_delay_s, response_headers",
     "ON CONFLICT (delivery_id, attempt, event_at) DO NOTHING",
 )
 TARGETS = (EVENTS, DELIVERIES, ATTEMPTS)
@@ -184,7 +184,7 @@ def _delivery_row(r: DeliveryRecord) -> tuple[Any, ...]:
 def _attempt_row(r: AttemptRecord) -> tuple[Any, ...]:
     return (r.delivery_id, r.attempt, r.event_at, r.event_id, r.webhook_id, r.round, r.replay, r.started_at,
             r.duration_ms, r.status_code, r.error, r.address, r.response, r.request_headers, r.outcome,
-            r.reason, r.next_delay_s)  # fmt: skip
+            r.reason, r.next_delay_s, r.response_headers)  # fmt: skip
 
 
 def _ensure_days(engine: Engine, days: set[date]) -> None:

@@ -1,7 +1,7 @@
 """A webhook receiver on 127.0.0.1 for the demo, the tests and the benchmark.
 
 It records every request and answers with a programmable script per path: a list of (status, delay s,
-headers) steps, the last repeated. Never point anything but loopback traffic at it.
+headers) steps, the last repeated; headers are a dict, or [(name, value), ...] to send one name twice. Never point anything but loopback traffic at it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-Step = tuple[int, float, dict[str, str]]
+Step = tuple[int, float, dict[str, str] | list[tuple[str, str]]]
 
 
 @dataclass
@@ -60,7 +60,7 @@ class Receiver:
                 with receiver._lock:  # answered from here on: the sender may send the next one
                     receiver._in_flight[self.path] -= 1
                 self.send_response(status)
-                for k, v in headers.items():
+                for k, v in headers.items() if isinstance(headers, dict) else headers:
                     self.send_header(k, v)
                 payload = b"" if status in (204, 304) else b"ok"
                 self.send_header("Content-Length", str(len(payload)))

@@ -26,7 +26,7 @@ resolver: Resolver = system_resolver
 
 @dataclass(frozen=True)
 class HttpResult:
-    """What one attempt got: a status and the start of the body, or an error class."""
+    """What one attempt got: a status, the start of the body and the raw head (headers), or an error class."""
 
     status: int | None
     body: bytes
@@ -34,6 +34,7 @@ class HttpResult:
     address: str | None
     retry_after: str | None
     duration_ms: float
+    head: bytes = b""  # status line and headers as received; record.response_headers bounds and redacts them
 
     @property
     def ok(self) -> bool:
@@ -78,7 +79,7 @@ def _send(target: Target, ip: str, body: bytes, headers: dict[str, str], setting
                        settings.max_response_bytes)  # fmt: skip
     retry_after = answer.headers.get(b"retry-after")
     return HttpResult(answer.status, answer.body, None, ip, retry_after.decode("latin-1") if retry_after else None,
-                      _ms(started))  # fmt: skip
+                      _ms(started), answer.head)  # fmt: skip
 
 
 def _head(target: Target, headers: dict[str, str], length: int) -> bytes:

@@ -8,6 +8,7 @@ tells the operators about each delivery that was dead-lettered.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,12 @@ from workers.drain.notify import notify_dead_lettered
 log = logging.getLogger(__name__)
 
 _REDACTED = "[redacted]"
+MAX_RESPONSE_HEADERS = 20  # kept per attempt, in the order received
+MAX_NAME_CHARS = 100
+MAX_VALUE_CHARS = 200
+_LINES_READ = 64  # header lines looked at: enough for 20 headers among junk, and a 64 KB head costs no more
+# Set-Cookie, Authorization, WWW-Authenticate, Proxy-Authenticate and their kind: values hidden by name
+_SECRET_NAME = re.compile("token|secret|key|cookie|auth|passw|session", re.IGNORECASE)
 
 
 @dataclass
@@ -67,6 +74,7 @@ def record(settings: Settings, delivery: Delivery, webhook: Webhook, done: Attem
         "address": result.address,
         "response": result.body[: settings.logged_response_bytes].decode("utf-8", "replace"),
         "request_headers": redact_headers(done.headers, webhook),
+        "response_headers": response_headers(result.head),
         "outcome": decision.outcome,
         "reason": decision.reason,
         "next_delay_s": round(decision.delay_s, 3) if decision.outcome == "retry" else None,
@@ -130,3 +138,38 @@ def redact_headers(headers: dict[str, str], webhook: Webhook) -> dict[str, str]:
     """The request headers as the attempt log keeps them: auth, signatures and custom values hidden."""
     keep = {"Content-Type", "User-Agent", "webhook-id", "webhook-timestamp"}
     return {k: (v if k in keep else _REDACTED) for k, v in headers.items()}
+
+
+def response_headers(head: bytes) -> list[list[str]]:
+    """The endpoint's response headers as the attempt log keeps them: [name, value] pairs in the order received.
+
+    Bounded (the first 20; names cut to 100 characters, values to 200, with "…") so a chatty endpoint cannot
+    swell Redis or the history, and values of credential-like headers (cookies, auth, tokens, keys, secrets)
+    hidden. `head` is the status line and header lines as the client read them (latin-1, as HTTP/1.1 has it);
+    a repeated header (two Set-Cookie) stays two pairs. Plain string splits and a cache of names keep it to
+    a few microseconds an attempt (the worker sends thousands a second).
+    """
+    out: list[list[str]] = []
+    for line in head.decode("latin-1").split("\r\n", _LINES_READ)[1:_LINES_READ]:  # the rest unsplit, never read
+        name, colon, value = line.partition(":")
+        if not colon or line[0] in " \t:":  # not a header: no colon, an obsolete folded line, no name
+            continue
+        shown = _NAMES.get(name) or _name(name)
+        out.append([shown[0], _REDACTED if shown[1] else _cut(value.strip(), MAX_VALUE_CHARS)])
+        if len(out) == MAX_RESPONSE_HEADERS:
+            break
+    return out
+
+
+_NAMES: dict[str, tuple[str, bool]] = {}  # name -> (name as kept, value hidden): names repeat across attempts
+
+
+def _name(name: str) -> tuple[str, bool]:
+    shown = (_cut(name.rstrip(), MAX_NAME_CHARS), _SECRET_NAME.search(name) is not None)
+    if len(_NAMES) < 4096:  # bounded: an endpoint inventing names cannot grow it
+        _NAMES[name] = shown
+    return shown
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

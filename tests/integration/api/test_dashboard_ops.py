@@ -275,3 +275,21 @@ def test_a_replayed_delivery_counts_once_in_the_figures(ops, receiver) -> None:
              what="the replay to be counted")  # fmt: skip
     figures = windows(get_redis(), get_settings(), [hook.id])[hook.id]["1h"]
     assert (figures.deliveries, figures.success_rate, figures.attempts) == (1, 1.0, 2)
+
+
+def test_a_delivery_page_shows_each_attempts_response_headers_redacted(ops, browser, receiver, tmp_path) -> None:
+    receiver.script("/answers", [(503, 0.0, [("X-Request-Id", "req-1"), ("Set-Cookie", "sid=s3cret")]),
+                                 (200, 0.0, [("X-Request-Id", "req-2"), ("X-Long", "v" * 300)])])  # fmt: skip
+    hook = hooks.create_webhook(receiver.url + "/answers", ["answers.#"], name="answers",
+                                retry={"base_s": 0.1, "jitter": 0})  # fmt: skip
+    hooks.publish_event("answers.entry.publish", {"n": 1})
+    wait_for(lambda: delivered(hook.id, 1), 30, what="the delivery, on its second attempt")
+    (d,) = hooks.list_deliveries(webhook_id=hook.id)
+    page = login(browser, ops, read_only=True)
+    page.goto(f"{ops.url}/ui/deliveries/{d.id}")
+    first, second = (page.inner_text(f"#attempts tbody tr:nth-child({n}) pre.response-headers") for n in (1, 2))
+    assert "X-Request-Id: req-1\nSet-Cookie: [redacted]" in first and "s3cret" not in page.content()
+    assert "X-Request-Id: req-2\nX-Long: " + "v" * 199 + "…" in second and "Server: " in second
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1280, f"the delivery page is {width} px wide: {page.evaluate(WIDEST)}"
+    shot(page, tmp_path, "delivery-response-headers")

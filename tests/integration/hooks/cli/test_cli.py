@@ -246,7 +246,8 @@ def test_deliveries_and_delivery_show_after_a_real_delivery(
     assert hooks("deliveries", "--status", "lost").code == 2  # argparse choices
     shown = hooks("delivery", "show", listed["id"])
     assert shown.code == 0 and "delivered" in shown.out
-    attempt_row = shown.out.splitlines()[-1].split()
+    attempt_row = next(line for line in shown.out.splitlines() if line.startswith("1 ")).split()
+    assert "response headers of attempt 1:" in shown.out and "  Content-Length: 0" in shown.out
     assert attempt_row[0] == "1" and attempt_row[1].endswith("Z") and attempt_row[3:6] == ["204", "no", "delivered"]
     data = hooks("delivery", "show", listed["id"], "--json").json()
     (attempt,) = data["attempt_log"]

@@ -18,10 +18,11 @@ from hooks.history.db import (
     normalise_url,
     upgrade,
 )
+from hooks.history.queries import get_delivery
 from hooks.history.tables import metadata
 from hooks.history.writer import write_batch
 
-from .factories import BASE_S, delivery, event
+from .factories import BASE_S, attempt, delivery, event
 
 
 def indexes_of(url: str, table: str) -> set[str]:
@@ -61,6 +62,32 @@ def test_the_previous_revision_upgrades_to_head_keeping_rows_and_indexing_partit
     engine.dispose()
 
 
+def test_0003_adds_response_headers_to_attempts_archived_before_it_as_null(empty_database_url: str) -> None:
+    upgrade(empty_database_url, "0002")
+    engine = make_engine(empty_database_url)
+    ev = event(BASE_S)
+    dl = delivery(ev, "wh_A", status="delivered")
+    write_batch(engine, [ev], [dl])  # the day's partitions, then an attempt as 0002's writer stored it
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO attempts (delivery_id, attempt, event_at, event_id, webhook_id, round, replay, "
+                          "started_at, duration_ms, response, request_headers, outcome) VALUES (:d, 1, "
+                          "to_timestamp(:at), :e, 'wh_A', 0, false, now(), 1.5, 'ok', '{}', 'retry')"),
+                     {"d": dl.id, "at": ev.event_at, "e": ev.id})  # fmt: skip
+
+    upgrade(engine)
+    pairs = [["Set-Cookie", "[redacted]"], ["Set-Cookie", "[redacted]"], ["X-Request-Id", "r-1"]]
+    write_batch(engine, attempts=[attempt(dl, 2, outcome="delivered", response_headers=pairs)])
+
+    old, new = get_delivery(engine, dl.id).attempts
+    assert old.response_headers is None and new.response_headers == pairs  # order and repeats kept
+    downgrade(engine, "0002")
+    with engine.connect() as conn:
+        columns = conn.execute(text("SELECT column_name FROM information_schema.columns "
+                                    "WHERE table_name = 'attempts'")).scalars().all()  # fmt: skip
+    assert "response_headers" not in columns and "request_headers" in columns
+    engine.dispose()
+
+
 def test_downgrading_to_base_removes_the_tables(empty_database_url: str) -> None:
     upgrade(empty_database_url)
     downgrade(empty_database_url, "base")
@@ -82,9 +109,9 @@ def test_check_schema_refuses_a_database_without_the_schema_in_one_line(empty_da
 
 
 def test_check_schema_refuses_the_previous_revision_in_one_line(empty_database_url: str) -> None:
-    upgrade(empty_database_url, "0001")
+    upgrade(empty_database_url, "0002")
     engine = make_engine(empty_database_url)
-    with pytest.raises(SchemaError, match=r"at revision 0001, the code needs 0002: run `hooks db upgrade`$"):
+    with pytest.raises(SchemaError, match=r"at revision 0002, the code needs 0003: run `hooks db upgrade`$"):
         check_schema(engine)
     engine.dispose()
 

@@ -87,6 +87,7 @@ def test_informational_answers_are_skipped(serve):
     server = serve(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nRetry-After: 3\r\n\r\n")
     answer = post(Connection("127.0.0.1", server.port, "127.0.0.1", None))
     assert answer.status == 204 and answer.headers[b"retry-after"] == b"3"
+    assert answer.head == b"HTTP/1.1 204 No Content\r\nRetry-After: 3"  # the final answer's, for the attempt log
 
 
 def test_a_body_cut_short_is_not_an_answer(serve):
