@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from hooks.api.asgi import HttpMiddleware
 
-class HeadAsGet:
+
+class HeadAsGet(HttpMiddleware):
     """Wraps an ASGI app: a HEAD request is routed as GET and its answer sent with the same status and headers
     (Content-Length included), without the body."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
+    async def http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["method"] != "HEAD":
             await self.app(scope, receive, send)
             return
 

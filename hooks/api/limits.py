@@ -10,21 +10,20 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 
+from hooks.api.asgi import HttpMiddleware
 from hooks.api.problems import problem
 
 TOO_LARGE = "body: the request body is larger than {} bytes (HOOKS_API_MAX_BODY_BYTES)."
 
 
-class BodyLimit:
+class BodyLimit(HttpMiddleware):
     """Wraps an ASGI app; HTTP requests whose body exceeds `max_bytes` get a 413 problem."""
 
     def __init__(self, app: Any, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+        super().__init__(app)
+        self.max_bytes = max_bytes
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             await problem(413, TOO_LARGE.format(self.max_bytes))(scope, receive, send)

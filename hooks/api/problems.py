@@ -28,6 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from hooks.api.asgi import HttpMiddleware
 from hooks.api.request_errors import FIELD_RE, PARSE_FAILED, body_unreadable, request_errors, schema_unreadable
 from hooks.errors import (
     ConfigurationError,
@@ -97,18 +98,12 @@ def install(app: FastAPI) -> None:
     app.add_middleware(Unexpected)  # added first: the innermost, inside every other middleware
 
 
-class Unexpected:
+class Unexpected(HttpMiddleware):
     """An exception no handler took (a bug): logged once with its traceback, answered with a 500 problem that says
     `Connection: close`. Starlette's own last resort would re-raise it after answering, so uvicorn logged it a
     second time and dropped the keep-alive connection without telling the client, whose next request then failed."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started = False
 
         async def sending(message: dict[str, Any]) -> None:

@@ -17,6 +17,8 @@ from typing import Any
 
 from starlette.datastructures import MutableHeaders
 
+from hooks.api.asgi import HttpMiddleware
+
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")  # fmt: skip
 HEADERS = {
@@ -33,16 +35,10 @@ def private_page(path: str) -> bool:
     return (path == "/ui" or path.startswith("/ui/")) and not path.startswith("/ui/static/")
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """Wraps an ASGI app; adds the headers above to every HTTP response it sends."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         no_store = private_page(scope.get("path", ""))
 
         async def with_headers(message: dict[str, Any]) -> None:
