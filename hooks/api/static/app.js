@@ -1,5 +1,6 @@
-// The only script of the dashboard: a delivery log can reload itself every few seconds while its box is ticked
-// (remembered for the page in sessionStorage) and no field is being typed in.
+// The only script of the dashboard (nothing inline: the CSP allows scripts from this origin only). A delivery log
+// can reload itself every few seconds while its box is ticked (remembered for the page in sessionStorage) and no
+// field is being typed in.
 document.querySelectorAll("[data-autorefresh]").forEach(function (box) {
   var key = "autorefresh:" + location.pathname;
   box.checked = sessionStorage.getItem(key) === "1";

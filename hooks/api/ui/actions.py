@@ -96,11 +96,14 @@ def retry(request: Request, delivery_id: str, csrf: Csrf = None) -> RedirectResp
 
 
 @router.post("/dlq/{delivery_id}/{action}")
-def dlq_action(request: Request, delivery_id: str, action: str, csrf: Csrf = None) -> RedirectResponse:
+def dlq_action(request: Request, delivery_id: str, action: str, csrf: Csrf = None,
+               confirm: Text = "") -> RedirectResponse:  # fmt: skip
     form_session(request, csrf)
     try:
         if action == "replay":
             return back("/ui/dlq", f"replaying {replay(delivery_id).id}")
+        if action == "purge" and confirm != "yes":  # it leaves the queue for good: asked on /ui/dlq/{id}/purge
+            return back(f"/ui/dlq/{delivery_id}/purge", "not purged: tick the box to confirm.")
         if action == "purge":
             return back("/ui/dlq", f"purged {purge(delivery_id).id}")
     except ValidationError as exc:
@@ -109,8 +112,10 @@ def dlq_action(request: Request, delivery_id: str, action: str, csrf: Csrf = Non
 
 
 @router.post("/dlq-replay")
-def dlq_replay_many(request: Request, webhook_id: Text = "", csrf: Csrf = None) -> RedirectResponse:
+def dlq_replay_many(request: Request, webhook_id: Text = "", csrf: Csrf = None, confirm: Text = "") -> RedirectResponse:
     form_session(request, csrf)
+    if confirm != "yes":  # every one of them is sent again to its endpoint
+        return back("/ui/dlq", "nothing replayed: tick the box to confirm.")
     n = replay_many(webhook_id=webhook_id) if webhook_id else replay_many(all=True)
     return back("/ui/dlq", f"replaying {n} dead-lettered deliveries" + (f" of {webhook_id}" if webhook_id else ""))
 

@@ -103,6 +103,13 @@ def dlq(request: Request, webhook_id: str | None = None, cursor: str | None = No
                 names=names_of(d.webhook_id for d in dead))  # fmt: skip
 
 
+@router.get("/dlq/{delivery_id}/purge", response_class=HTMLResponse)
+def confirm_purge(request: Request, delivery_id: str) -> HTMLResponse:
+    session = session_of(request)
+    dead = get_delivery(delivery_id)
+    return page(request, "purge.html", session, delivery=dead, names=names_of([dead.webhook_id]))
+
+
 @router.get("/publish", response_class=HTMLResponse)
 def publish(request: Request) -> HTMLResponse:
     return page(request, "publish.html", session_of(request))

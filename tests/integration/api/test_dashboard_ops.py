@@ -293,3 +293,33 @@ def test_a_delivery_page_shows_each_attempts_response_headers_redacted(ops, brow
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 1280, f"the delivery page is {width} px wide: {page.evaluate(WIDEST)}"
     shot(page, tmp_path, "delivery-response-headers")
+
+
+def test_purge_and_replay_everything_ask_before_they_act(ops, browser, receiver) -> None:
+    hook = hooks.create_webhook(receiver.url + "/confirm", ["confirm.#"], name="confirm receiver",
+                                retry_policy="manual")  # fmt: skip
+    receiver.script("/confirm", [(500, 0.0, {})])
+    for n in range(2):
+        hooks.publish_event("confirm.entry.publish", {"n": n})
+    wait_for(lambda: len(list(list_dead(webhook_id=hook.id))) == 2, 30, what="two dead letters")
+    page = login(browser, ops)
+    page.goto(f"{ops.url}/ui/dlq?webhook_id={hook.id}")
+    page.click("#dead a.purge")  # a link to a page that asks, not a button that purges
+    assert page.url.endswith("/purge") and "confirm receiver" in page.inner_text("main")
+    page.click("#purge button")  # the box is not ticked: the browser does not send the form
+    assert page.url.endswith("/purge") and len(list(list_dead(webhook_id=hook.id))) == 2
+    csrf = page.get_attribute("#purge input[name=csrf]", "value")
+    page.request.post(page.url, form={"csrf": csrf or ""})  # sent anyway, without the box: the server refuses too
+    assert len(list(list_dead(webhook_id=hook.id))) == 2
+    page.check("#purge input[name=confirm]")
+    page.click("#purge button")
+    assert "purged" in page.inner_text(".note") and len(list(list_dead(webhook_id=hook.id))) == 1
+    receiver.script("/confirm", [(204, 0.0, {})])
+    hooks.enable_webhook(hook.id)  # two failures opened its breaker (this module's threshold): close it
+    page.goto(f"{ops.url}/ui/dlq?webhook_id={hook.id}")
+    page.request.post(f"{ops.url}/ui/dlq-replay", form={"csrf": csrf or "", "webhook_id": hook.id})
+    assert len(list(list_dead(webhook_id=hook.id))) == 1  # Replay everything without the box: nothing sent
+    page.check("form.actions input[name=confirm]")
+    page.click("#replay-all")
+    assert "replaying 1 dead-lettered" in page.inner_text(".note")
+    wait_for(lambda: delivered(hook.id, 1), 30, what="the replayed delivery")
