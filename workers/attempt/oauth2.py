@@ -103,7 +103,7 @@ def bearer(webhook: Webhook, settings: Settings, client: redis.Redis, *, refused
             return _remember(webhook.id, digest, *cached)
         if client.set(lock, me, nx=True, px=int((settings.request_timeout_s + 1) * 1000)):
             try:
-                token, expires_at = _store(client, key, digest, fetch(config, settings), settings)
+                token, expires_at = store(client, key, digest, fetch(config, settings), settings)
                 return _remember(webhook.id, digest, token, expires_at)
             finally:
                 _UNLOCK.run(client, settings.key_prefix, webhook.id, me)
@@ -172,7 +172,7 @@ def _read(client: redis.Redis, key: str, digest: str, settings: Settings) -> tup
         return None
 
 
-def _store(client: redis.Redis, key: str, digest: str, got: tuple[str, float],
+def store(client: redis.Redis, key: str, digest: str, got: tuple[str, float],
            settings: Settings) -> tuple[str, float]:  # fmt: skip
     """Keep the token for its life less a margin (10%, at most 30 s); returns it and when it stops being used."""
     token, expires_in = got
