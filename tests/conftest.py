@@ -40,6 +40,7 @@ TEST_ENV = {
     "HOOKS_VISIBILITY_TIMEOUT_S": "20",
     "HOOKS_CONNECT_TIMEOUT_S": "2",
     "HOOKS_REQUEST_TIMEOUT_S": "5",
+    "HOOKS_ENCRYPTION_KEY": "dGVzdHMtb25seS1lbmNyeXB0aW9uLWtleS0zMmJ5dGU=",  # b"tests-only-encryption-key-32byte"
 }
 
 

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from hooks.cli import credentials
 from hooks.cli.output import (
     EXIT_OK,
     command,
@@ -77,12 +78,13 @@ def _webhook_options(p: argparse.ArgumentParser, *, update: bool) -> None:
     p.add_argument("--description")
     p.add_argument("--manual-retry", action=flag, default=None, help="dead-letter after the first failure")
     p.add_argument("--max-attempts", type=int, metavar="N", help="attempts before dead-lettering")
+    credentials.add_options(p, update=update)
     json_option(p)
 
 
 def cmd_webhook_add(args: argparse.Namespace) -> int:
     """`hooks webhook add`; raises ValidationError (nothing is stored then)."""
-    fields = webhook_fields(args)
+    fields = webhook_fields(args) | credentials.credential_fields(args, None)
     if args.max_attempts is not None:
         fields["retry"] = {"max_attempts": args.max_attempts}
     if args.ed25519:
@@ -130,6 +132,8 @@ def cmd_webhook_update(args: argparse.Namespace) -> int:
             changes[field] = getattr(args, option)
     if args.no_auth:
         changes["auth"] = None
+    oauth2_given = any(getattr(args, k) is not None for k in vars(args) if k.startswith("oauth2_"))
+    changes |= credentials.credential_fields(args, registry.get_webhook(args.id) if oauth2_given else None)
     if args.max_attempts is not None:  # keep the webhook's other retry overrides
         changes["retry"] = {**registry.get_webhook(args.id).retry.model_dump(), "max_attempts": args.max_attempts}
     if not changes:
@@ -227,6 +231,7 @@ def _webhook_pairs(d: dict[str, Any]) -> list[tuple[str, Any]]:
         ("concise", "yes" if d["concise"] else "no"), ("ordered", "yes" if d.get("ordered") else "no"),
         ("retry policy", d["retry_policy"]),
         ("max attempts", retry.get("max_attempts") or "default"),
+        *credentials.pairs(d),
         ("description", d["description"]), ("created", d["created_at"]), ("updated", d["updated_at"]),
     ]  # fmt: skip
 

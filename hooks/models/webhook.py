@@ -13,6 +13,7 @@ from urllib.parse import unquote_plus
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from hooks.models.credentials import ClientCertificate, OAuth2Client
 from hooks.models.ids import new_webhook_id
 from hooks.models.rules import check_name, check_pattern
 from hooks.ssrf import parse_url
@@ -147,6 +148,8 @@ class Webhook(BaseModel):
     description: str = Field("", max_length=2048)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    mtls: ClientCertificate | None = None  # a client certificate for https endpoints that ask for one (sealed key)
+    oauth2: OAuth2Client | None = None  # OAuth2 client credentials: a bearer token fetched and cached by workers
 
     @field_validator("events")
     @classmethod
@@ -191,6 +194,14 @@ class Webhook(BaseModel):
         return v
 
     @model_validator(mode="after")
+    def _credentials(self) -> Webhook:
+        if self.oauth2 is not None and self.auth is not None:
+            raise ValueError("oauth2: cannot be combined with auth (both set the Authorization header)")
+        if self.mtls is not None and not self.url.lower().startswith("https:"):
+            raise ValueError("client_cert: needs an https:// url (a client certificate is sent over TLS only)")
+        return self
+
+    @model_validator(mode="after")
     def _name_default(self) -> Webhook:
         if not self.name:
             object.__setattr__(self, "name", self.url.split("?", 1)[0][:256])
@@ -218,6 +229,11 @@ class Webhook(BaseModel):
             if self.auth is not None:
                 data["auth"] = {**data["auth"], **{k: mask(data["auth"][k]) for k in ("password", "token")
                                                    if k in data["auth"]}}  # fmt: skip
+        # the client key and the OAuth2 secret are never shown again, even when asked for the other secrets
+        data["mtls"] = self.mtls.public() if self.mtls is not None else None
+        data["oauth2"] = None
+        if self.oauth2 is not None:
+            data["oauth2"] = {**self.oauth2.public(), "token_url": masked_url(self.oauth2.token_url)}
         return data
 
 

@@ -15,10 +15,11 @@ from typing import Any
 import pydantic
 import redis
 
-from hooks.errors import NotFoundError, ValidationError
+from hooks.errors import BlockedAddressError, NotFoundError, ValidationError
 from hooks.metrics.keys import MetricKeys
 from hooks.models.rules import from_pydantic
 from hooks.models.webhook import OldSecret, Webhook, generate_secret, parse_stored, utcnow
+from hooks.registry.credentials import stored_credentials
 from hooks.registry.health import reset
 from hooks.registry.index import unindex, write
 from hooks.settings import Settings, get_settings
@@ -34,8 +35,11 @@ def create_webhook(url: str, events: Iterable[str], **fields: Any) -> Webhook:
     settings = get_settings()
     if "id" in fields or "created_at" in fields:
         raise ValidationError("id: is assigned by the system and cannot be given.")
+    fields = stored_credentials(fields, None, settings)
     webhook = _validate({"url": url, "events": _as_list(events, "events"), **fields})
     check_destination(webhook.url, settings)
+    if webhook.oauth2 is not None:
+        check_destination(webhook.oauth2.token_url, settings, field="oauth2.token_url")
     client = get_redis(settings)
     with client.pipeline(transaction=True) as pipe:
         write(pipe, Keys(settings), webhook, old=None)
@@ -86,10 +90,12 @@ def update_webhook(webhook_id: str, **changes: Any) -> Webhook:
                 if raw is None:
                     raise NotFoundError(f"webhook {webhook_id} does not exist.")
                 old = parse_stored(raw)
-                data = {**old.model_dump(), **changes, "updated_at": utcnow()}
+                data = {**old.model_dump(), **stored_credentials(changes, old, settings), "updated_at": utcnow()}
                 new = _validate(data)
                 if new.url != old.url:
                     check_destination(new.url, settings)
+                if new.oauth2 is not None and (old.oauth2 is None or new.oauth2.token_url != old.oauth2.token_url):
+                    check_destination(new.oauth2.token_url, settings, field="oauth2.token_url")
                 pipe.multi()
                 write(pipe, keys, new, old=old)
                 pipe.execute()
@@ -117,7 +123,7 @@ def delete_webhook(webhook_id: str) -> None:
         pipe.execute()
     reset(client, settings, old.id)  # after: a drain that reads the webhook now finds it gone
     with client.pipeline(transaction=True) as pipe:
-        pipe.delete(keys.webhook_state(old.id))
+        pipe.delete(keys.webhook_state(old.id), keys.oauth2_token(old.id))
         pipe.zrem(MetricKeys(settings).activity, old.id)
         pipe.execute()
 
@@ -146,16 +152,27 @@ def rotate_secret(webhook_id: str, *, grace_s: float = 86400, new_secret: str | 
     return update_webhook(webhook_id, secret=new_secret or generate_secret(), old_secrets=kept[-5:])
 
 
-def check_destination(url: str, settings: Settings) -> None:
-    """Refuse a URL whose host is, or resolves to, a blocked address; raises ValidationError."""
-    target = parse_url(url, require_https=settings.require_https)
-    # a name that does not resolve yet is accepted: the guard checks it again at every attempt
-    with contextlib.suppress(socket.gaierror, UnicodeError):
-        resolve_checked(
-            target,
-            allow_private=settings.allow_private_networks,
-            allowed_networks=settings.networks,
-        )
+def check_destination(url: str, settings: Settings, *, field: str = "url") -> None:
+    """Refuse a URL whose host is, or resolves to, a blocked address; raises ValidationError naming `field`."""
+    try:
+        target = parse_url(url, require_https=settings.require_https)
+        # a name that does not resolve yet is accepted: the guard checks it again at every attempt
+        with contextlib.suppress(socket.gaierror, UnicodeError):
+            resolve_checked(
+                target,
+                allow_private=settings.allow_private_networks,
+                allowed_networks=settings.networks,
+            )
+    except BlockedAddressError as exc:
+        if field == "url":
+            raise
+        raise BlockedAddressError(
+            field + str(exc).removeprefix("url"), address=exc.address, reason=exc.reason
+        ) from None
+    except ValidationError as exc:
+        if field == "url":
+            raise
+        raise ValidationError(field + str(exc).removeprefix("url")) from None
 
 
 def _validate(data: dict[str, Any]) -> Webhook:

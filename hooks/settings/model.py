@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hooks.errors import ConfigurationError
+from hooks.settings.keys import parse_keys
 from hooks.settings.networks import Network, parse_networks
 from hooks.settings.redis_url import check_redis_url
 
@@ -67,6 +68,9 @@ class Settings(BaseSettings):
     require_https: bool = True
     ca_bundle: str | None = None
     user_agent: str = "hooks-webhooks/0.1 (+https://github.com/hooks-webhooks/hooks)"
+    # keys sealing client keys, OAuth2 secrets and tokens at rest (hooks/sealed.py): base64 of 32 bytes, comma-
+    # separated, the first seals and every one opens (rotation); never shown (repr=False)
+    encryption_key: str | None = Field(None, repr=False)
 
     # Retries, breaker, isolation.
     retry_base_s: float = Field(5.0, gt=0)
@@ -136,6 +140,18 @@ class Settings(BaseSettings):
     def _networks(cls, v: str) -> str:
         parse_networks(v)  # raises ValueError naming the bad CIDR
         return v
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _encryption_key(cls, v: str | None) -> str | None:
+        parse_keys(v)  # raises ValueError naming the bad key by its position, never its text
+        return v
+
+    @property
+    def encryption_keys(self) -> tuple[bytes, ...]:
+        """`encryption_key` parsed (cached by its text: a model_copy must not keep another's keys): the sealing key
+        first, then the ones that only open (hooks/sealed.py)."""
+        return parse_keys(self.encryption_key)
 
     @cached_property
     def networks(self) -> tuple[Network, ...]:

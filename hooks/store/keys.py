@@ -9,6 +9,8 @@
 | {p}:wh:stack:{stack}:wild:{pattern}  | set    | webhook ids with this wildcard pattern                   |
 | {p}:wh:stack:{stack}:route           | hash   | webhook id -> enabled flag and branches (registry/index) |
 | {p}:wh:state:{webhook_id}            | hash   | breaker and health state of a webhook                    |
+| {p}:wh:oauth2:{webhook_id}           | string | its OAuth2 token, sealed, and its settings' digest (TTL) |
+| {p}:wh:oauth2:{webhook_id}:lock      | string | held by the one worker fetching a new token (TTL)        |
 | {p}:ev:{event_id}                    | hash   | an event in flight: metadata, its two bodies, `open`     |
 |                                      |        | deliveries, `fanned` (TTL; finished: HOOKS_FINISHED_TTL_S) |
 | {p}:ev:all                           | zset   | events in flight, all scored 0: newest first by id (lex) |
@@ -65,6 +67,7 @@ class Keys:
         # str.format of the full template: one call, no Python frame of our own
         self.webhook: Callable[[str], str] = f"{p}:wh:{{}}".format
         self.webhook_state: Callable[[str], str] = f"{p}:wh:state:{{}}".format
+        self.oauth2_token: Callable[[str], str] = f"{p}:wh:oauth2:{{}}".format  # workers/attempt/oauth2.py
         self.exact: Callable[[str, str], str] = f"{p}:wh:stack:{{}}:exact:{{}}".format  # stack, channel
         self.wild_patterns: Callable[[str], str] = f"{p}:wh:stack:{{}}:wild".format  # stack
         self.wild: Callable[[str, str], str] = f"{p}:wh:stack:{{}}:wild:{{}}".format  # stack, pattern

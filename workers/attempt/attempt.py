@@ -13,12 +13,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from hooks.errors import ConfigurationError
 from hooks.models.delivery import Delivery
 from hooks.models.webhook import Webhook
 from hooks.settings import Settings
 from hooks.signing.sign import standard_headers
+from workers.attempt import oauth2
 from workers.attempt.backoff import compute_delay_s, parse_retry_after
-from workers.attempt.http import HttpResult, post
+from workers.attempt.client_tls import client_context
+from workers.attempt.http import HttpResult, default_ca, post
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +104,24 @@ def attempt(delivery: Delivery, webhook: Webhook, body: bytes, settings: Setting
     started_at = time.time()
     try:
         headers = request_headers(webhook, delivery.id, body, settings)
-        result = post(webhook.url, body, headers, settings)
+        result = _send(webhook, body, headers, settings)
         return Attempt(result, decide(result, delivery, webhook, settings), started_at, headers)
+    except ConfigurationError as exc:  # a sealed key no key of HOOKS_ENCRYPTION_KEY opens: says so, no secret
+        log.error("deliver: %s: webhook %s: %s", delivery.id, webhook.id, exc)
+        result = HttpResult(None, b"", "internal_error:ConfigurationError", None, None, 0.0)
+        return Attempt(result, decide_internal_error(delivery, webhook, settings), started_at, {})
     except Exception as exc:  # noqa: BLE001 - the catch-all is the point
         log.error("deliver: %s failed inside the worker (%s)", delivery.id, type(exc).__name__)
         result = HttpResult(None, b"", f"internal_error:{type(exc).__name__}", None, None, 0.0)
         return Attempt(result, decide_internal_error(delivery, webhook, settings), started_at, {})
+
+
+def _send(webhook: Webhook, body: bytes, headers: dict[str, str], settings: Settings) -> HttpResult:
+    """POST with the webhook's client certificate (mTLS) and OAuth2 token, when it has them."""
+    tls = client_context(webhook, settings, default_ca(settings)) if webhook.mtls is not None else None
+    if webhook.oauth2 is not None:
+        return oauth2.send(webhook, body, headers, settings, tls)
+    return post(webhook.url, body, headers, settings, tls=tls)
 
 
 def decide_internal_error(delivery: Delivery, webhook: Webhook, settings: Settings) -> Decision:

@@ -1,13 +1,15 @@
 """The HTTP attempt: connect to the address the SSRF guard checked, POST, read a bounded response.
 
-One kept-alive connection (wire.py) per (thread, scheme, checked address, port, host), so a connection is never
-reused for an address that was not checked. Host header, TLS SNI and the certificate check are all against the
+One kept-alive connection (wire.py) per (thread, scheme, checked address, port, host, client TLS context), so a
+connection is never reused for an address that was not checked, nor one made with a webhook's client certificate
+(client_tls.py) for another webhook. Host header, TLS SNI and the certificate check are all against the
 hostname, not the address. No redirects, no retries here (the schedule retries).
 """
 
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -42,8 +44,10 @@ class HttpResult:
         return self.status is not None and 200 <= self.status < 300
 
 
-def post(url: str, body: bytes, headers: dict[str, str], settings: Settings) -> HttpResult:
-    """POST `body` to `url` through the SSRF guard; never raises for network trouble, returns it as `error`."""
+def post(url: str, body: bytes, headers: dict[str, str], settings: Settings, *,
+         tls: ssl.SSLContext | None = None) -> HttpResult:  # fmt: skip
+    """POST `body` to `url` through the SSRF guard; never raises for network trouble, returns it as `error`.
+    `tls`: the context for https instead of the default one (a webhook's client certificate)."""
     started = time.monotonic()
     address: str | None = None
     try:
@@ -58,7 +62,7 @@ def post(url: str, body: bytes, headers: dict[str, str], settings: Settings) -> 
             resolver=resolver,
         )
         address = str(addresses[0])
-        return _send(target, address, body, headers, settings, started)
+        return _send(target, address, body, headers, settings, started, tls)
     except BlockedAddressError as exc:
         return _failed("blocked_address", exc.address or address, started)
     except socket.gaierror:
@@ -72,9 +76,9 @@ def post(url: str, body: bytes, headers: dict[str, str], settings: Settings) -> 
 
 
 def _send(target: Target, ip: str, body: bytes, headers: dict[str, str], settings: Settings,
-          started: float) -> HttpResult:  # fmt: skip
+          started: float, tls: ssl.SSLContext | None) -> HttpResult:  # fmt: skip
     head = _head(target, headers, len(body))  # encoded first: a header it cannot carry sends nothing
-    conn = _connection(target, ip, settings)
+    conn = _connection(target, ip, settings, tls)
     answer = conn.post(head, body, started + settings.request_timeout_s, settings.connect_timeout_s,
                        settings.max_response_bytes)  # fmt: skip
     retry_after = answer.headers.get(b"retry-after")
@@ -91,22 +95,28 @@ def _head(target: Target, headers: dict[str, str], length: int) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-def _connection(target: Target, ip: str, settings: Settings) -> Connection:
-    """This thread's kept-alive connection to (scheme, checked address, port, hostname): never reused elsewhere."""
-    conns: dict[tuple[str, str, int, str], Connection] | None = getattr(_local, "conns", None)
+def _connection(target: Target, ip: str, settings: Settings, client_tls: ssl.SSLContext | None) -> Connection:
+    """This thread's kept-alive connection to (scheme, checked address, port, hostname, the client context by
+    identity: it holds a webhook's certificate): never reused elsewhere."""
+    conns: dict[tuple[str, str, int, str, ssl.SSLContext | None], Connection] | None = getattr(_local, "conns", None)
     if conns is None:
         conns = _local.conns = {}
-    key = (target.scheme, ip, target.port, target.host)
+    key = (target.scheme, ip, target.port, target.host, client_tls if target.scheme == "https" else None)
     conn = conns.get(key)
     if conn is None:
         if len(conns) >= _MAX_CONNECTIONS_PER_THREAD:
             conns.pop(next(iter(conns))).close()
-        tls = tls_context(settings.ca_bundle or _default_ca()) if target.scheme == "https" else None
+        tls = (client_tls or tls_context(default_ca(settings))) if target.scheme == "https" else None
         conn = conns[key] = Connection(ip, target.port, target.host, tls)
     return conn
 
 
-def _default_ca() -> str | None:
+def default_ca(settings: Settings) -> str | None:
+    """The CA bundle endpoints are checked against: HOOKS_CA_BUNDLE, else certifi's."""
+    return settings.ca_bundle or _certifi()
+
+
+def _certifi() -> str | None:
     try:
         import certifi
 

@@ -1,8 +1,8 @@
 """Changing a webhook from the dashboard: the edit form (hooks.registry.update_webhook, its messages shown on the
 form with the values kept) and deleting it after a confirmation box is ticked.
 
-Secret values (custom header values, the auth password or token) are never written into the form: a blank one
-means "unchanged". Headers are edited as `Name: value` lines; a line with a name and no value keeps that
+Secret values (custom header values, the auth password or token, the OAuth2 client secret) are never written into
+the form: a blank one means "unchanged". A client certificate is set with the CLI or the API (its page shows it). Headers are edited as `Name: value` lines; a line with a name and no value keeps that
 header's current value, a header without a line is removed.
 """
 
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from hooks.api.ui.actions import words as _words
 from hooks.api.ui.render import back, form_session, page, session_of
 from hooks.errors import ValidationError
-from hooks.models.webhook import Webhook
+from hooks.models.webhook import Webhook, masked_url
 from hooks.registry import webhooks as registry
 
 router = APIRouter()
@@ -41,6 +41,12 @@ class EditForm(BaseModel):
     retry_policy: str = "auto"
     max_attempts: str = ""
     ordered: str = ""
+    oauth2_token_url: str = ""
+    oauth2_client_id: str = ""
+    oauth2_client_secret: str = ""
+    oauth2_scope: str = ""
+    oauth2_audience: str = ""
+    oauth2_client_auth: str = "basic"
 
 
 def form_of(webhook: Webhook) -> EditForm:
@@ -51,7 +57,15 @@ def form_of(webhook: Webhook) -> EditForm:
                     headers="".join(f"{k}:\n" for k in webhook.headers), auth_type=auth.type if auth else "",
                     username=getattr(auth, "username", ""), description=webhook.description,
                     retry_policy=webhook.retry_policy, ordered="on" if webhook.ordered else "",
-                    max_attempts=str(webhook.retry.max_attempts or ""))  # fmt: skip
+                    max_attempts=str(webhook.retry.max_attempts or ""), **_oauth2_form(webhook))  # fmt: skip
+
+
+def _oauth2_form(webhook: Webhook) -> dict[str, str]:
+    o = webhook.oauth2
+    if o is None:
+        return {}
+    return {"oauth2_token_url": masked_url(o.token_url), "oauth2_client_id": o.client_id, "oauth2_scope": o.scope,
+            "oauth2_audience": o.audience, "oauth2_client_auth": o.client_auth}  # fmt: skip
 
 
 @router.get("/webhooks/{webhook_id}/edit", response_class=HTMLResponse)
@@ -68,7 +82,7 @@ def edit(request: Request, webhook_id: str, data: Annotated[EditForm, Form()]) -
     try:
         registry.update_webhook(old.id, **changes(old, data))
     except ValidationError as exc:  # the message on the form, the values as typed (secrets blank again)
-        kept = data.model_copy(update={"password": "", "token": ""})
+        kept = data.model_copy(update={"password": "", "token": "", "oauth2_client_secret": ""})
         return page(request, "edit.html", session, 422, webhook=old, form=kept, message=f"not saved: {exc}")
     return back(f"/ui/webhooks/{old.id}", "saved")
 
@@ -94,7 +108,22 @@ def changes(old: Webhook, data: EditForm) -> dict[str, Any]:
     return {"name": data.name.strip(), "url": url, "events": _words(data.events),
             "branches": _words(data.branches) or ["main"], "headers": _headers(old, data.headers),
             "auth": _auth(old, data), "description": data.description.strip(), "retry_policy": data.retry_policy,
-            "retry": retry, "ordered": data.ordered == "on"}  # fmt: skip
+            "retry": retry, "ordered": data.ordered == "on", "oauth2": _oauth2(old, data)}  # fmt: skip
+
+
+def _oauth2(old: Webhook, data: EditForm) -> dict[str, Any] | None:
+    """The OAuth2 settings from the form: none without a token URL; a blank secret keeps the stored one."""
+    url = data.oauth2_token_url.strip()
+    if not url:
+        return None
+    if old.oauth2 is not None and url == masked_url(old.oauth2.token_url):
+        url = old.oauth2.token_url  # shown masked, as the webhook's URL is
+    out: dict[str, Any] = {"token_url": url, "client_id": data.oauth2_client_id.strip(),
+                           "scope": data.oauth2_scope.strip(), "audience": data.oauth2_audience.strip(),
+                           "client_auth": data.oauth2_client_auth}  # fmt: skip
+    if data.oauth2_client_secret:
+        out["client_secret"] = data.oauth2_client_secret
+    return out
 
 
 def _headers(old: Webhook, text: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ from hooks.api.auth import READ, WRITE
 from hooks.api.v1.common import Cursor, StrList, StrMap, limit_of
 from hooks.api.webhook_pages import page_webhooks
 from hooks.errors import ValidationError
+from hooks.models.credentials import OAuth2Input
 from hooks.models.webhook import Auth, RetryOverrides, Webhook, generate_signing_key
 from hooks.registry import webhooks as registry
 from hooks.registry.health import state
@@ -47,6 +48,15 @@ class WebhookFields(BaseModel):
     retry_policy: Literal["auto", "manual"] = Field("auto", description="`manual`: no automatic retries.")
     retry: StrictRetry | None = Field(None, description="Overrides: base_s, factor, max_delay_s, jitter, max_attempts.")
     description: StrictStr = ""
+    client_cert: StrictStr | None = Field(None, description="mTLS: the client certificate (PEM, its chain after it) "
+                                          "presented to https endpoints; null removes it.")  # fmt: skip
+    client_key: StrictStr | None = Field(None, description="mTLS: the certificate's private key (PEM); stored "
+                                         "sealed under HOOKS_ENCRYPTION_KEY and never shown again.")  # fmt: skip
+    client_key_password: StrictStr | None = Field(None, description="The passphrase of an encrypted client_key "
+                                                  "(used once: the key is stored decrypted, then sealed).")  # fmt: skip
+    oauth2: OAuth2Input | None = Field(None, description="OAuth2 client credentials: token_url, client_id, "
+                                       "client_secret (sealed, never shown; left out on an update: unchanged), "
+                                       "scope, audience, client_auth (`basic` or `body`); null removes them.")  # fmt: skip
 
 
 class WebhookCreate(WebhookFields):

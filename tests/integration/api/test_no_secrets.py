@@ -1,6 +1,7 @@
 """No answer to a read-only key or session shows a webhook's secrets (issue 20): every GET route of the app (read
 from app.routes, so a new route is crawled too) with a webhook whose URL, headers, auth and signing secrets
-(current, rotated and ed25519) are secret, with a delivered delivery, a dead-lettered one and their events."""
+(current, rotated and ed25519) are secret, with a delivered delivery, a dead-lettered one and their events; and a
+second webhook with an mTLS client key, an OAuth2 client secret and a cached OAuth2 token (issue 21)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,19 @@ from hooks import create_webhook, publish_event
 from hooks.api.app import create_app
 from hooks.models.webhook import generate_secret, generate_signing_key, mask, masked_url
 from hooks.registry.webhooks import rotate_secret
+from hooks.settings import get_settings
+from hooks.store.connection import get_redis
+from hooks.store.keys import Keys
 from tests.conftest import wait_for
 from tests.integration.api.test_dashboard_session import login
+from tests.support.certs import CA
+from workers.attempt import oauth2
 
 QUERY_TOKEN = "Qt7SECRETTOKEN-in-the-query-0001"
 HEADER_VALUE = "Hv3SECRETHEADER-value-0002"
 PASSWORD = "Pw5SECRETPASSWORD-0003"
+CLIENT_SECRET = "Os7SECRETCLIENT-secret-0004"
+CACHED_TOKEN = "Tk9SECRETCACHEDTOKEN-0005"
 PATH = f"/s?token={QUERY_TOKEN}&tenant=acme"  # the receiver's scripts go by path and query
 
 
@@ -37,8 +45,18 @@ def _seed(receiver) -> tuple[dict[str, str], list[str]]:
                         "password": PASSWORD}, signing_key=generate_signing_key(), retry_policy="manual")  # fmt: skip
     wh = rotate_secret(wh.id, grace_s=3600, new_secret=generate_secret())
     dead_event = publish_event("crawl.dead", {"n": 1})
-    return {"webhook_id": wh.id, "event_id": dead_event}, [QUERY_TOKEN, HEADER_VALUE, PASSWORD, first, wh.secret,
-                                                          wh.signing_key or ""]  # fmt: skip
+    client = CA().client("crawler")
+    creds = create_webhook("https://127.0.0.1:9/never", ["never.sent"], client_cert=client.cert_pem,
+                           client_key=client.key_pem, oauth2={"token_url": "http://127.0.0.1:9/token",
+                           "client_id": "crawler", "client_secret": CLIENT_SECRET})  # fmt: skip
+    assert creds.oauth2 is not None
+    settings = get_settings()
+    oauth2.store(get_redis(settings), Keys(settings).oauth2_token(creds.id), oauth2.settings_digest(creds.oauth2),
+                 (CACHED_TOKEN, 3600), settings)  # fmt: skip
+    key_material = "".join(client.key_pem.splitlines()[1:-1])[-40:]
+    return {"webhook_id": wh.id, "event_id": dead_event, "creds_id": creds.id}, [
+        QUERY_TOKEN, HEADER_VALUE, PASSWORD, first, wh.secret, wh.signing_key or "", CLIENT_SECRET, CACHED_TOKEN,
+        key_material]  # fmt: skip
 
 
 def _paths(app, ids: dict[str, str]) -> list[str]:
@@ -64,6 +82,8 @@ def test_no_route_shows_a_secret_to_a_read_only_key_or_session(settings, read_ke
             assert r.status_code == 200, (path, r.status_code, r.text[:300])
             seen[path] = r.text
         seen["/v1/deliveries?event_id=" + event_id] = client.get("/v1/deliveries", params={"event_id": event_id}).text
+        for path in ("/v1/webhooks/", "/ui/webhooks/"):
+            seen[path + ids["creds_id"]] = client.get(path + ids["creds_id"]).text
     assert {"/v1/webhooks/" + ids["webhook_id"], "/ui/webhooks/" + ids["webhook_id"], "/v1/dlq", "/ui/dlq",
             "/v1/deliveries/" + ids["delivery_id"], "/ui/deliveries/" + ids["delivery_id"]} <= set(seen)  # fmt: skip
     for secret in secrets:
@@ -73,3 +93,5 @@ def test_no_route_shows_a_secret_to_a_read_only_key_or_session(settings, read_ke
     shown_webhook = seen["/v1/webhooks/" + ids["webhook_id"]]
     assert "token=…0001" in shown_webhook and "…0002" in shown_webhook and "…0003" in shown_webhook
     assert "token=…0001" in seen["/ui/webhooks/" + ids["webhook_id"]]
+    for page in (seen["/v1/webhooks/" + ids["creds_id"]], seen["/ui/webhooks/" + ids["creds_id"]]):
+        assert "CN=crawler" in page and "…0004" in page

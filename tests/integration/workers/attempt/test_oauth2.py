@@ -1,0 +1,257 @@
+"""OAuth2 client credentials: a real token server (counting its requests, checking the client's Basic auth) and a
+real receiver that takes only the bearer tokens it was told are valid; the token fetched once for many deliveries
+by the real worker, refreshed once when the receiver starts refusing it, never shown; the token endpoint down,
+or on a blocked address, is an `oauth_error`."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote_plus
+
+import pytest
+
+import workers.attempt.http
+import workers.attempt.wire
+from hooks import create_webhook, publish_event, update_webhook
+from hooks.errors import BlockedAddressError, ValidationError
+from hooks.models.delivery import Delivery
+from hooks.models.webhook import Webhook
+from hooks.registry.webhooks import get_webhook
+from hooks.settings import Settings, reset_settings
+from hooks.store.connection import get_redis
+from hooks.store.keys import Keys
+from tests.conftest import wait_for
+from workers.attempt import oauth2
+from workers.attempt.attempt import Attempt, attempt
+from workers.attempt.record import redact_headers
+
+CLIENT_ID = "hooks-client"
+SECRET = "S3cret:with/odd+chars-0009"  # form-urlencoded before Basic (RFC 6749 §2.3.1)
+
+
+class Server(ThreadingHTTPServer):
+    """An HTTP/1.1 server on 127.0.0.1 whose `handle_post(handler, body)` returns (status, body)."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.lock = threading.Lock()
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def handle_post(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, bytes]:
+        raise NotImplementedError
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        status, answer = self.server.handle_post(self, body)  # type: ignore[attr-defined]
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class TokenServer(Server):
+    """Issues tok-1, tok-2, ... to the client with the right Basic (or form) credentials; `status` forces an error."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[dict[str, str]] = []
+        self.status = 200
+        self.expires_in: Any = 3600
+
+    def handle_post(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, bytes]:
+        form = dict(parse_qsl(body.decode()))
+        auth = handler.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+            form.update(basic_id=unquote_plus(user), basic_secret=unquote_plus(password))
+        with self.lock:
+            self.requests.append(form)
+            n = len(self.requests)
+        ok = (form.get("basic_id"), form.get("basic_secret")) == (CLIENT_ID, SECRET) or (
+            form.get("client_id"), form.get("client_secret")) == (CLIENT_ID, SECRET)  # fmt: skip
+        if self.status != 200 or not ok or form.get("grant_type") != "client_credentials":
+            return (self.status if self.status != 200 else 401), b'{"error":"invalid_client"}'
+        answer = {"access_token": f"tok-{n}", "token_type": "Bearer", "expires_in": self.expires_in}
+        return 200, json.dumps(answer).encode()
+
+
+class Receiver(Server):
+    """Takes a delivery with a bearer token in `valid` (204), else 401; records the tokens it saw."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.valid: set[str] = set()
+        self.seen: list[tuple[str, int]] = []
+
+    def handle_post(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, bytes]:
+        token = handler.headers.get("Authorization", "").removeprefix("Bearer ")
+        status = 204 if token in self.valid else 401
+        with self.lock:
+            self.seen.append((token, status))
+        return status, b""
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[tuple[TokenServer, Receiver]]:
+    token_server, receiver = TokenServer(), Receiver()
+    yield token_server, receiver
+    for server in (token_server, receiver):
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def token_server(servers: tuple[TokenServer, Receiver]) -> TokenServer:
+    servers[0].requests.clear()
+    servers[0].status, servers[0].expires_in = 200, 3600
+    oauth2.forget()
+    return servers[0]
+
+
+@pytest.fixture
+def bearer_receiver(servers: tuple[TokenServer, Receiver]) -> Receiver:
+    servers[1].seen.clear()
+    servers[1].valid = {f"tok-{n}" for n in range(1, 10)}
+    return servers[1]
+
+
+def _oauth2(token_server: TokenServer, **extra: str) -> dict[str, str]:
+    return {"token_url": token_server.url + "/oauth/token", "client_id": CLIENT_ID, "client_secret": SECRET, **extra}
+
+
+def _webhook(token_server: TokenServer, receiver: Receiver, **extra: str) -> Webhook:
+    return create_webhook(receiver.url + "/hook", ["oauth.#"], oauth2=_oauth2(token_server, **extra))
+
+
+def _send(webhook: Webhook, settings: Settings) -> Attempt:
+    delivery = Delivery("msg_oauth", "evt_oauth", webhook.id, "pending", 0, 0, time.time(), time.time())
+    return attempt(delivery, get_webhook(webhook.id), b'{"n":1}', settings)
+
+
+@pytest.mark.usefixtures("worker")
+def test_one_token_serves_many_deliveries_and_a_refused_one_is_refreshed_once(settings, token_server,
+                                                                              bearer_receiver):  # fmt: skip
+    webhook = _webhook(token_server, bearer_receiver, scope="hooks.write")
+    for n in range(12):
+        publish_event("oauth.sent", {"n": n})
+    wait_for(lambda: len(bearer_receiver.seen) >= 12, what="12 deliveries")
+    assert set(bearer_receiver.seen) == {("tok-1", 204)} and len(token_server.requests) == 1
+    request = token_server.requests[0]
+    assert (request["grant_type"], request["scope"], "client_secret" not in request) == (
+        "client_credentials", "hooks.write", True)  # fmt: skip
+    stored = get_redis(settings).get(Keys(settings).oauth2_token(webhook.id))
+    assert stored is not None and b"tok-1" not in stored  # sealed
+    pttl = get_redis(settings).pttl(Keys(settings).oauth2_token(webhook.id))
+    assert 3540_000 < pttl <= 3570_000  # expires_in less 30 s
+
+    bearer_receiver.valid.discard("tok-1")  # revoked: the receiver answers 401 to it from now on
+    for n in range(8):
+        publish_event("oauth.sent", {"n": n})
+    wait_for(lambda: sum(s == 204 for _, s in bearer_receiver.seen) >= 20, what="8 more deliveries")
+    assert len(token_server.requests) == 2  # one refresh for every worker thread that met the 401
+    assert {t for t, s in bearer_receiver.seen if s == 204} == {"tok-1", "tok-2"}
+    assert {t for t, s in bearer_receiver.seen if s == 401} == {"tok-1"}
+
+
+def test_the_token_endpoint_down_is_an_oauth_error_and_nothing_is_sent(settings, token_server, bearer_receiver):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    webhook = create_webhook(bearer_receiver.url + "/hook", ["oauth.#"], oauth2=_oauth2(token_server) | {
+        "token_url": f"http://127.0.0.1:{closed}/token"})  # fmt: skip
+    down = _send(webhook, settings)
+    assert (down.result.error, down.result.status, down.decision.outcome) == ("oauth_error", None, "retry")
+    assert down.result.body == b"oauth2: the token endpoint failed (connection_refused)"
+    token_server.status = 503
+    failing = _send(_webhook(token_server, bearer_receiver), settings)
+    assert failing.result.error == "oauth_error" and failing.result.body == b"oauth2: the token endpoint answered 503"
+    assert bearer_receiver.seen == []
+
+
+def test_a_token_url_on_a_blocked_address_is_refused_at_registration_and_at_attempt_time(
+    settings, token_server, bearer_receiver, monkeypatch
+):
+    metadata = _oauth2(token_server) | {"token_url": "http://169.254.169.254/latest/api/token"}
+    with pytest.raises(
+        BlockedAddressError, match=r"^oauth2\.token_url: host 169\.254\.169\.254 is a cloud metadata address"
+    ):
+        create_webhook(bearer_receiver.url + "/hook", ["oauth.#"], oauth2=metadata)
+    named = create_webhook(
+        bearer_receiver.url + "/hook",
+        ["oauth.#"],
+        oauth2=_oauth2(token_server) | {"token_url": "http://tokens.example.test/token"},
+    )  # fmt: skip (.test does not resolve at registration)
+    monkeypatch.setattr(workers.attempt.http, "resolver", lambda host, port: ["169.254.169.254"])
+    opened: list[object] = []
+    monkeypatch.setattr(workers.attempt.wire, "create_connection", lambda *a, **k: opened.append(a))
+    refused = _send(named, settings)
+    assert refused.result.error == "oauth_error" and b"(blocked_address)" in refused.result.body
+    assert opened == [] and token_server.requests == [] and bearer_receiver.seen == []
+
+
+def test_client_credentials_in_the_body_with_an_audience(settings, token_server, bearer_receiver):
+    webhook = _webhook(token_server, bearer_receiver, client_auth="body", audience="https://api.test")
+    sent = _send(webhook, settings)
+    assert sent.result.status == 204 and sent.headers["Authorization"] == "Bearer tok-1"
+    request = token_server.requests[0]
+    assert (request["client_id"], request["client_secret"], request["audience"]) == (CLIENT_ID, SECRET,
+                                                                                      "https://api.test")  # fmt: skip
+    assert "basic_id" not in request and "scope" not in request
+    assert redact_headers(sent.headers, webhook)["Authorization"] == "[redacted]"  # the attempt log's copy
+
+
+def test_the_secret_is_sealed_masked_and_kept_when_an_update_leaves_it_out(settings, token_server, bearer_receiver):
+    webhook = _webhook(token_server, bearer_receiver)
+    stored = get_webhook(webhook.id)
+    assert SECRET not in stored.model_dump_json() and stored.oauth2 is not None
+    shown = stored.public_dict(show_secret=True)["oauth2"]
+    assert shown["client_secret"] == "…0009" and shown["client_id"] == CLIENT_ID and SECRET not in str(shown)
+    changed = update_webhook(webhook.id, oauth2={"token_url": token_server.url + "/oauth/token",
+                                                 "client_id": CLIENT_ID, "scope": "more"})  # fmt: skip
+    assert changed.oauth2 is not None and changed.oauth2.client_secret_sealed == stored.oauth2.client_secret_sealed
+    assert _send(changed, settings).result.status == 204
+
+
+@pytest.mark.parametrize(
+    ("oauth", "extra", "message"),
+    [
+        ({"token_url": "http://127.0.0.1:9/t", "client_id": "c"}, {}, "oauth2.client_secret: is required"),
+        ({"client_id": "c", "client_secret": "s"}, {}, "oauth2.token_url: field required"),
+        ({"token_url": "ftp://x.test/t", "client_id": "c", "client_secret": "s"}, {}, "oauth2.token_url: "),
+        ({"token_url": "http://127.0.0.1:9/t", "client_id": "c", "client_secret": "s", "client_auth": "jwt"}, {},
+         "oauth2.client_auth: "),
+        ({"token_url": "http://127.0.0.1:9/t", "client_id": "c", "client_secret": "s"},
+         {"auth": {"type": "bearer", "token": "t"}}, "oauth2: cannot be combined with auth"),
+    ],
+)  # fmt: skip
+def test_bad_oauth2_settings_are_refused_in_one_sentence_naming_the_field(settings, oauth, extra, message):
+    with pytest.raises(ValidationError) as caught:
+        create_webhook("http://127.0.0.1:9/h", ["oauth.#"], oauth2=oauth, **extra)
+    assert str(caught.value).lower().startswith(message.lower()), str(caught.value)
+
+
+def test_without_an_encryption_key_a_client_secret_is_refused(settings, token_server):
+    reset_settings(settings.model_copy(update={"encryption_key": None}))
+    with pytest.raises(ValidationError, match=r"^oauth2\.client_secret: cannot be stored: HOOKS_ENCRYPTION_KEY"):
+        create_webhook("http://127.0.0.1:9/h", ["oauth.#"], oauth2=_oauth2(token_server))
