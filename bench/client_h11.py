@@ -14,17 +14,17 @@ from workers.attempt import wire
 class Connection(wire.Connection):
     """wire.Connection's socket and connect, with an h11 state machine per connection."""
 
-    h11: h11.Connection | None = None
+    machine: h11.Connection | None = None
 
     def post_h11(self, path: str, headers: dict[str, str], body: bytes, deadline: float, connect_timeout_s: float,
                  limit: int) -> wire.Answer:  # fmt: skip
-        if self.sock is not None and (wire._dropped(self.sock) or self.h11 is None):
+        if self.sock is not None and (wire._dropped(self.sock) or self.machine is None):
             self.close()
         if self.sock is None:
             self.sock = self._connect(deadline, connect_timeout_s)
-            self.h11 = h11.Connection(h11.CLIENT)
-        assert self.h11 is not None
-        state, sock = self.h11, self.sock
+            self.machine = h11.Connection(h11.CLIENT)
+        assert self.machine is not None
+        state, sock = self.machine, self.sock
         try:
             request = h11.Request(method="POST", target=path, headers=[
                 ("Host", self.host), ("Content-Length", str(len(body))), ("Accept-Encoding", "identity"),
@@ -73,4 +73,4 @@ class Connection(wire.Connection):
 
     def close(self) -> None:
         super().close()
-        self.h11 = None
+        self.machine = None

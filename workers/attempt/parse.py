@@ -32,9 +32,10 @@ _HEX = b"0123456789abcdefABCDEF"
 class WireError(Exception):
     """One attempt's failure; `kind` names it as the attempt log does."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, *, unanswered: bool = False) -> None:
         super().__init__(kind)
         self.kind = kind
+        self.unanswered = unanswered  # the connection ended before a byte of an answer came
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,14 @@ class _Stream:
 
     def more(self) -> None:
         """Append what arrives next; a `connection_error` if the stream ends first (the answer is cut short)."""
-        chunk = recv(self.sock, self.deadline)
+        try:
+            chunk = recv(self.sock, self.deadline)
+        except WireError as exc:
+            if self.buf or exc.kind not in ("connection_error", "tls_error"):
+                raise
+            raise WireError(exc.kind, unanswered=True) from None
         if not chunk:
-            raise WireError("connection_error")
+            raise WireError("connection_error", unanswered=not self.buf)
         self.buf += chunk
 
     def head(self) -> bytes:

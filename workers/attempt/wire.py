@@ -45,10 +45,23 @@ class Connection:
         """Send one request (`head`: request line and headers, already encoded) and read its answer."""
         if self.sock is not None and _dropped(self.sock):
             self.close()
+        reused = self.sock is not None
+        try:
+            return self._post(head + body, deadline, connect_timeout_s, limit)
+        except WireError as exc:
+            if not (reused and exc.unanswered):
+                raise
+        # A kept connection that the server closed as we sent (its keep-alive timeout; or a body it answered
+        # without reading, then would not drain, as gunicorn does past 64 KiB whatever its Connection header said):
+        # nothing was answered, so the request goes once more on a new connection, by the same deadline. A failed
+        # attempt would be sent again by the schedule anyway: no more duplicates than that, only sooner.
+        return self._post(head + body, deadline, connect_timeout_s, limit)
+
+    def _post(self, data: bytes, deadline: float, connect_timeout_s: float, limit: int) -> Answer:
         if self.sock is None:
             self.sock = self._connect(deadline, connect_timeout_s)
         try:
-            answer, keep = _exchange(self.sock, head + body, deadline, limit)
+            answer, keep = _exchange(self.sock, data, deadline, limit)
         except OSError as exc:  # a WireError has its kind already; the rest are named by error_kind
             self.close()
             raise WireError(error_kind(exc)) from None
@@ -128,7 +141,7 @@ def _exchange(sock: socket.socket, data: bytes, deadline: float, limit: int) -> 
     except OSError as exc:
         try:
             answer, _ = _read_answer(sock, deadline, limit)
-        except WireError:
-            raise WireError(error_kind(exc)) from None
+        except WireError as unread:
+            raise WireError(error_kind(exc), unanswered=unread.unanswered) from None
         return answer, False  # the request was not sent whole: the connection is done
     return _read_answer(sock, deadline, limit)

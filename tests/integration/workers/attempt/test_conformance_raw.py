@@ -7,6 +7,7 @@ under one of the attempt log's kinds; each good one is read right, and every req
 
 from __future__ import annotations
 
+import itertools
 import socket
 import struct
 import threading
@@ -159,3 +160,32 @@ def test_send_failures_carry_the_attempt_logs_kinds_not_class_names(settings, ra
     assert (result.error, result.status) == ("connection_error", None) and took < 2
     result, took = timed(raw(stall), settings.model_copy(update={"request_timeout_s": 0.5}), big)
     assert (result.error, result.status) == ("timeout", None) and took < 1.5
+
+
+def test_a_kept_connection_closed_as_the_next_request_came_is_sent_once_more_on_a_new_one(settings, raw):
+    """The server answers with keep-alive, then closes as the next request comes without reading it (gunicorn's
+    gthread worker past its 64 KiB drain; any server at its keep-alive timeout): nothing was answered, so the
+    request goes once more on a new connection and arrives exactly once. On a new connection there is no retry."""
+    conns = itertools.count()
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+    def closes_after_one(server: RawHttp, conn: socket.socket) -> None:
+        if next(conns) > 0:
+            return server.answer_each(conn, ok)
+        buf = bytearray()
+        server.read_request(conn, buf)
+        conn.sendall(ok)
+        conn.recv(1)  # the next request has begun: close with it unread (the kernel resets the connection)
+
+    server = raw(closes_after_one)
+    results = [timed(server, settings, b'{"n":%d}' % i) for i in range(2)]
+    assert [(r.status, r.error) for r, _ in results] == [(200, None), (200, None)]
+    assert server.requests == [b'{"n":0}', b'{"n":1}'] and server.connections == 2
+
+    def resets(server: RawHttp, conn: socket.socket) -> None:
+        server.read_request(conn, bytearray())
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    server = raw(resets)
+    result, took = timed(server, settings)
+    assert (result.error, server.connections, len(server.requests)) == ("connection_error", 1, 1) and took < 1
