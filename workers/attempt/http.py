@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from hooks.errors import BlockedAddressError, ValidationError
 from hooks.settings import Settings
 from hooks.ssrf import Resolver, Target, parse_url, resolve_checked, system_resolver
-from workers.attempt.wire import Connection, WireError, tls_context
+from workers.attempt.wire import Connection, WireError, error_kind, tls_context
 
 _local = threading.local()
 _MAX_CONNECTIONS_PER_THREAD = 256
@@ -71,8 +71,8 @@ def post(url: str, body: bytes, headers: dict[str, str], settings: Settings, *,
         return _failed(exc.kind, address, started)
     except UnicodeEncodeError:  # a header value HTTP/1.1 cannot carry (not latin-1): nothing was sent
         return _failed("invalid_header", address, started)
-    except OSError as exc:
-        return _failed(type(exc).__name__, address, started)
+    except OSError as exc:  # named as the attempt log names failures (timeout, tls_error, ...), not by class
+        return _failed(error_kind(exc), address, started)
 
 
 def _send(target: Target, ip: str, body: bytes, headers: dict[str, str], settings: Settings,

@@ -2,14 +2,18 @@
 
 urllib3 spent about 0.22 ms of CPU per request here, a socket 0.03 ms (bench: one thread, 1 KB, loopback): the
 client is most of a delivery's CPU. So the request is written in one `sendall` and the answer parsed from the
-socket's bytes: the status line, the headers (only Content-Length, Transfer-Encoding, Connection and Retry-After
-matter; the raw head is handed on for the attempt log), and a body framed by length, chunks or the connection's end, read up to a limit and kept.
+socket's bytes by parse.py (strict on framing, bounded; h11 was measured and costs several times the CPU:
+`python -m bench.client`): the status line, the headers (only Content-Length, Transfer-Encoding, Connection and
+Retry-After matter; the raw head is handed on for the attempt log), and a body framed by length, chunks or the
+connection's end, read up to a limit and kept. An answer sent before the body was read (then the send fails) is
+still read and used.
 
 Safety is the caller's rules, kept here: it connects to the checked address (never resolves), TLS checks the
 certificate and sends SNI against the hostname; no redirects are followed; every connect, send and read is bounded
 by the attempt's deadline, checked between reads, so a server dripping a byte a second cannot stretch it; a body
 past the limit, or any doubt, closes the connection instead of reusing it. Errors are `WireError`s naming a class
-of failure (`connection_refused`, `connect_timeout`, `timeout`, `tls_error`, `connection_error`, ...).
+of failure (`connection_refused`, `connect_timeout`, `connect_error`, `timeout`, `tls_error`, `connection_error`,
+`invalid_response`), never an exception's class name.
 """
 
 from __future__ import annotations
@@ -17,34 +21,17 @@ from __future__ import annotations
 import select
 import socket
 import ssl
-import time
-from dataclasses import dataclass
 from functools import lru_cache
+
+from workers.attempt.parse import Answer, WireError, error_kind, left, read_answer, recv
+
+__all__ = ["Answer", "Connection", "WireError", "create_connection", "error_kind", "tls_context"]
 
 # Connections are made through this (tests record and police them).
 create_connection = socket.create_connection
 
-_HEAD_LIMIT = 64 * 1024  # bytes of status line and headers before we give up on an answer
-_READ = 65536
-
-
-class WireError(Exception):
-    """One attempt's failure; `kind` names it as the attempt log does."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__(kind)
-        self.kind = kind
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What the endpoint answered: the status, the headers we use, the start of the body, and the raw head."""
-
-    status: int
-    headers: dict[bytes, bytes]
-    body: bytes
-    complete: bool  # the whole body was read (the connection may be kept)
-    head: bytes = b""  # the status line and header lines as received, for the attempt log (parsed there, once)
+# The parser's names, here too: `WireError` and `Answer` are this client's interface.
+_left, _recv, _read_answer = left, recv, read_answer
 
 
 class Connection:
@@ -58,13 +45,26 @@ class Connection:
         """Send one request (`head`: request line and headers, already encoded) and read its answer."""
         if self.sock is not None and _dropped(self.sock):
             self.close()
+        reused = self.sock is not None
+        try:
+            return self._post(head + body, deadline, connect_timeout_s, limit)
+        except WireError as exc:
+            if not (reused and exc.unanswered):
+                raise
+        # A kept connection that the server closed as we sent (its keep-alive timeout; or a body it answered
+        # without reading, then would not drain, as gunicorn does past 64 KiB whatever its Connection header said):
+        # nothing was answered, so the request goes once more on a new connection, by the same deadline. A failed
+        # attempt would be sent again by the schedule anyway: no more duplicates than that, only sooner.
+        return self._post(head + body, deadline, connect_timeout_s, limit)
+
+    def _post(self, data: bytes, deadline: float, connect_timeout_s: float, limit: int) -> Answer:
         if self.sock is None:
             self.sock = self._connect(deadline, connect_timeout_s)
-        sock = self.sock
         try:
-            sock.settimeout(_left(deadline))
-            sock.sendall(head + body)
-            answer, keep = _read_answer(sock, deadline, limit)
+            answer, keep = _exchange(self.sock, data, deadline, limit)
+        except OSError as exc:  # a WireError has its kind already; the rest are named by error_kind
+            self.close()
+            raise WireError(error_kind(exc)) from None
         except BaseException:
             self.close()
             raise
@@ -95,15 +95,9 @@ class Connection:
         try:
             sock.settimeout(_left(deadline))
             return self.tls.wrap_socket(sock, server_hostname=self.host)
-        except (ssl.SSLError, ssl.CertificateError):
+        except OSError as exc:
             sock.close()
-            raise WireError("tls_error") from None
-        except TimeoutError:
-            sock.close()
-            raise WireError("timeout") from None
-        except OSError:
-            sock.close()
-            raise WireError("connection_error") from None
+            raise WireError(error_kind(exc)) from None
 
 
 @lru_cache(maxsize=8)
@@ -113,13 +107,6 @@ def tls_context(ca_file: str | None) -> ssl.SSLContext:
     context.check_hostname = True
     context.verify_mode = ssl.CERT_REQUIRED
     return context
-
-
-def _left(deadline: float) -> float:
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise WireError("timeout")
-    return left
 
 
 _GONE = select.POLLERR | select.POLLHUP | getattr(select, "POLLRDHUP", 0)
@@ -139,124 +126,22 @@ def _dropped(sock: socket.socket) -> bool:
         return True
 
 
-def _recv(sock: socket.socket, deadline: float) -> bytes:
-    """What has arrived (b"" at the end of the stream), waiting at most until the deadline."""
-    sock.settimeout(_left(deadline))
+def _exchange(sock: socket.socket, data: bytes, deadline: float, limit: int) -> tuple[Answer, bool]:
+    """Send one request and read its answer, and whether the connection may carry the next request.
+
+    A server may answer before it has read the body (a 413, or a 200 for a body it does not want) and close: the
+    send then fails (broken pipe, reset), yet the answer is there to read, and a 2xx is a delivery. As urllib3
+    does, that answer is read (by the same deadline) and used if it is whole; if not, the send's failure stands.
+    """
     try:
-        return sock.recv(_READ)
+        sock.settimeout(_left(deadline))
+        sock.sendall(data)
     except TimeoutError:
         raise WireError("timeout") from None
-    except ssl.SSLError:
-        raise WireError("tls_error") from None
-    except OSError:
-        raise WireError("connection_error") from None
-
-
-def _read_answer(sock: socket.socket, deadline: float, limit: int) -> tuple[Answer, bool]:
-    """The answer to the request just sent, and whether the connection may carry the next one."""
-    buf = b""
-    while True:  # informational answers (100 Continue) come first: skip them
-        while (end := buf.find(b"\r\n\r\n")) < 0:
-            if len(buf) > _HEAD_LIMIT:
-                raise WireError("connection_error")
-            chunk = _recv(sock, deadline)
-            if not chunk:
-                raise WireError("connection_error")
-            buf += chunk
-        head = buf[:end]
-        version, status, headers = _parse_head(head)
-        buf = buf[end + 4 :]
-        if not 100 <= status < 200:
-            break
-    body, complete, keep = _read_body(sock, buf, status, headers, deadline, limit)
-    keep = keep and complete and version == b"HTTP/1.1" and headers.get(b"connection", b"").lower() != b"close"
-    return Answer(status, headers, body, complete, head), keep
-
-
-def _parse_head(head: bytes) -> tuple[bytes, int, dict[bytes, bytes]]:
-    lines = head.split(b"\r\n")
-    parts = lines[0].split(b" ", 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-        raise WireError("connection_error")
-    headers: dict[bytes, bytes] = {}
-    for line in lines[1:]:
-        name, colon, value = line.partition(b":")
-        if colon:
-            headers[name.strip().lower()] = value.strip()
-    return parts[0], int(parts[1]), headers
-
-
-def _read_body(sock: socket.socket, buf: bytes, status: int, headers: dict[bytes, bytes], deadline: float,
-               limit: int) -> tuple[bytes, bool, bool]:  # fmt: skip
-    """The body (up to `limit`), whether it was read whole, and whether its framing lets the connection be kept."""
-    if status in (204, 304):
-        return b"", True, True
-    if b"chunked" in headers.get(b"transfer-encoding", b"").lower():
-        return _read_chunked(sock, buf, deadline, limit)
-    length = headers.get(b"content-length")
-    if length is not None:
-        if not length.isdigit():
-            raise WireError("connection_error")
-        return _read_length(sock, buf, int(length), deadline, limit)
-    return _read_to_end(sock, buf, deadline, limit)
-
-
-def _read_length(sock: socket.socket, buf: bytes, length: int, deadline: float,
-                 limit: int) -> tuple[bytes, bool, bool]:  # fmt: skip
-    want = min(length, limit)
-    while len(buf) < want:
-        chunk = _recv(sock, deadline)
-        if not chunk:
-            raise WireError("connection_error")  # cut short: not an answer
-        buf += chunk
-    return buf[:want], length <= limit and len(buf) == length, True
-
-
-def _read_to_end(sock: socket.socket, buf: bytes, deadline: float, limit: int) -> tuple[bytes, bool, bool]:
-    """A body that ends when the connection does; the connection is never kept."""
-    while len(buf) < limit:
-        chunk = _recv(sock, deadline)
-        if not chunk:
-            return buf, True, False
-        buf += chunk
-    return buf[:limit], False, False
-
-
-def _read_chunked(sock: socket.socket, buf: bytes, deadline: float, limit: int) -> tuple[bytes, bool, bool]:
-    body = b""
-    while True:
-        while (eol := buf.find(b"\r\n")) < 0:
-            buf += _more(sock, deadline)
-        size_text = buf[:eol].split(b";", 1)[0].strip()
+    except OSError as exc:
         try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise WireError("connection_error") from None
-        buf = buf[eol + 2 :]
-        if size == 0:
-            return body, True, _skip_trailers(sock, buf, deadline)
-        while len(buf) < size + 2:
-            if len(body) + len(buf) >= limit:
-                return (body + buf)[:limit], False, False
-            buf += _more(sock, deadline)
-        body += buf[:size]
-        buf = buf[size + 2 :]
-        if len(body) >= limit:
-            return body[:limit], False, False
-
-
-def _skip_trailers(sock: socket.socket, buf: bytes, deadline: float) -> bool:
-    """Read past the trailers after the last chunk; True when nothing else came (the connection may be kept)."""
-    while (end := buf.find(b"\r\n")) != 0:
-        if end > 0:
-            buf = buf[end + 2 :]
-            continue
-        buf += _more(sock, deadline)
-    return len(buf) == 2
-
-
-def _more(sock: socket.socket, deadline: float) -> bytes:
-    chunk = _recv(sock, deadline)
-    if not chunk:
-        raise WireError("connection_error")
-    return chunk
+            answer, _ = _read_answer(sock, deadline, limit)
+        except WireError as unread:
+            raise WireError(error_kind(exc), unanswered=unread.unanswered) from None
+        return answer, False  # the request was not sent whole: the connection is done
+    return _read_answer(sock, deadline, limit)

@@ -119,10 +119,10 @@ def test_a_kept_connection_the_server_closed_is_replaced_before_the_next_request
     assert post(conn).status == 200 and server.connections == 2
 
 
-def test_garbage_is_a_connection_error_and_a_closed_port_is_refused(serve):
+def test_garbage_is_an_invalid_response_and_a_closed_port_is_refused(serve):
     with pytest.raises(WireError) as error:
         post(Connection("127.0.0.1", serve(b"SMTP ready\r\n\r\n").port, "127.0.0.1", None))
-    assert error.value.kind == "connection_error"
+    assert error.value.kind == "invalid_response"
     closed = socket.create_server(("127.0.0.1", 0))
     port = closed.getsockname()[1]
     closed.close()
