@@ -60,8 +60,8 @@ QUICK = Sizes(
     ordered_n=100,
     history_n=2000,
     archive_n=1000,
-    rate_s=1.0,
-    rate_warmup_s=0.5,
+    rate_s=0.5,
+    rate_warmup_s=0.3,
     rate_free_n=100,
     rate_threads=0,
 )
