@@ -45,6 +45,7 @@ class WorkerSet:
     env: tuple[tuple[str, str], ...] = ()
     queues: str = "events,deliveries"  # ours only
     pool: str = "threads"  # baseline only: "prefork" runs Celery's default pool, one process per core
+    concurrency: int = 0  # threads per process; 0: the stack's (--concurrency)
 
 
 class Stack:
@@ -159,7 +160,7 @@ class Stack:
 
     def _start_worker(self, ws: WorkerSet, i: int) -> tuple[subprocess.Popen[bytes], Path]:
         if ws.kind == "ours":
-            args = worker_args(concurrency=self.concurrency, queues=ws.queues, name=f"bench{i}")
+            args = worker_args(concurrency=ws.concurrency or self.concurrency, queues=ws.queues, name=f"bench{i}")
             env = {**dict(ws.env), "HOOKS_WORKER_TASK_EVENTS": "true" if ws.events else "false"}
             return self._spawn(args, f"{ws.kind}{i}", env)
         else:

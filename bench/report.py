@@ -104,6 +104,27 @@ def rows(fig: dict[str, Any]) -> list[Row]:
                 None, "", None))  # fmt: skip
     out.append(("10 ordered", "received in publish order", g("ordered.in_order"), None, "yes",
                 g("ordered.in_order")))  # fmt: skip
+    return out + _rate_rows(g)
+
+
+def _rate_rows(g: Callable[[str], Any]) -> list[Row]:
+    """Scenario 11: the limited webhook's rate against its limit (the baseline column), the neighbour's against
+    its own rate alone, measured in the same invocation."""
+    out: list[Row] = []
+    threads = g("rate.threads")
+    for limit in (50, 500):
+        at = f"rate.at_{limit}"
+        alone = g(f"{at}.free_alone.deliveries_per_s")
+        got = g(f"{at}.deliveries_per_s")
+        out.append(("11 rate limit", f"deliveries/s to a webhook limited to {limit}/s ({threads} threads; baseline: "
+                    "the limit)", got, limit, "±5 %", _check(got, lambda v, n=limit: abs(v / n - 1) <= 0.05)))  # fmt: skip
+        out.append(("11 rate limit", f"  most in any 1 s at {limit}/s (first burst included)",
+                    g(f"{at}.max_in_any_1s"), None, "", None))  # fmt: skip
+        beside = g(f"{at}.free.deliveries_per_s")
+        pct = _pct(beside, alone)
+        out.append(("11 rate limit", f"  unlimited neighbour deliveries/s beside it (baseline: alone); {pct} %",
+                    beside, alone, ">= 90 %" if limit == 50 else "",
+                    _check(pct, lambda v: v >= 90) if limit == 50 else None))  # fmt: skip
     return out
 
 

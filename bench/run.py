@@ -21,6 +21,7 @@ if __package__ in (None, ""):  # `python bench/run.py`: make the repository impo
 
 from bench import baseline, report, scenarios  # noqa: E402
 from bench import history_scenarios as hs  # noqa: E402
+from bench import rate as rate_scenario  # noqa: E402
 from bench import redis_scenarios as rs  # noqa: E402
 from bench.procs import PRODUCT_ENV, Stack  # noqa: E402
 from bench.sizes import FULL, QUICK, Sizes  # noqa: E402
@@ -34,6 +35,7 @@ SCENARIOS = (
     "isolation",
     "scaling",
     "ordered",
+    "rate",
     "retry_backlog",
     "history",
 )
@@ -81,6 +83,7 @@ def one_run(stack: Stack, sz: Sizes, only: set[str], log: Any) -> tuple[dict[str
     step("isolation", lambda: scenarios.isolation(stack, sz, rates))
     step("scaling", lambda: scenarios.scaling(stack, sz))
     step("ordered", lambda: scenarios.ordered(stack, sz))
+    step("rate", lambda: rate_scenario.rate(stack, sz))
     step("retry_backlog", lambda: rs.retry_backlog(stack, sz))
     step("history", lambda: hs.history(stack, sz))
     return fig, errors

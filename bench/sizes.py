@@ -31,6 +31,10 @@ class Sizes:
     ordered_n: int = 2000  # one request at a time
     history_n: int = 200_000  # finished deliveries measured for Redis memory (--history-n 1000000 for the target's)
     archive_n: int = 50_000  # records the archiver catches up with
+    rate_s: float = 10.0  # scenario 11: the window each rate is measured over, after its warm-up
+    rate_warmup_s: float = 2.0  # the bucket's first burst and the drains settling in, left out of the window
+    rate_free_n: int = 15_000  # events to the unlimited neighbour, alone and beside the limited webhook (~4 s)
+    rate_threads: int = 8  # worker threads sending (0: the stack's, reusing the running workers)
 
 
 FULL = Sizes()
@@ -56,4 +60,8 @@ QUICK = Sizes(
     ordered_n=100,
     history_n=2000,
     archive_n=1000,
+    rate_s=0.5,
+    rate_warmup_s=0.3,
+    rate_free_n=100,
+    rate_threads=0,
 )

@@ -74,6 +74,9 @@ def _webhook_options(p: argparse.ArgumentParser, *, update: bool) -> None:
     p.add_argument("--ordered", action=flag, default=None,
                    help="send in publish order, one at a time: a failing delivery holds the ones behind it until it "
                         "succeeds or is dead-lettered")  # fmt: skip
+    p.add_argument("--rate-limit", metavar="N",
+                   help="send at most N requests a second (e.g. 20 or 0.5; shared by every worker); "
+                        + ("'none' removes the limit" if update else "default: no limit"))  # fmt: skip
     p.add_argument("--name")
     p.add_argument("--description")
     p.add_argument("--manual-retry", action=flag, default=None, help="dead-letter after the first failure")
@@ -196,7 +199,20 @@ def webhook_fields(args: argparse.Namespace) -> dict[str, Any]:
         fields["auth"] = {"type": "bearer", "token": args.bearer}
     if args.manual_retry is not None:
         fields["retry_policy"] = "manual" if args.manual_retry else "auto"
+    if args.rate_limit is not None:
+        fields["rate_limit_per_s"] = parse_rate(args.rate_limit)
     return fields
+
+
+def parse_rate(text: str) -> float | None:
+    """`--rate-limit`'s value: a number of requests a second, or `none`; raises ValidationError naming the option."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise ValidationError(f"--rate-limit: expected requests a second as a number (e.g. 20 or 0.5) or none, got "
+                              f"{text[:20]!r}.") from None  # fmt: skip
 
 
 def parse_headers(values: Sequence[str]) -> dict[str, str]:
@@ -229,6 +245,7 @@ def _webhook_pairs(d: dict[str, Any]) -> list[tuple[str, Any]]:
         ("secret", d["secret"]), ("auth", _auth_text(d["auth"])),
         ("headers", ", ".join(f"{k}: {v}" for k, v in d["headers"].items())),
         ("concise", "yes" if d["concise"] else "no"), ("ordered", "yes" if d.get("ordered") else "no"),
+        ("rate limit", f"{d['rate_limit_per_s']:g}/s" if d.get("rate_limit_per_s") else "none"),
         ("retry policy", d["retry_policy"]),
         ("max attempts", retry.get("max_attempts") or "default"),
         *credentials.pairs(d),

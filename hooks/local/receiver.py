@@ -24,6 +24,7 @@ class Received:
     body: bytes
     at: float
     status: int
+    peer_port: int = 0  # the sender's source port (which process sent it: tests map it through /proc/net/tcp)
 
 
 @dataclass
@@ -52,7 +53,9 @@ class Receiver:
                 body = self.rfile.read(length)
                 status, delay, headers = receiver._next(self.path)
                 with receiver._lock:
-                    receiver.received.append(Received(self.path, dict(self.headers.items()), body, time.time(), status))
+                    got = Received(self.path, dict(self.headers.items()), body, time.time(), status,
+                                   self.client_address[1])  # fmt: skip
+                    receiver.received.append(got)
                     now = receiver._in_flight[self.path] = receiver._in_flight.get(self.path, 0) + 1
                     receiver.peak_in_flight[self.path] = max(now, receiver.peak_in_flight.get(self.path, 0))
                 if delay:

@@ -23,6 +23,7 @@ MAX_HEADERS = 32
 SECRET_PREFIX = "whsec_"
 SIGNING_KEY_PREFIX = "whsk_"
 PUBLIC_KEY_PREFIX = "whpk_"
+MIN_RATE_PER_S, MAX_RATE_PER_S = 0.01, 10_000  # rate_limit_per_s: from one request in 100 s to 10,000 a second
 _HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
 _FORBIDDEN_HEADERS = {"host", "content-length", "content-type", "transfer-encoding", "authorization",
                       "connection", "user-agent", "upgrade", "te", "trailer", "expect", "keep-alive",
@@ -150,6 +151,8 @@ class Webhook(BaseModel):
     updated_at: datetime = Field(default_factory=utcnow)
     mtls: ClientCertificate | None = None  # a client certificate for https endpoints that ask for one (sealed key)
     oauth2: OAuth2Client | None = None  # OAuth2 client credentials: a bearer token fetched and cached by workers
+    # at most this many requests a second (a token bucket in Redis shared by every worker); None: no limit
+    rate_limit_per_s: float | None = None
 
     @field_validator("events")
     @classmethod
@@ -192,6 +195,11 @@ class Webhook(BaseModel):
         if not v.startswith(SIGNING_KEY_PREFIX) or len(raw) != 32:
             raise ValueError("signing_key: must be whsk_ followed by base64 of a 32-byte ed25519 seed")
         return v
+
+    @field_validator("rate_limit_per_s", mode="before")
+    @classmethod
+    def _rate(cls, v: Any) -> Any:
+        return check_rate(v)
 
     @model_validator(mode="after")
     def _credentials(self) -> Webhook:
@@ -259,6 +267,17 @@ def check_header(name: Any, value: Any) -> None:
         raise ValueError(
             f"headers: the value of {name} must be at most 4096 ASCII characters with no control characters"
         )
+
+
+def check_rate(rate: Any) -> float | None:
+    """Return `rate` as a float if it is None or a number of requests a second in range; raises ValueError."""
+    if rate is None:
+        return None
+    number = isinstance(rate, (int, float)) and not isinstance(rate, bool)
+    if not number or not MIN_RATE_PER_S <= rate <= MAX_RATE_PER_S:  # NaN fails the comparison too
+        raise ValueError(f"rate_limit_per_s: must be a number of requests a second from {MIN_RATE_PER_S} to "
+                         f"{MAX_RATE_PER_S:,} (or null for no limit), got {str(rate)[:20]!r}.")  # fmt: skip
+    return float(rate)
 
 
 def check_secret(secret: Any) -> str:

@@ -41,12 +41,26 @@ def write(pipe: Any, keys: Keys, webhook: Webhook, old: Webhook | None) -> None:
     elif old is not None and old.ordered:  # no longer ordered: nothing held any more either
         pipe.srem(keys.ordered, webhook.id)
         pipe.hdel(keys.held, webhook.id)
+    write_rate(pipe, keys, webhook, old)
     for pattern in webhook.events:
         if is_wildcard(pattern):
             pipe.hincrby(keys.wild_patterns(webhook.stack), pattern, 1)
             pipe.sadd(keys.wild(webhook.stack, pattern), webhook.id)
         else:
             pipe.sadd(keys.exact(webhook.stack, pattern), webhook.id)
+
+
+def write_rate(pipe: Any, keys: Keys, webhook: Webhook, old: Webhook | None) -> None:
+    """Queue the rate the drains read (`{p}:rates`, take.lua): a changed rate applies from the next take, so a
+    webhook parked until its next token is due (in `{p}:capped`) is made due now; a removed one drops its bucket."""
+    rate = webhook.rate_limit_per_s
+    if rate is not None:
+        pipe.hset(keys.rates, webhook.id, repr(rate))
+    elif old is not None and old.rate_limit_per_s is not None:
+        pipe.hdel(keys.rates, webhook.id)
+        pipe.delete(keys.bucket(webhook.id))
+    if old is not None and old.rate_limit_per_s != rate:
+        pipe.zadd(keys.capped, {webhook.id: 0}, xx=True)  # only if parked; take.lua parks it again if need be
 
 
 def unindex(pipe: Any, keys: Keys, webhook: Webhook) -> None:

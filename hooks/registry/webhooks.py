@@ -120,6 +120,8 @@ def delete_webhook(webhook_id: str) -> None:
         pipe.zrem(keys.webhooks_all, old.id)
         pipe.srem(keys.ordered, old.id)
         pipe.hdel(keys.held, old.id)
+        pipe.hdel(keys.rates, old.id)
+        pipe.delete(keys.bucket(old.id))
         pipe.execute()
     reset(client, settings, old.id)  # after: a drain that reads the webhook now finds it gone
     with client.pipeline(transaction=True) as pipe:

@@ -14,11 +14,17 @@
   appends the history records to the stream for the archiver, releases the leases and the lane, and puts
   given-back ids at the front of the webhook's list. An ordered webhook (`ordered: true`) has one lane and no
   breaker parking: a delivery of it that fails with a retry holds it (HELD; out of the turns, in CAPPED until the
-  retry is due) until the scheduler puts that delivery back at the front of its list (move_due.lua). Fanning out resolves each waiting event (resolve_webhooks)
+  retry is due) until the scheduler puts that delivery back at the front of its list (move_due.lua).
+  A rated webhook (`rate_limit_per_s`, in RATES) is given at most the tokens of its bucket (refilled here by the
+  time elapsed on Redis's clock, up to a burst of BURST_S seconds' worth, at least one); out of tokens, it waits in
+  CAPPED until the next one is due (no attempt spent), and every take first puts back the capped webhooks that are
+  due, so a working drain serves it on time; an idle drain (the one holding WAKER) sleeps only until then, the
+  others poll, and the scheduler's recover is the fallback when no drain is left. Given-back ids get their tokens
+  back. Fanning out resolves each waiting event (resolve_webhooks)
   and creates its deliveries (create_deliveries), within the budget; it takes an event off the fan-out list
   only once its deliveries exist, so a call that fails half-way leaves it there.
   Returns {'deliver', webhook id, failures, webhook JSON, ids, delivery hashes, {body, concise body} per id}
-        | {'fanned'} | {'idle'} | {'ended'}.
+        | {'fanned'} | {'idle'} | {'idle', seconds until a capped webhook is due (this drain wakes then)} | {'ended'}.
 ]]
 --- @include "kick"
 local token, lease, cap = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -27,6 +33,10 @@ local mode = ARGV[13]
 local READY, FANOUT = P .. ':ready', P .. ':fanout'
 local ORDERED, HELD, RETRY = P .. ':ordered', P .. ':held', P .. ':retry'
 local webhook_prefix = P .. ':wh:'
+local RATES, WAKER = P .. ':rates', P .. ':capped:waker'
+local BURST_S = 0.25  -- a rated webhook's bucket holds this many seconds of its rate (at least one token)
+local MIN_WAIT_S = 0.01  -- out of tokens: it waits at least this long (a take then gets several at high rates)
+local IDLE_POLL_S = 0.25  -- workers/drain/drain.py's _WAKE_POLL_S: how often an idle drain calls anyway
 --- @include "resolve_webhooks"
 --- @include "create_deliveries"
 --- @include "close_breaker"
@@ -108,6 +118,24 @@ local function held(wh)
   redis.call('HDEL', HELD, wh)
   return false
 end
+-- a rated webhook's tokens now (refilled by the time elapsed on Redis's clock, capped at its burst) and that clock
+local function refill(wh, rate)
+  local b = redis.call('HMGET', P .. ':bucket:' .. wh, 't', 'at')
+  local t = redis.call('TIME')
+  local clock, burst = tonumber(t[1]) + tonumber(t[2]) / 1e6, math.max(1, rate * BURST_S)
+  if not b[1] then return burst, clock end  -- no bucket: it has been idle long enough to be full
+  return math.min(burst, tonumber(b[1]) + math.max(0, clock - tonumber(b[2])) * rate), clock
+end
+local function spend(wh, rate, left, clock)
+  local key = P .. ':bucket:' .. wh
+  redis.call('HSET', key, 't', left, 'at', clock)
+  redis.call('EXPIRE', key, math.ceil(math.max(1, rate * BURST_S) / rate) + 1)  -- full again by then: let it go
+end
+-- out of tokens: out of the turns until the next one is due
+local function await_token(wh, rate, tokens)
+  redis.call('ZREM', READY, wh)
+  redis.call('ZADD', CAPPED, NOW + math.max((1 - tokens) / rate, MIN_WAIT_S), wh)
+end
 local function take(wh)
   local list, state = P .. ':ready:' .. wh, P .. ':wh:state:' .. wh
   local ordered = redis.call('SISMEMBER', ORDERED, wh) == 1
@@ -133,8 +161,15 @@ local function take(wh)
     redis.call('ZADD', CAPPED, redis.call('ZRANGE', lanes, 0, 0, 'WITHSCORES')[2], wh)
     return nil
   end
+  local rate, tokens, clock = tonumber(redis.call('HGET', RATES, wh) or '')
+  if rate then
+    tokens, clock = refill(wh, rate)
+    if tokens < 1 then await_token(wh, rate, tokens); return nil end
+    n = math.min(n, math.floor(tokens))
+  end
   local ids = redis.call('LRANGE', list, 0, n - 1)  -- peek: they leave the list once leased (pop last)
   if #ids == 0 then redis.call('ZREM', READY, wh); return nil end
+  if rate then tokens = tokens - #ids; spend(wh, rate, tokens, clock) end
   if open_until > 0 then redis.call('HSET', state, 'probe_until', NOW + lease) end
   redis.call('ZADD', lanes, NOW + lease, token)
   redis.call('EXPIRE', lanes, math.ceil(lease) + 1)
@@ -142,10 +177,11 @@ local function take(wh)
   redis.call('LTRIM', list, #ids, -1)
   local left = redis.call('LLEN', list)
   local others = redis.call('ZCARD', READY) - 1  -- webhooks with work besides this one
-  if left == 0 then redis.call('ZREM', READY, wh) else to_back(wh) end
+  local spent = rate and tokens < 1  -- rated and out of tokens: no other drain for it until the next one
+  if left == 0 then redis.call('ZREM', READY, wh) elseif spent then await_token(wh, rate, tokens) else to_back(wh) end
   -- another drain for this webhook only when a whole batch is left (fewer are this drain's next batch: a take
   -- per delivery would cost more CPU than the wait saves), and one for the other webhooks
-  if (left >= batch and redis.call('ZCARD', lanes) < limit) or others > 0 then kick() end
+  if (left >= batch and not spent and redis.call('ZCARD', lanes) < limit) or others > 0 then kick() end
   local hashes, bodies = {}, {}
   for i, id in ipairs(ids) do
     hashes[i] = redis.call('HGETALL', P .. ':dl:' .. id)
@@ -178,6 +214,9 @@ local function settle()
   if back > 0 then
     for k = i + back, i + 1, -1 do redis.call('LPUSH', P .. ':ready:' .. previous, ARGV[k]) end
     redis.call('ZREM', P .. ':leased', unpack(ARGV, i + 1, i + back))
+    if redis.call('EXISTS', P .. ':bucket:' .. previous) == 1 then  -- not sent: their tokens go back
+      redis.call('HINCRBYFLOAT', P .. ':bucket:' .. previous, 't', back)
+    end
     ready(previous)
   end
   -- its last attempt succeeded: a success ends a run of failures (and closes an open breaker: the probe)
@@ -201,6 +240,9 @@ redis.call('ZADD', DRAINS, NOW + lease, token)
 redis.call('ZREM', IDLE, token)
 local fanned = fan_out()
 append_history(ARGV[16])  -- the settled batch's records, and the events finished by it or by the fan-out
+for _, wh in ipairs(redis.call('ZRANGEBYSCORE', CAPPED, '-inf', NOW, 'LIMIT', 0, 16)) do
+  uncap(wh)  -- due: a rated webhook's next token (or a lane that ran out, as recover.lua does)
+end
 for _, wh in ipairs(redis.call('ZRANGE', READY, 0, 15)) do
   local reply = take(wh)
   if reply then return reply end
@@ -213,4 +255,10 @@ end
 -- an idle drain calls again at least every 0.25 s: a short registration, so one that died (its worker killed) stops
 -- absorbing kick()s within seconds instead of its whole lease
 redis.call('ZADD', IDLE, NOW + 3, token)
+-- a capped webhook due before the next poll: one idle drain (the first to ask) sleeps only until then
+local first = redis.call('ZRANGE', CAPPED, 0, 0, 'WITHSCORES')
+if #first > 0 and tonumber(first[2]) < NOW + IDLE_POLL_S then
+  local wait = math.max(tonumber(first[2]) - NOW, 0.001)
+  if redis.call('SET', WAKER, token, 'PX', math.ceil(wait * 1000), 'NX') then return {'idle', tostring(wait)} end
+end
 return {'idle'}

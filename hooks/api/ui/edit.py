@@ -47,6 +47,7 @@ class EditForm(BaseModel):
     oauth2_scope: str = ""
     oauth2_audience: str = ""
     oauth2_client_auth: str = "basic"
+    rate_limit: str = ""
 
 
 def form_of(webhook: Webhook) -> EditForm:
@@ -57,7 +58,9 @@ def form_of(webhook: Webhook) -> EditForm:
                     headers="".join(f"{k}:\n" for k in webhook.headers), auth_type=auth.type if auth else "",
                     username=getattr(auth, "username", ""), description=webhook.description,
                     retry_policy=webhook.retry_policy, ordered="on" if webhook.ordered else "",
-                    max_attempts=str(webhook.retry.max_attempts or ""), **_oauth2_form(webhook))  # fmt: skip
+                    max_attempts=str(webhook.retry.max_attempts or ""),
+                    rate_limit=f"{webhook.rate_limit_per_s:g}" if webhook.rate_limit_per_s else "",
+                    **_oauth2_form(webhook))  # fmt: skip
 
 
 def _oauth2_form(webhook: Webhook) -> dict[str, str]:
@@ -108,7 +111,8 @@ def changes(old: Webhook, data: EditForm) -> dict[str, Any]:
     return {"name": data.name.strip(), "url": url, "events": _words(data.events),
             "branches": _words(data.branches) or ["main"], "headers": _headers(old, data.headers),
             "auth": _auth(old, data), "description": data.description.strip(), "retry_policy": data.retry_policy,
-            "retry": retry, "ordered": data.ordered == "on", "oauth2": _oauth2(old, data)}  # fmt: skip
+            "retry": retry, "ordered": data.ordered == "on", "oauth2": _oauth2(old, data),
+            "rate_limit_per_s": _rate(data.rate_limit)}  # fmt: skip
 
 
 def _oauth2(old: Webhook, data: EditForm) -> dict[str, Any] | None:
@@ -152,6 +156,16 @@ def _auth(old: Webhook, data: EditForm) -> dict[str, Any] | None:
         kept = previous.get("token", "") if previous.get("type") == "bearer" else ""
         return {"type": "bearer", "token": data.token.strip() or kept}
     raise ValidationError("auth.type: must be none, basic or bearer.")
+
+
+def _rate(text: str) -> float | None:
+    if not text.strip():
+        return None  # blank: no limit
+    try:
+        return float(text.strip())
+    except ValueError:
+        raise ValidationError(f"rate_limit_per_s: expected requests a second as a number (e.g. 20 or 0.5), or blank "
+                              f"for no limit, got {text.strip()[:20]!r}.") from None  # fmt: skip
 
 
 def _int(text: str, field: str) -> int | None:

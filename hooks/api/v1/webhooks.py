@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictStr
 
 from hooks.api.auth import READ, WRITE
 from hooks.api.v1.common import Cursor, StrList, StrMap, limit_of
@@ -45,6 +45,11 @@ class WebhookFields(BaseModel):
     ordered: StrictBool = Field(False, description="Send in publish order, one at a time; a failing delivery holds "
                                 "the ones behind it until it succeeds or is dead-lettered.")  # fmt: skip
     enabled: StrictBool = True
+    rate_limit_per_s: StrictFloat | None = Field(
+        None,
+        description="At most this many requests a second (0.01 to 10,000; a token bucket shared by every "
+        "worker: deliveries over it wait, no attempt spent); null for no limit.",
+    )
     retry_policy: Literal["auto", "manual"] = Field("auto", description="`manual`: no automatic retries.")
     retry: StrictRetry | None = Field(None, description="Overrides: base_s, factor, max_delay_s, jitter, max_attempts.")
     description: StrictStr = ""

@@ -146,6 +146,8 @@ def test_a_body_that_cannot_be_read_is_a_400_naming_the_body(api, body, says):
     ({"retry_policy": "sometimes"}, "retry_policy", "retry_policy: must be 'auto' or 'manual'."),
     ({"retry": {"max_attempts": "3"}}, "retry.max_attempts", "retry.max_attempts: must be an integer."),
     ({"retry": {"base_s": "1"}}, "retry.base_s", "retry.base_s: must be a number."),
+    ({"rate_limit_per_s": "20"}, "rate_limit_per_s", "rate_limit_per_s: must be a number."),
+    ({"rate_limit_per_s": True}, "rate_limit_per_s", "rate_limit_per_s: must be a number."),
     ({"auth": {"type": "basic", "username": "u", "password": 1}}, "auth.password",
      "auth.password: must be a string."),
 ], ids=lambda v: v if isinstance(v, str) and " " not in v else None)  # fmt: skip

@@ -19,6 +19,7 @@ SCENARIOS = (
     "publishing",
     "scaling",
     "ordered",
+    "rate",
     "history",
 )
 
