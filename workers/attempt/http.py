@@ -1,7 +1,8 @@
 """The HTTP attempt: connect to the address the SSRF guard checked, POST, read a bounded response.
 
-One kept-alive connection (wire.py) per (thread, scheme, checked address, port, host), so a connection is never
-reused for an address that was not checked. Host header, TLS SNI and the certificate check are all against the
+One kept-alive connection (wire.py) per (thread, scheme, checked address, port, host, egress proxy), so a
+connection is never reused for an address that was not checked. With HOOKS_EGRESS_PROXY_URL, the connection is a
+tunnel through the proxy to the checked address (proxy.py). Host header, TLS SNI and the certificate check are all against the
 hostname, not the address. No redirects, no retries here (the schedule retries).
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from hooks.errors import BlockedAddressError, ValidationError
 from hooks.settings import Settings
 from hooks.ssrf import Resolver, Target, parse_url, resolve_checked, system_resolver
+from workers.attempt.proxy import Proxy, route
 from workers.attempt.wire import Connection, WireError, tls_context
 
 _local = threading.local()
@@ -93,16 +95,17 @@ def _head(target: Target, headers: dict[str, str], length: int) -> bytes:
 
 def _connection(target: Target, ip: str, settings: Settings) -> Connection:
     """This thread's kept-alive connection to (scheme, checked address, port, hostname): never reused elsewhere."""
-    conns: dict[tuple[str, str, int, str], Connection] | None = getattr(_local, "conns", None)
+    conns: dict[tuple[str, str, int, str, Proxy | None], Connection] | None = getattr(_local, "conns", None)
     if conns is None:
         conns = _local.conns = {}
-    key = (target.scheme, ip, target.port, target.host)
+    proxy = route(settings, target.host, ip)
+    key = (target.scheme, ip, target.port, target.host, proxy)
     conn = conns.get(key)
     if conn is None:
         if len(conns) >= _MAX_CONNECTIONS_PER_THREAD:
             conns.pop(next(iter(conns))).close()
         tls = tls_context(settings.ca_bundle or _default_ca()) if target.scheme == "https" else None
-        conn = conns[key] = Connection(ip, target.port, target.host, tls)
+        conn = conns[key] = Connection(ip, target.port, target.host, tls, proxy=proxy)
     return conn
 
 
