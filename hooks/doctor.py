@@ -4,11 +4,13 @@ The checks read configuration and counters only. Redis: it answers, is new enoug
 XAUTOCLAIM), keeps its data on disk (AOF, `appendfsync`), evicts nothing (`noeviction`: an evicted queue key is
 lost work, silently), has the replicas HOOKS_PUBLISH_MIN_REPLICAS asks for. The history: the database answers, its
 schema is this code's, the archiver keeps up. The outbox (HOOKS_OUTBOX_URL): its tables exist, the relay keeps up,
-no row is set aside. Workers log the Redis findings when they start.
+no row is set aside. The egress proxy (HOOKS_EGRESS_PROXY_URL, its password masked): it accepts connections from
+here. Workers log the Redis findings when they start.
 """
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +19,9 @@ import sqlalchemy.exc
 
 from hooks.history.connection import UNREACHABLE, get_engine
 from hooks.history.db import current_revision, head_revision
+from hooks.models.webhook import mask
 from hooks.settings import Settings
+from hooks.settings.egress import parse_proxy_url
 from hooks.store.connection import get_redis, safe_url
 from hooks.store.keys import Keys
 from hooks.store.stream import backlog
@@ -35,7 +39,7 @@ class Finding:
 
 def examine(settings: Settings) -> list[Finding]:
     """Every finding: Redis first, then the history, then the app's outbox (when HOOKS_OUTBOX_URL is set)."""
-    return redis_findings(settings) + history_findings(settings) + outbox_findings(settings)
+    return redis_findings(settings) + history_findings(settings) + outbox_findings(settings) + egress_findings(settings)
 
 
 def redis_findings(settings: Settings) -> list[Finding]:
@@ -144,3 +148,18 @@ def outbox_findings(settings: Settings) -> list[Finding]:
         found.append(Finding(WARN, f"outbox: {data['failed']} rows set aside that were never published: "
                                    "`hooks outbox failed` says why, `hooks outbox retry` sends them."))  # fmt: skip
     return found
+
+
+def egress_findings(settings: Settings) -> list[Finding]:
+    """The egress proxy, shown with its password masked: does it accept connections (from this machine)?"""
+    if not settings.egress_proxy_url:
+        return []
+    proxy = parse_proxy_url(settings.egress_proxy_url)
+    shown = proxy.shown(mask(proxy.password))
+    direct = f"; direct: {settings.egress_no_proxy}" if settings.egress_no_proxy else ""
+    try:
+        socket.create_connection((proxy.host, proxy.port), timeout=min(settings.connect_timeout_s, 3)).close()
+    except OSError as exc:
+        return [Finding(FAIL, f"the egress proxy {shown} does not accept connections from here ({type(exc).__name__}):"
+                              " attempts through it fail as proxy_error.")]  # fmt: skip
+    return [Finding(OK, f"attempts leave through the egress proxy {shown}{direct}.")]

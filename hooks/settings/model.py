@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hooks.errors import ConfigurationError
+from hooks.settings.egress import parse_no_proxy, parse_proxy_url
 from hooks.settings.keys import parse_keys
 from hooks.settings.networks import Network, parse_networks
 from hooks.settings.redis_url import check_redis_url
@@ -71,6 +72,9 @@ class Settings(BaseSettings):
     # keys sealing client keys, OAuth2 secrets and tokens at rest (hooks/sealed.py): base64 of 32 bytes, comma-
     # separated, the first seals and every one opens (rotation); never shown (repr=False)
     encryption_key: str | None = Field(None, repr=False)
+    # http://[user:password@]host:port: every attempt leaves through this proxy (CONNECT to the checked address)
+    egress_proxy_url: str | None = Field(None, repr=False)
+    egress_no_proxy: str = ""  # names (and their subdomains), addresses, CIDRs or `*` that go direct
 
     # Retries, breaker, isolation.
     retry_base_s: float = Field(5.0, gt=0)
@@ -152,6 +156,19 @@ class Settings(BaseSettings):
         """`encryption_key` parsed (cached by its text: a model_copy must not keep another's keys): the sealing key
         first, then the ones that only open (hooks/sealed.py)."""
         return parse_keys(self.encryption_key)
+
+    @field_validator("egress_proxy_url")
+    @classmethod
+    def _egress_proxy(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_proxy_url(v)  # raises ValueError saying what is wrong, never quoting the URL (it holds a password)
+        return v
+
+    @field_validator("egress_no_proxy")
+    @classmethod
+    def _no_proxy(cls, v: str) -> str:
+        parse_no_proxy(v)  # raises ValueError naming the bad entry
+        return v
 
     @cached_property
     def networks(self) -> tuple[Network, ...]:

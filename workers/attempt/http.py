@@ -1,8 +1,9 @@
 """The HTTP attempt: connect to the address the SSRF guard checked, POST, read a bounded response.
 
-One kept-alive connection (wire.py) per (thread, scheme, checked address, port, host, client TLS context), so a
-connection is never reused for an address that was not checked, nor one made with a webhook's client certificate
-(client_tls.py) for another webhook. Host header, TLS SNI and the certificate check are all against the
+One kept-alive connection (wire.py) per (thread, scheme, checked address, port, host, client TLS context, egress
+proxy), so a connection is never reused for an address that was not checked, nor one made with a webhook's client
+certificate (client_tls.py) for another webhook. With HOOKS_EGRESS_PROXY_URL, the connection is a tunnel through
+the proxy to the checked address (proxy.py). Host header, TLS SNI and the certificate check are all against the
 hostname, not the address. No redirects, no retries here (the schedule retries).
 """
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from hooks.errors import BlockedAddressError, ValidationError
 from hooks.settings import Settings
 from hooks.ssrf import Resolver, Target, parse_url, resolve_checked, system_resolver
+from workers.attempt.proxy import Proxy, route
 from workers.attempt.wire import Connection, WireError, error_kind, tls_context
 
 _local = threading.local()
@@ -97,17 +99,20 @@ def _head(target: Target, headers: dict[str, str], length: int) -> bytes:
 
 def _connection(target: Target, ip: str, settings: Settings, client_tls: ssl.SSLContext | None) -> Connection:
     """This thread's kept-alive connection to (scheme, checked address, port, hostname, the client context by
-    identity: it holds a webhook's certificate): never reused elsewhere."""
-    conns: dict[tuple[str, str, int, str, ssl.SSLContext | None], Connection] | None = getattr(_local, "conns", None)
+    identity: it holds a webhook's certificate, the egress proxy): never reused elsewhere."""
+    conns: dict[tuple[str, str, int, str, ssl.SSLContext | None, Proxy | None], Connection] | None = getattr(
+        _local, "conns", None
+    )
     if conns is None:
         conns = _local.conns = {}
-    key = (target.scheme, ip, target.port, target.host, client_tls if target.scheme == "https" else None)
+    proxy = route(settings, target.host, ip)
+    key = (target.scheme, ip, target.port, target.host, client_tls if target.scheme == "https" else None, proxy)
     conn = conns.get(key)
     if conn is None:
         if len(conns) >= _MAX_CONNECTIONS_PER_THREAD:
             conns.pop(next(iter(conns))).close()
         tls = (client_tls or tls_context(default_ca(settings))) if target.scheme == "https" else None
-        conn = conns[key] = Connection(ip, target.port, target.host, tls)
+        conn = conns[key] = Connection(ip, target.port, target.host, tls, proxy=proxy)
     return conn
 
 

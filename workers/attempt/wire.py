@@ -22,6 +22,10 @@ import select
 import socket
 import ssl
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workers.attempt.proxy import Proxy
 
 from workers.attempt.parse import Answer, WireError, error_kind, left, read_answer, recv
 
@@ -35,10 +39,12 @@ _left, _recv, _read_answer = left, recv, read_answer
 
 
 class Connection:
-    """One kept-alive connection to a checked address (`ip`, `port`), speaking to `host` (Host, SNI, certificate)."""
+    """One kept-alive connection to a checked address (`ip`, `port`), speaking to `host` (Host, SNI, certificate);
+    through the egress `proxy`'s tunnel to that address when one is given (workers/attempt/proxy.py)."""
 
-    def __init__(self, ip: str, port: int, host: str, tls: ssl.SSLContext | None) -> None:
-        self.ip, self.port, self.host, self.tls = ip, port, host, tls
+    def __init__(self, ip: str, port: int, host: str, tls: ssl.SSLContext | None, *,
+                 proxy: Proxy | None = None) -> None:  # fmt: skip
+        self.ip, self.port, self.host, self.tls, self.proxy = ip, port, host, tls, proxy
         self.sock: socket.socket | None = None
 
     def post(self, head: bytes, body: bytes, deadline: float, connect_timeout_s: float, limit: int) -> Answer:
@@ -82,7 +88,10 @@ class Connection:
 
     def _connect(self, deadline: float, connect_timeout_s: float) -> socket.socket:
         try:
-            sock = create_connection((self.ip, self.port), timeout=min(connect_timeout_s, _left(deadline)))
+            if self.proxy is None:
+                sock = create_connection((self.ip, self.port), timeout=min(connect_timeout_s, _left(deadline)))
+            else:  # a tunnel to the same checked address; the proxy's trouble is a WireError (proxy_error)
+                sock = self.proxy.tunnel(self.ip, self.port, deadline, connect_timeout_s)
         except ConnectionRefusedError:
             raise WireError("connection_refused") from None
         except TimeoutError:

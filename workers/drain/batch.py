@@ -21,6 +21,7 @@ from hooks.models.delivery import Delivery, parse_delivery
 from hooks.models.webhook import Webhook, parse_stored
 from hooks.settings import Settings
 from workers.attempt.attempt import Attempt, attempt
+from workers.attempt.proxy import PROXY_ERROR
 from workers.attempt.record import Record, after_dead, finish_without_attempt, record
 from workers.breaker import breaker
 
@@ -83,6 +84,7 @@ def send_batch(batch: Batch, slice_end: float, settings: Settings, client: redis
     """
     out = Settled(batch.webhook_id)
     attempted: list[bool] = []
+    proxy_failed = False  # the last attempt failed at the egress proxy: not the endpoint's failure
     for i, d in enumerate(batch.ids):
         if (attempted and not attempted[-1]) or (i and time.monotonic() >= slice_end):
             out.give_back = batch.ids[i:]
@@ -92,6 +94,7 @@ def send_batch(batch: Batch, slice_end: float, settings: Settings, client: redis
         out.records.append(rec)
         if sent is not None:
             attempted.append(sent.result.ok)
+            proxy_failed = sent.result.error == PROXY_ERROR
             if sent.decision.outcome == "dead" and batch.webhook is not None:
                 out.dead.append((parse_delivery(d, batch.hashes[i]), batch.webhook, sent.decision.reason or ""))
     if batch.webhook is not None and attempted:
@@ -100,7 +103,8 @@ def send_batch(batch: Batch, slice_end: float, settings: Settings, client: redis
         else:  # the breaker sees it now, before the next take: successes first (they end a run), then the failure
             if len(attempted) > 1:
                 breaker.observe(client, settings, batch.webhook, True)
-            breaker.observe(client, settings, batch.webhook, False)
+            if not proxy_failed:  # the proxy's failure is not charged to the endpoint's breaker
+                breaker.observe(client, settings, batch.webhook, False)
     return out
 
 

@@ -27,6 +27,7 @@ HEADER_VALUE = "Hv3SECRETHEADER-value-0002"
 PASSWORD = "Pw5SECRETPASSWORD-0003"
 CLIENT_SECRET = "Os7SECRETCLIENT-secret-0004"
 CACHED_TOKEN = "Tk9SECRETCACHEDTOKEN-0005"
+PROXY_PASSWORD = "Px6SECRETPROXYPASSWORD-0004"  # HOOKS_EGRESS_PROXY_URL's: a setting no page may show either
 PATH = f"/s?token={QUERY_TOKEN}&tenant=acme"  # the receiver's scripts go by path and query
 
 
@@ -68,7 +69,8 @@ def _paths(app, ids: dict[str, str]) -> list[str]:
 
 def test_no_route_shows_a_secret_to_a_read_only_key_or_session(settings, read_key, receiver, worker):
     ids, secrets = _seed(receiver)
-    app = create_app(settings)
+    app = create_app(settings.model_copy(update={"egress_proxy_url": f"http://hooks:{PROXY_PASSWORD}@127.0.0.1:9"}))
+    secrets.append(PROXY_PASSWORD)
     with TestClient(app, headers={"Authorization": f"Bearer {read_key}"}) as client:
         dead = wait_for(lambda: client.get("/v1/dlq").json()["items"], what="the delivery to be dead-lettered")
         receiver.script(PATH, [(204, 0.0, {})])

@@ -1,0 +1,144 @@
+"""The egress proxy (HOOKS_EGRESS_PROXY_URL): every attempt leaves through it, so endpoints see one address.
+
+The SSRF guard decides first, as for a direct attempt (resolve, check). Then, for https AND http endpoints, the
+worker asks the proxy for a tunnel to the checked address, `CONNECT 93.184.215.14:443`, never to the name: the
+proxy does not resolve anything, so it cannot be steered elsewhere (DNS rebinding between our check and its
+lookup, or a name that means an internal host on the proxy's side). Inside the tunnel the request is the very
+bytes of a direct one (Host: the name; TLS with SNI and the certificate against the name), over a connection
+kept alive like a direct one. Absolute-form requests (`POST http://name/...`) would let the proxy resolve the
+name, and with the address in the URL the proxy must rewrite Host to it (RFC 9112 §3.2.2): neither is used.
+Squid's stock configuration refuses CONNECT to ports other than 443 (`http_access deny CONNECT !SSL_ports`);
+operators allow the ports their endpoints use (README, Security).
+
+A proxy that fails (refused, timed out, an answer to CONNECT that is not 2xx: 403, 407, 502...) fails the
+attempt as `proxy_error`, retried like any failure but not charged to the endpoint's breaker
+(workers/drain/batch.py). The proxy's password is sent as `Proxy-Authorization: Basic`, and never logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import socket
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from hooks.settings import Settings
+from hooks.settings.egress import NoProxy, parse_no_proxy, parse_proxy_url
+from workers.attempt import wire
+from workers.attempt.wire import WireError
+
+log = logging.getLogger(__name__)
+
+PROXY_ERROR = "proxy_error"
+_HEAD_LIMIT = 16 * 1024  # an answer to CONNECT longer than this is not one
+_LOG_EVERY_S = 60.0
+_last_logged: dict[str, float] = {}
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """An HTTP proxy that opens tunnels (CONNECT); `name` is how logs show it (host:port, no credentials)."""
+
+    host: str
+    port: int
+    authorization: str | None = field(default=None, repr=False)  # the Proxy-Authorization value
+
+    @property
+    def name(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    def tunnel(self, ip: str, port: int, deadline: float, connect_timeout_s: float) -> socket.socket:
+        """A connection to (`ip`, `port`) through the proxy, ready for the request (or TLS); under the deadline.
+
+        Raises WireError: `proxy_error` for anything the proxy did (or did not do), `timeout` when the attempt's
+        deadline had already passed.
+        """
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise WireError("timeout")
+        try:
+            sock = wire.create_connection((self.host, self.port), timeout=min(connect_timeout_s, left))
+        except OSError as exc:
+            raise self._failed(f"cannot be reached ({type(exc).__name__})") from None
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.settimeout(max(0.001, deadline - time.monotonic()))
+            sock.sendall(self._request(ip, port))
+            status = _answer(sock, deadline)
+        except (OSError, _Unanswered) as exc:  # a timeout too: no answer within the attempt's deadline
+            sock.close()
+            why = exc.args[0] if isinstance(exc, _Unanswered) else type(exc).__name__
+            raise self._failed(f"did not answer CONNECT ({why})") from None
+        if not 200 <= status < 300:
+            sock.close()
+            raise self._failed(f"answered CONNECT to port {port} with {status}{_hint(status, port)}")
+        return sock
+
+    def _request(self, ip: str, port: int) -> bytes:
+        authority = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+        lines = [f"CONNECT {authority} HTTP/1.1", f"Host: {authority}"]
+        if self.authorization:
+            lines.append(f"Proxy-Authorization: {self.authorization}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    def _failed(self, what: str) -> WireError:
+        """The attempt's error, and a warning for the operators (at most once a minute for each kind of trouble)."""
+        now = time.monotonic()
+        key = what.split(" (")[0]
+        if now - _last_logged.get(key, -_LOG_EVERY_S) >= _LOG_EVERY_S:
+            _last_logged[key] = now
+            log.warning("egress proxy %s %s: attempts fail as proxy_error", self.name, what)
+        return WireError(PROXY_ERROR)
+
+
+def route(settings: Settings, host: str, ip: str) -> Proxy | None:
+    """The proxy an attempt to `host` (checked address `ip`) goes through, or None: no proxy, or NO_PROXY."""
+    if not settings.egress_proxy_url:
+        return None
+    proxy, no_proxy = configured(settings.egress_proxy_url, settings.egress_no_proxy)
+    return None if no_proxy.matches(host, ip) else proxy
+
+
+@lru_cache(maxsize=8)
+def configured(url: str, no_proxy: str) -> tuple[Proxy, NoProxy]:
+    """The proxy and the NO_PROXY rules of the settings (validated when the settings were read)."""
+    parsed = parse_proxy_url(url)
+    authorization = None
+    if parsed.username or parsed.password:
+        token = base64.b64encode(f"{parsed.username}:{parsed.password}".encode()).decode("ascii")
+        authorization = f"Basic {token}"
+    return Proxy(parsed.host, parsed.port, authorization), parse_no_proxy(no_proxy)
+
+
+class _Unanswered(Exception):
+    """The proxy's answer to CONNECT did not come, or was not an HTTP answer."""
+
+
+def _answer(sock: socket.socket, deadline: float) -> int:
+    """The status of the proxy's answer to CONNECT; a 2xx must be followed by nothing (the tunnel is silent)."""
+    buf = b""
+    while (end := buf.find(b"\r\n\r\n")) < 0:
+        if len(buf) > _HEAD_LIMIT:
+            raise _Unanswered("an answer too long")
+        sock.settimeout(max(0.001, deadline - time.monotonic()))
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise _Unanswered("closed")
+        buf += chunk
+    parts = buf[:end].split(b"\r\n", 1)[0].split(b" ", 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
+        raise _Unanswered("not an HTTP answer")
+    status = int(parts[1])
+    if 200 <= status < 300 and len(buf) > end + 4:
+        raise _Unanswered("bytes in the tunnel before the request")  # not a tunnel to trust
+    return status
+
+
+def _hint(status: int, port: int) -> str:
+    if status == 407:
+        return " (proxy authentication required: check the user and password of HOOKS_EGRESS_PROXY_URL)"
+    if status == 403 and port != 443:
+        return " (squid refuses CONNECT to ports other than 443 by default: see the README's egress proxy section)"
+    return ""
