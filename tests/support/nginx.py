@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import time
 from pathlib import Path
 from types import TracebackType
 
 from hooks.local.servers import free_port
 from tests.support.apt import ensure
+from tests.support.daemons import start_listening
 
 NGINX = "/usr/sbin/nginx"
 CONF = """daemon off;
@@ -63,19 +62,9 @@ class Nginx:
         self.root.mkdir(parents=True, exist_ok=True)
         conf = self.root / "nginx.conf"
         conf.write_text(CONF.format(root=self.root, servers=self.servers))  # the servers' braces are not formatted
-        log = (self.root / "stderr.log").open("wb")
-        self.proc = subprocess.Popen([binary, "-p", str(self.root), "-c", str(conf)], stdout=log, stderr=log,
-                                     start_new_session=True)  # fmt: skip
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"nginx exited: {(self.root / 'stderr.log').read_text()[-800:]}")
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return self
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"nginx did not listen on {self.port} within {timeout_s}s")
+        self.proc = start_listening("nginx", [binary, "-p", str(self.root), "-c", str(conf)], self.root, self.port,
+                                    timeout_s)  # fmt: skip
+        return self
 
     def stop(self) -> None:
         """Stop the master and its workers (its own process group), by pid."""

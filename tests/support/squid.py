@@ -13,16 +13,15 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
 
 from hooks.local.servers import free_port
 from tests.support.apt import ensure
+from tests.support.daemons import start_listening
 
 SQUID = "/usr/sbin/squid"
 NCSA = "/usr/lib/squid/basic_ncsa_auth"
@@ -71,18 +70,8 @@ class Squid:
         conf = self.root / "squid.conf"
         conf.write_text(CONF.format(port=self.port, root=self.root, ncsa=NCSA, denied_port=self.denied_port))
         os.chmod(self.root, 0o777)  # squid's user (proxy) writes its logs and pid file here
-        log = (self.root / "stderr.log").open("wb")
-        self.proc = subprocess.Popen([binary, "-N", "-f", str(conf)], stdout=log, stderr=log, start_new_session=True)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"squid exited: {(self.root / 'stderr.log').read_text()[-800:]}")
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return self
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"squid did not listen on {self.port} within {timeout_s}s")
+        self.proc = start_listening("squid", [binary, "-N", "-f", str(conf)], self.root, self.port, timeout_s)
+        return self
 
     def stop(self) -> None:
         """Kill squid and its auth helper (its own process group, by pid); remove its folder."""

@@ -4,61 +4,44 @@ answer, kept connections, and answers that are not answers."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.support.raw_http import Handler, RawHttp
 from workers.attempt.wire import Answer, Connection, WireError
 
 HEAD = b"POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n"
 
 
-class Server:
-    """Answers each request on a connection with the next of `answers` (bytes written as given)."""
+def _answer_in_turn(answers: tuple[bytes, ...], close_after: bool) -> Handler:
+    """A connection's handler: each request read whole gets the next of `answers`; with `close_after`, only one."""
 
-    def __init__(self, answers: list[bytes], close_after: bool = False) -> None:
-        self.answers, self.close_after = answers, close_after
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
+    def handle(server: RawHttp, conn: socket.socket) -> None:
+        buf = bytearray()
+        for answer in answers:
+            if not server.read_request(conn, buf):
                 return
-            self.connections += 1
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+            conn.sendall(answer)
+            if close_after:
+                return
 
-    def _answer(self, conn: socket.socket) -> None:
-        with conn:
-            for answer in self.answers:
-                data = b""
-                while b"\r\n\r\n" not in data or not data.endswith(b"ok"):
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    data += chunk
-                conn.sendall(answer)
-                if self.close_after:
-                    return
+    return handle
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[..., Server]]:
-    made: list[Server] = []
+def serve() -> Iterator[Callable[..., RawHttp]]:
+    """Factory: a raw server answering each connection's requests with the given bytes in turn."""
+    made: list[RawHttp] = []
 
-    def make(*answers: bytes, close_after: bool = False) -> Server:
-        made.append(Server(list(answers), close_after))
+    def make(*answers: bytes, close_after: bool = False) -> RawHttp:
+        made.append(RawHttp(_answer_in_turn(answers, close_after)))
         return made[-1]
 
     yield make
     for server in made:
-        server.sock.close()
+        server.close()
 
 
 def post(conn: Connection, limit: int = 65536, timeout_s: float = 5.0) -> Answer:
