@@ -10,15 +10,20 @@ name, and with the address in the URL the proxy must rewrite Host to it (RFC 911
 Squid's stock configuration refuses CONNECT to ports other than 443 (`http_access deny CONNECT !SSL_ports`);
 operators allow the ports their endpoints use (README, Security).
 
-A proxy that fails (refused, timed out, an answer to CONNECT that is not 2xx: 403, 407, 502...) fails the
-attempt as `proxy_error`, retried like any failure but not charged to the endpoint's breaker
-(workers/drain/batch.py). The proxy's password is sent as `Proxy-Authorization: Basic`, and never logged.
+A proxy that fails (refused, timed out, an answer to CONNECT that is not 2xx: 403, 407...) fails the attempt as
+`proxy_error`, retried like any failure but not charged to the endpoint's breaker (workers/drain/batch.py). But
+when the proxy says it could not reach the endpoint (502 Bad Gateway, 504 Gateway Timeout, or squid's 503 with
+`X-Squid-Error: ERR_CONNECT_FAIL`), the endpoint is down, as a direct attempt would have found: the attempt fails
+as `connection_refused`, `connection_error` or `connect_timeout`, charged to its breaker, so an endpoint that is
+down behind the proxy still opens its breaker. The proxy's password is sent as `Proxy-Authorization: Basic`, and
+never logged.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -33,6 +38,7 @@ log = logging.getLogger(__name__)
 
 PROXY_ERROR = "proxy_error"
 _HEAD_LIMIT = 16 * 1024  # an answer to CONNECT longer than this is not one
+_SQUID_ERROR = re.compile(rb"(?im)^x-squid-error:[ \t]*(\S+)[ \t]*(\d*)")
 _LOG_EVERY_S = 60.0
 _last_logged: dict[str, float] = {}
 
@@ -66,13 +72,16 @@ class Proxy:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.settimeout(max(0.001, deadline - time.monotonic()))
             sock.sendall(self._request(ip, port))
-            status = _answer(sock, deadline)
+            status, head = _answer(sock, deadline)
         except (OSError, _Unanswered) as exc:  # a timeout too: no answer within the attempt's deadline
             sock.close()
             why = exc.args[0] if isinstance(exc, _Unanswered) else type(exc).__name__
             raise self._failed(f"did not answer CONNECT ({why})") from None
         if not 200 <= status < 300:
             sock.close()
+            endpoint_down = endpoint_failure(status, head)
+            if endpoint_down is not None:
+                raise WireError(endpoint_down)
             raise self._failed(f"answered CONNECT to port {port} with {status}{_hint(status, port)}")
         return sock
 
@@ -116,8 +125,21 @@ class _Unanswered(Exception):
     """The proxy's answer to CONNECT did not come, or was not an HTTP answer."""
 
 
-def _answer(sock: socket.socket, deadline: float) -> int:
-    """The status of the proxy's answer to CONNECT; a 2xx must be followed by nothing (the tunnel is silent)."""
+def endpoint_failure(status: int, head: bytes) -> str | None:
+    """The endpoint's failure a proxy's answer to CONNECT reports, named as a direct attempt would name it; None
+    when the failure is the proxy's own (a refusal, its authentication, an overload)."""
+    if status == 502:
+        return "connection_error"
+    if status == 504:
+        return "connect_timeout"
+    squid = _SQUID_ERROR.search(head) if status == 503 else None
+    if squid is None or squid[1] != b"ERR_CONNECT_FAIL":
+        return None
+    return "connection_refused" if squid[2] == b"111" else "connection_error"  # errno 111: ECONNREFUSED
+
+
+def _answer(sock: socket.socket, deadline: float) -> tuple[int, bytes]:
+    """The status and head of the proxy's answer to CONNECT; a 2xx must be followed by nothing (a silent tunnel)."""
     buf = b""
     while (end := buf.find(b"\r\n\r\n")) < 0:
         if len(buf) > _HEAD_LIMIT:
@@ -133,7 +155,7 @@ def _answer(sock: socket.socket, deadline: float) -> int:
     status = int(parts[1])
     if 200 <= status < 300 and len(buf) > end + 4:
         raise _Unanswered("bytes in the tunnel before the request")  # not a tunnel to trust
-    return status
+    return status, buf[:end]
 
 
 def _hint(status: int, port: int) -> str:

@@ -29,6 +29,7 @@ from tests.conftest import every, wait_for
 from tests.support.nginx import Nginx
 from tests.support.squid import Squid
 from workers.attempt.http import post
+from workers.attempt.proxy import endpoint_failure
 
 trustme = pytest.importorskip("trustme")
 
@@ -180,6 +181,19 @@ def test_the_proxys_failures_are_proxy_errors_and_never_show_its_password(
     logged = caplog.text
     assert "with 407" in logged and "with 403" in logged and "ConnectionRefusedError" in logged
     assert PASSWORD not in logged and "p%40ss" not in logged
+
+
+def test_an_endpoint_the_proxy_cannot_reach_is_the_endpoints_failure_not_the_proxys(settings, squid, caplog):
+    closed = socket.create_server(("127.0.0.1", 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()
+    caplog.set_level(logging.WARNING, "workers.attempt.proxy")
+    result = post(f"http://127.0.0.1:{closed_port}/down", BODY, {}, through(settings, squid))
+    assert (result.status, result.error) == (None, "connection_refused")  # squid: 503, ERR_CONNECT_FAIL 111
+    assert "proxy_error" not in caplog.text
+    assert [endpoint_failure(s, h) for s, h in ((502, b""), (504, b""), (503, b""), (403, b""),
+            (503, b"HTTP/1.1 503 x\r\nX-Squid-Error: ERR_CONNECT_FAIL 110"))] == [
+        "connection_error", "connect_timeout", None, None, "connection_error"]  # fmt: skip
 
 
 def test_settings_refuse_a_bad_proxy_url_in_one_sentence_without_repeating_it():
