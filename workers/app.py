@@ -1,4 +1,5 @@
-"""The Celery app: Redis broker, at-least-once settings, two queues (`deliveries`; `events` for old messages)."""
+"""The Celery app: Redis broker, at-least-once settings, three queues (`deliveries`; `tests`, test sends;
+`events` for old messages)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from celery import Celery
 from celery.signals import worker_init, worker_shutting_down
 from kombu import Queue
 
+from hooks.models.test_event import SEND_TEST_TASK
 from hooks.settings import get_settings
 from hooks.settings.redis_url import SENTINEL_SCHEME, parse_sentinel_url
-from hooks.store.keys import DELIVERIES_QUEUE, EVENTS_QUEUE
+from hooks.store.keys import DELIVERIES_QUEUE, EVENTS_QUEUE, TESTS_QUEUE
 from workers import kombu_patch
 
 log = logging.getLogger("workers")
@@ -34,12 +36,14 @@ def make_app() -> Celery:
         task_queues=[
             Queue(EVENTS_QUEUE, routing_key=EVENTS_QUEUE),
             Queue(DELIVERIES_QUEUE, routing_key=DELIVERIES_QUEUE),
+            Queue(TESTS_QUEUE, routing_key=TESTS_QUEUE),
         ],
         task_default_queue=DELIVERIES_QUEUE,
         task_routes={
             "workers.tasks.fan_out": {"queue": EVENTS_QUEUE},
             "workers.tasks.deliver": {"queue": DELIVERIES_QUEUE},
             "workers.tasks.drain": {"queue": DELIVERIES_QUEUE},
+            SEND_TEST_TASK: {"queue": TESTS_QUEUE},  # hooks/api/ping.py pushes it there itself
         },
         broker_connection_retry_on_startup=True,
         broker_transport_options={

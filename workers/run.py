@@ -11,12 +11,13 @@ from collections.abc import Sequence
 
 from hooks.errors import HooksError
 
-# What the Procfile's worker ran before `hooks worker` existed: threads (a drain spends its time waiting on
-# sockets), at-least-once (prefetch 1, fair), no gossip or mingle (drains coordinate in Redis), task events on for
-# Flower unless HOOKS_WORKER_TASK_EVENTS=false (cheap with drains: a few long tasks, not one per delivery).
+# What the Procfile's worker ran before `hooks worker` existed, and `tests` (test sends): threads (a drain spends
+# its time waiting on sockets), at-least-once (prefetch 1, fair), no gossip or mingle (drains coordinate in Redis),
+# task events on for Flower unless HOOKS_WORKER_TASK_EVENTS=false (cheap with drains: a few long tasks, not one per
+# delivery).
 WORKER_FLAGS = (
     "-Q",
-    "deliveries,events",
+    "deliveries,events,tests",
     "-P",
     "threads",
     "--prefetch-multiplier",

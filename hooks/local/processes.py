@@ -24,7 +24,7 @@ def start_process(
     )
 
 
-def worker_args(*, concurrency: int = 8, queues: str = "events,deliveries", name: str = "worker") -> list[str]:
+def worker_args(*, concurrency: int = 8, queues: str = "events,deliveries,tests", name: str = "worker") -> list[str]:
     """The command of a Celery worker for both queues, as the Procfile runs it (`hooks worker`)."""
     return [sys.executable, "-m", "hooks", "worker", "-Q", queues, "-c", str(concurrency),
             "-n", f"{name}-{os.getpid()}-{time.monotonic_ns()}@%h"]  # fmt: skip

@@ -43,9 +43,11 @@
 | {p}:full-probe                       | string | written and deleted at once by scripts (when_full.lua):  |
 |                                      |        | refused only when Redis is full                          |
 | {p}:history:rejected                 | stream | history entries the database refused, with the error     |
+| {p}:test:{token}                     | list   | the answer of one test send, for the API waiting (TTL)   |
 
-Celery's own queues are the lists `events` and `deliveries` in the same database. Redis holds work in flight
-only: finished deliveries and events go to the history (PostgreSQL) through {p}:history.
+Celery's own queues are the lists `events`, `deliveries` and `tests` (test sends) in the same database. A test
+send's answer comes back on {p}:test:<token> (a list, LPUSHed once by the worker, gone after a minute). Redis
+holds work in flight only: finished deliveries and events go to the history (PostgreSQL) through {p}:history.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from hooks.settings import Settings
 
 EVENTS_QUEUE = "events"
 DELIVERIES_QUEUE = "deliveries"
+TESTS_QUEUE = "tests"  # "send a test event": one task per test, its answer on Keys.test_reply (hooks/api/ping.py)
 
 
 class Keys:
@@ -88,3 +91,4 @@ class Keys:
         self.inflight: Callable[[str], str] = f"{p}:inflight:{{}}".format
         self.ready_list: Callable[[str], str] = f"{p}:ready:{{}}".format
         self.bucket: Callable[[str], str] = f"{p}:bucket:{{}}".format  # a rated webhook's tokens
+        self.test_reply: Callable[[str], str] = f"{p}:test:{{}}".format  # a test send's answer (hooks/api/ping.py)

@@ -104,7 +104,7 @@ def attempt(delivery: Delivery, webhook: Webhook, body: bytes, settings: Setting
     started_at = time.time()
     try:
         headers = request_headers(webhook, delivery.id, body, settings)
-        result = _send(webhook, body, headers, settings)
+        result = send(webhook, body, headers, settings)
         return Attempt(result, decide(result, delivery, webhook, settings), started_at, headers)
     except ConfigurationError as exc:  # a sealed key no key of HOOKS_ENCRYPTION_KEY opens: says so, no secret
         log.error("deliver: %s: webhook %s: %s", delivery.id, webhook.id, exc)
@@ -116,8 +116,9 @@ def attempt(delivery: Delivery, webhook: Webhook, body: bytes, settings: Setting
         return Attempt(result, decide_internal_error(delivery, webhook, settings), started_at, {})
 
 
-def _send(webhook: Webhook, body: bytes, headers: dict[str, str], settings: Settings) -> HttpResult:
-    """POST with the webhook's client certificate (mTLS) and OAuth2 token, when it has them."""
+def send(webhook: Webhook, body: bytes, headers: dict[str, str], settings: Settings) -> HttpResult:
+    """POST with the webhook's client certificate (mTLS) and OAuth2 token, when it has them (also a test send:
+    test_send.py)."""
     tls = client_context(webhook, settings, default_ca(settings)) if webhook.mtls is not None else None
     if webhook.oauth2 is not None:
         return oauth2.send(webhook, body, headers, settings, tls)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hooks.api.apikeys import authenticate
-from hooks.api.ping import send_test
+from hooks.api.ping import NO_WORKER, no_worker_detail, send_test
 from hooks.api.ui.login import login_form
 from hooks.api.ui.login import refused as login_refused
 from hooks.api.ui.render import back, form_session
@@ -77,6 +77,8 @@ def webhook_action(request: Request, webhook_id: str, action: str, csrf: Csrf = 
         return back(here, "disabled")
     if action == "test":
         got = send_test(registry.get_webhook(webhook_id), get_settings())
+        if got.error == NO_WORKER:
+            return back(here, f"test event not sent: {no_worker_detail(get_settings())}")
         result = f"HTTP {got.status_code}" if got.status_code is not None else got.error
         return back(here, f"test event: {result} in {got.duration_ms:.1f} ms ({'ok' if got.ok else 'failed'})")
     if action == "probe":

@@ -8,7 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictStr
 
 from hooks.api.auth import READ, WRITE
-from hooks.api.ping import TEST_EVENT, send_test
+from hooks.api.ping import NO_WORKER, TEST_EVENT, no_worker_detail, send_test
+from hooks.api.problems import ProblemResponse, problem
 from hooks.api.stats import webhook_stats
 from hooks.api.v1.webhooks import webhook_json
 from hooks.models.event import MAX_DEPTH, check_depth
@@ -60,14 +61,20 @@ def rotate(webhook_id: str, body: Rotate | None = None) -> dict[str, Any]:
                         show_secret=True)  # fmt: skip
 
 
-@router.post("/test", dependencies=WRITE, summary="POST a signed test event to the webhook now; returns the attempt")
-def test(webhook_id: str, body: TestEvent | None = None) -> dict[str, Any]:
+@router.post("/test", dependencies=WRITE, response_model=None,
+             summary="A worker POSTs a signed test event to the webhook now, as a delivery; returns the attempt "
+             "(503 `no_worker` when no worker answers in time)")  # fmt: skip
+def test(webhook_id: str, body: TestEvent | None = None) -> dict[str, Any] | ProblemResponse:
     body = body or TestEvent()
     check_event_type(body.event_type)
     if body.data is not None:
         check_depth(body.data, "data")
     webhook = registry.get_webhook(webhook_id)
-    return send_test(webhook, get_settings(), data=body.data, event_type=body.event_type).to_dict()
+    settings = get_settings()
+    got = send_test(webhook, settings, data=body.data, event_type=body.event_type)
+    if got.error == NO_WORKER:
+        return problem(503, f"{NO_WORKER}: {no_worker_detail(settings)}", error=NO_WORKER)
+    return got.to_dict()
 
 
 @router.get("/stats", dependencies=READ, summary="Deliveries, success rate and latency over 1 h and 24 h; breaker; "

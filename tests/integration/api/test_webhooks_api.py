@@ -54,7 +54,7 @@ def test_update_enable_disable_rotate_and_delete(api, receiver):
     assert gone.status_code == 404 and gone.headers["content-type"] == "application/problem+json"
 
 
-def test_a_test_event_is_signed_sent_now_and_its_attempt_returned(api, receiver):
+def test_a_test_event_is_signed_sent_now_and_its_attempt_returned(api, receiver, worker):
     receiver.script("/t", [(200, 0.0, {})])
     wh = api.post("/v1/webhooks", json={"url": receiver.url + "/t", "events": ["a"], "headers": {"X-Tenant": "acme"}}
                   ).json()  # fmt: skip
@@ -67,7 +67,7 @@ def test_a_test_event_is_signed_sent_now_and_its_attempt_returned(api, receiver)
     assert json.loads(request.body)["type"] == "hooks.test"
 
 
-def test_a_test_event_to_a_dead_endpoint_returns_the_error(api):
+def test_a_test_event_to_a_dead_endpoint_returns_the_error(api, worker):
     from hooks.local.servers import free_port
 
     wh = api.post("/v1/webhooks", json={"url": f"http://127.0.0.1:{free_port()}/x", "events": ["a"]}).json()
