@@ -20,6 +20,7 @@ import pytest
 import hooks
 import workers.attempt.http
 import workers.attempt.wire
+from hooks.api.ping import send_test
 from hooks.doctor import egress_findings
 from hooks.local.receiver import Receiver
 from hooks.registry.health import state as breaker_state
@@ -247,3 +248,8 @@ def test_a_worker_delivers_through_squid_and_a_proxy_refusal_is_not_charged_to_t
     assert len(denied) == cluster.settings.max_attempts and all("TCP_DENIED/403" in line for line in denied)
     worker_log = "".join(p.read_text() for p in cluster.logs("worker"))
     assert "answered CONNECT to port" in worker_log and PASSWORD not in worker_log
+    # the API's "send a test event" is made by the worker, through the proxy like a delivery
+    tunnels = len(connects(squid, port))
+    result = send_test(hooks.get_webhook(good.id), cluster.settings)
+    assert (result.ok, result.status_code) == (True, 204), result
+    wait_for(lambda: len(connects(squid, port)) > tunnels, 10, what="squid to log the test send's tunnel")
