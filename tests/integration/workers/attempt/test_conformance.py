@@ -15,7 +15,6 @@ import datetime
 import ipaddress
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -35,6 +34,7 @@ import workers.attempt.http
 from hooks.local.processes import stop_process
 from hooks.local.servers import free_port
 from hooks.settings import Settings
+from tests.support.daemons import wait_listening
 from tests.support.nginx import Nginx
 from workers.attempt.http import post
 
@@ -120,18 +120,6 @@ def logged_paths(log: Path) -> Callable[[], list[str]]:
     return lambda: [line.split(" ", 1)[0] for line in log.read_text().splitlines()] if log.exists() else []
 
 
-def wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path, timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited: {log.read_text()[-800:]}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"{proc.args} did not listen on {port}: {log.read_text()[-800:]}")
-
-
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Server]]:
     root = tmp_path_factory.mktemp("conformance")
@@ -157,7 +145,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Serv
                                    False, str(ca))  # fmt: skip
         made["nginx-proxy"] = Server(f"http://127.0.0.1:{nginx.ports[2]}", 1.0, made["node"].seen)
         for _, port, proc, out in procs:
-            wait_listening(port, proc, out)
+            wait_listening(str(proc.args), proc, port, out, 20)
         yield made
     finally:
         if nginx is not None:
