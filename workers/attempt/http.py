@@ -47,10 +47,16 @@ class HttpResult:
 
 
 def post(url: str, body: bytes, headers: dict[str, str], settings: Settings, *,
-         tls: ssl.SSLContext | None = None) -> HttpResult:  # fmt: skip
+         tls: ssl.SSLContext | None = None, deadline: float | None = None) -> HttpResult:  # fmt: skip
     """POST `body` to `url` through the SSRF guard; never raises for network trouble, returns it as `error`.
-    `tls`: the context for https instead of the default one (a webhook's client certificate)."""
+    `tls`: the context for https instead of the default one (a webhook's client certificate). `deadline`: when
+    the request must be over (time.monotonic()), for a step of a longer attempt (oauth2.py); by default
+    HOOKS_REQUEST_TIMEOUT_S from now. A deadline already passed is a `timeout`, nothing sent."""
     started = time.monotonic()
+    if deadline is None:
+        deadline = started + settings.request_timeout_s
+    elif deadline <= started:
+        return _failed("timeout", None, started)
     address: str | None = None
     try:
         target = parse_url(url, require_https=settings.require_https)
@@ -64,7 +70,7 @@ def post(url: str, body: bytes, headers: dict[str, str], settings: Settings, *,
             resolver=resolver,
         )
         address = str(addresses[0])
-        return _send(target, address, body, headers, settings, started, tls)
+        return _send(target, address, body, headers, settings, started, deadline, tls)
     except BlockedAddressError as exc:
         return _failed("blocked_address", exc.address or address, started)
     except socket.gaierror:
@@ -78,11 +84,10 @@ def post(url: str, body: bytes, headers: dict[str, str], settings: Settings, *,
 
 
 def _send(target: Target, ip: str, body: bytes, headers: dict[str, str], settings: Settings,
-          started: float, tls: ssl.SSLContext | None) -> HttpResult:  # fmt: skip
+          started: float, deadline: float, tls: ssl.SSLContext | None) -> HttpResult:  # fmt: skip
     head = _head(target, headers, len(body))  # encoded first: a header it cannot carry sends nothing
     conn = _connection(target, ip, settings, tls)
-    answer = conn.post(head, body, started + settings.request_timeout_s, settings.connect_timeout_s,
-                       settings.max_response_bytes)  # fmt: skip
+    answer = conn.post(head, body, deadline, settings.connect_timeout_s, settings.max_response_bytes)
     retry_after = answer.headers.get(b"retry-after")
     return HttpResult(answer.status, answer.body, None, ip, retry_after.decode("latin-1") if retry_after else None,
                       _ms(started), answer.head)  # fmt: skip

@@ -1,7 +1,8 @@
 """OAuth2 client credentials: a real token server (counting its requests, checking the client's Basic auth) and a
 real receiver that takes only the bearer tokens it was told are valid; the token fetched once for many deliveries
 by the real worker, refreshed once when the receiver starts refusing it, never shown; the token endpoint down,
-or on a blocked address, is an `oauth_error`."""
+or on a blocked address, is an `oauth_error`; the whole attempt ends by one deadline; a re-issued token is fetched
+once for every waiter."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
@@ -71,13 +74,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class TokenServer(Server):
-    """Issues tok-1, tok-2, ... to the client with the right Basic (or form) credentials; `status` forces an error."""
+    """Issues tok-1, tok-2, ... (or always `same`) to the client with the right Basic (or form) credentials, after
+    `delay_s`; `status` forces an error."""
 
     def __init__(self) -> None:
         super().__init__()
         self.requests: list[dict[str, str]] = []
         self.status = 200
         self.expires_in: Any = 3600
+        self.same: str | None = None
+        self.delay_s = 0.0
 
     def handle_post(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, bytes]:
         form = dict(parse_qsl(body.decode()))
@@ -92,21 +98,35 @@ class TokenServer(Server):
             form.get("client_id"), form.get("client_secret")) == (CLIENT_ID, SECRET)  # fmt: skip
         if self.status != 200 or not ok or form.get("grant_type") != "client_credentials":
             return (self.status if self.status != 200 else 401), b'{"error":"invalid_client"}'
-        answer = {"access_token": f"tok-{n}", "token_type": "Bearer", "expires_in": self.expires_in}
+        time.sleep(self.delay_s)  # a slow token endpoint
+        answer = {"access_token": self.same or f"tok-{n}", "token_type": "Bearer", "expires_in": self.expires_in}
         return 200, json.dumps(answer).encode()
 
 
 class Receiver(Server):
-    """Takes a delivery with a bearer token in `valid` (204), else 401; records the tokens it saw."""
+    """Takes a delivery with a bearer token in `valid` (204), else 401, after `delay_s`; records the tokens it saw.
+    With `refuse_first` set to N: the first request of each message (webhook-id) waits until N have come, then 401;
+    the next is taken whatever its token (a token refused once, then accepted again)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.valid: set[str] = set()
         self.seen: list[tuple[str, int]] = []
+        self.delay_s = 0.0
+        self.refuse_first: threading.Barrier | None = None
+        self.refused: set[str] = set()
 
     def handle_post(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, bytes]:
         token = handler.headers.get("Authorization", "").removeprefix("Bearer ")
+        time.sleep(self.delay_s)  # a slow endpoint
         status = 204 if token in self.valid else 401
+        if self.refuse_first is not None:
+            with self.lock:
+                first = handler.headers["webhook-id"] not in self.refused
+                self.refused.add(handler.headers["webhook-id"])
+            if first:
+                self.refuse_first.wait(timeout=10)
+            status = 401 if first else 204
         with self.lock:
             self.seen.append((token, status))
         return status, b""
@@ -125,6 +145,7 @@ def servers() -> Iterator[tuple[TokenServer, Receiver]]:
 def token_server(servers: tuple[TokenServer, Receiver]) -> TokenServer:
     servers[0].requests.clear()
     servers[0].status, servers[0].expires_in = 200, 3600
+    servers[0].same, servers[0].delay_s = None, 0.0
     oauth2.forget()
     return servers[0]
 
@@ -133,6 +154,8 @@ def token_server(servers: tuple[TokenServer, Receiver]) -> TokenServer:
 def bearer_receiver(servers: tuple[TokenServer, Receiver]) -> Receiver:
     servers[1].seen.clear()
     servers[1].valid = {f"tok-{n}" for n in range(1, 10)}
+    servers[1].delay_s, servers[1].refuse_first = 0.0, None
+    servers[1].refused.clear()
     return servers[1]
 
 
@@ -144,8 +167,8 @@ def _webhook(token_server: TokenServer, receiver: Receiver, **extra: str) -> Web
     return create_webhook(receiver.url + "/hook", ["oauth.#"], oauth2=_oauth2(token_server, **extra))
 
 
-def _send(webhook: Webhook, settings: Settings) -> Attempt:
-    delivery = Delivery("msg_oauth", "evt_oauth", webhook.id, "pending", 0, 0, time.time(), time.time())
+def _send(webhook: Webhook, settings: Settings, message_id: str = "msg_oauth") -> Attempt:
+    delivery = Delivery(message_id, "evt_oauth", webhook.id, "pending", 0, 0, time.time(), time.time())
     return attempt(delivery, get_webhook(webhook.id), b'{"n":1}', settings)
 
 
@@ -255,3 +278,55 @@ def test_without_an_encryption_key_a_client_secret_is_refused(settings, token_se
     reset_settings(settings.model_copy(update={"encryption_key": None}))
     with pytest.raises(ValidationError, match=r"^oauth2\.client_secret: cannot be stored: HOOKS_ENCRYPTION_KEY"):
         create_webhook("http://127.0.0.1:9/h", ["oauth.#"], oauth2=_oauth2(token_server))
+
+
+def test_the_whole_attempt_ends_by_one_deadline_however_many_steps_it_takes(settings, token_server,
+                                                                            bearer_receiver):  # fmt: skip
+    """A drain's lease covers one request (HOOKS_REQUEST_TIMEOUT_S): a token fetch (0.5 s), a POST refused (0.2 s),
+    a fetch again and a POST again would take 1.4 s; the attempt ends at its 1 s deadline, in the token step."""
+    token_server.delay_s, bearer_receiver.delay_s = 0.5, 0.2
+    bearer_receiver.valid = {"tok-2"}  # tok-1 refused: the attempt must fetch again
+    started = time.monotonic()
+    late = _send(_webhook(token_server, bearer_receiver), settings.model_copy(update={"request_timeout_s": 1.0}))
+    took = time.monotonic() - started
+    assert 0.95 <= took < 1.25, took
+    assert (late.result.error, late.result.body) == ("oauth_error", b"oauth2: the token endpoint failed (timeout)")
+    assert bearer_receiver.seen == [("tok-1", 401)] and len(token_server.requests) == 2  # the second one cut off
+
+
+def test_waiting_on_another_workers_token_fetch_ends_by_the_attempts_deadline(settings, token_server,
+                                                                             bearer_receiver):  # fmt: skip
+    webhook = _webhook(token_server, bearer_receiver)
+    assert _send(webhook, settings).result.status == 204  # tok-1, cached
+    bearer_receiver.valid, bearer_receiver.delay_s = set(), 0.4  # tok-1 refused, after 0.4 s
+    lock = Keys(settings).oauth2_token(webhook.id) + ":lock"
+    get_redis(settings).set(lock, "another worker", px=10_000)  # whose fetch never ends
+    started = time.monotonic()
+    late = _send(webhook, settings.model_copy(update={"request_timeout_s": 1.0}))
+    took = time.monotonic() - started
+    get_redis(settings).delete(lock)
+    assert 0.95 <= took < 1.25, took
+    assert (late.result.error, late.result.body) == ("oauth_error", b"oauth2: no token before the attempt's deadline")
+
+
+def test_a_reissued_token_is_fetched_once_for_every_attempt_it_was_refused_to(settings, token_server,
+                                                                             bearer_receiver):  # fmt: skip
+    """Many providers hand out the same token until it expires: the attempts refused with it take the one new
+    fetch's token, the same value, instead of each fetching in turn."""
+    token_server.same, n = "tok-same", 8
+    bearer_receiver.refuse_first = threading.Barrier(n)  # all n refused, once each, after all n came
+    webhook = _webhook(token_server, bearer_receiver)
+    with ThreadPoolExecutor(n) as pool:
+        sent = list(pool.map(lambda i: _send(webhook, settings, f"msg_oauth_{i}"), range(n)))
+    assert [a.result.status for a in sent] == [204] * n
+    assert len(token_server.requests) == 2  # the first token, and one fetch after the 401s (not one per attempt)
+    assert bearer_receiver.seen.count(("tok-same", 401)) == n
+
+
+def test_the_settings_digest_is_computed_once_not_per_delivery(settings, token_server, bearer_receiver, monkeypatch):
+    hashed: list[bytes] = []
+    sha256 = oauth2.hashlib.sha256
+    monkeypatch.setattr(oauth2, "hashlib", SimpleNamespace(sha256=lambda data: hashed.append(data) or sha256(data)))
+    webhook = _webhook(token_server, bearer_receiver)
+    assert [_send(webhook, settings).result.status for _ in range(3)] == [204] * 3  # the webhook read afresh each time
+    assert len(hashed) == 1 and len(token_server.requests) == 1
