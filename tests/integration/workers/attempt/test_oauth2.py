@@ -282,14 +282,15 @@ def test_without_an_encryption_key_a_client_secret_is_refused(settings, token_se
 
 def test_the_whole_attempt_ends_by_one_deadline_however_many_steps_it_takes(settings, token_server,
                                                                             bearer_receiver):  # fmt: skip
-    """A drain's lease covers one request (HOOKS_REQUEST_TIMEOUT_S): a token fetch (0.5 s), a POST refused (0.2 s),
-    a fetch again and a POST again would take 1.4 s; the attempt ends at its 1 s deadline, in the token step."""
-    token_server.delay_s, bearer_receiver.delay_s = 0.5, 0.2
+    """A drain's lease covers one request (HOOKS_REQUEST_TIMEOUT_S): a token fetch (0.9 s), a POST refused (0.9 s),
+    a fetch again and a POST again would take 2.7 s or more; the attempt ends at its 2 s deadline, in the token
+    step (the bounds leave half a second for a loaded machine)."""
+    token_server.delay_s, bearer_receiver.delay_s = 0.9, 0.9
     bearer_receiver.valid = {"tok-2"}  # tok-1 refused: the attempt must fetch again
     started = time.monotonic()
-    late = _send(_webhook(token_server, bearer_receiver), settings.model_copy(update={"request_timeout_s": 1.0}))
+    late = _send(_webhook(token_server, bearer_receiver), settings.model_copy(update={"request_timeout_s": 2.0}))
     took = time.monotonic() - started
-    assert 0.95 <= took < 1.25, took
+    assert 1.95 <= took < 2.5, took
     assert (late.result.error, late.result.body) == ("oauth_error", b"oauth2: the token endpoint failed (timeout)")
     assert bearer_receiver.seen == [("tok-1", 401)] and len(token_server.requests) == 2  # the second one cut off
 
@@ -298,14 +299,14 @@ def test_waiting_on_another_workers_token_fetch_ends_by_the_attempts_deadline(se
                                                                              bearer_receiver):  # fmt: skip
     webhook = _webhook(token_server, bearer_receiver)
     assert _send(webhook, settings).result.status == 204  # tok-1, cached
-    bearer_receiver.valid, bearer_receiver.delay_s = set(), 0.4  # tok-1 refused, after 0.4 s
+    bearer_receiver.valid, bearer_receiver.delay_s = set(), 0.9  # tok-1 refused, after 0.9 s
     lock = Keys(settings).oauth2_token(webhook.id) + ":lock"
     get_redis(settings).set(lock, "another worker", px=10_000)  # whose fetch never ends
     started = time.monotonic()
-    late = _send(webhook, settings.model_copy(update={"request_timeout_s": 1.0}))
+    late = _send(webhook, settings.model_copy(update={"request_timeout_s": 2.0}))
     took = time.monotonic() - started
     get_redis(settings).delete(lock)
-    assert 0.95 <= took < 1.25, took
+    assert 1.95 <= took < 2.5, took  # before: the 0.9 s POST, then a wait of a whole timeout more
     assert (late.result.error, late.result.body) == ("oauth_error", b"oauth2: no token before the attempt's deadline")
 
 
