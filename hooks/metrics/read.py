@@ -77,7 +77,7 @@ def snapshot(client: redis.Redis, settings: Settings, *, now_s: float | None = N
     with client.pipeline(transaction=False) as pipe:
         pipe.zrevrange(mk.activity, 0, settings.metrics_top_webhooks - 1)
         pipe.hgetall(mk.totals)
-        for zset in (keys.ready, keys.capped, keys.breakers):
+        for zset in (keys.ready, keys.capped, keys.rated_wait, keys.breakers):
             pipe.zrange(zset, 0, -1)
         for zset in (keys.retry, keys.leased, keys.drains, keys.drains_idle, keys.events_all, keys.deliveries_all,
                      keys.webhooks_all, keys.breakers, mk.activity):  # fmt: skip
@@ -85,14 +85,14 @@ def snapshot(client: redis.Redis, settings: Settings, *, now_s: float | None = N
         pipe.llen(keys.fanout)
         pipe.xlen(keys.history)
         pipe.xrange(keys.history, count=1)
-        top_raw, totals, ready, capped, open_, *cards, fanout, backlog, first = pipe.execute()
+        top_raw, totals, ready, capped, waiting, open_, *cards, fanout, backlog, first = pipe.execute()
     top = decoded(top_raw)
     out = Snapshot(gauges=_gauges(cards, fanout, backlog, first, now))
     with client.pipeline(transaction=False) as pipe:
         for wh in top:
             pipe.hgetall(mk.webhook(wh))
             pipe.hmget(keys.webhook_state(wh), *STATE_FIELDS)
-        for wh in decoded(ready) + decoded(capped):
+        for wh in set(decoded(ready) + decoded(capped) + decoded(waiting)):  # a webhook may be capped and waiting
             pipe.llen(keys.ready_list(wh))
         parked = sorted(set(decoded(open_)) | set(top))
         for wh in parked:

@@ -52,7 +52,7 @@ def write(pipe: Any, keys: Keys, webhook: Webhook, old: Webhook | None) -> None:
 
 def write_rate(pipe: Any, keys: Keys, webhook: Webhook, old: Webhook | None) -> None:
     """Queue the rate the drains read (`{p}:rates`, take.lua): a changed rate applies from the next take, so a
-    webhook parked until its next token is due (in `{p}:capped`) is made due now; a removed one drops its bucket."""
+    webhook parked until its next token is due (in `{p}:rated_wait`) is made due now; a removed one drops its bucket."""
     rate = webhook.rate_limit_per_s
     if rate is not None:
         pipe.hset(keys.rates, webhook.id, repr(rate))
@@ -60,7 +60,7 @@ def write_rate(pipe: Any, keys: Keys, webhook: Webhook, old: Webhook | None) -> 
         pipe.hdel(keys.rates, webhook.id)
         pipe.delete(keys.bucket(webhook.id))
     if old is not None and old.rate_limit_per_s != rate:
-        pipe.zadd(keys.capped, {webhook.id: 0}, xx=True)  # only if parked; take.lua parks it again if need be
+        pipe.zadd(keys.rated_wait, {webhook.id: 0}, xx=True)  # only if parked; take.lua parks it again if need be
 
 
 def unindex(pipe: Any, keys: Keys, webhook: Webhook) -> None:

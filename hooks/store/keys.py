@@ -27,14 +27,16 @@
 | {p}:ready                            | zset   | webhooks with deliveries ready, scored by turn           |
 | {p}:ready:{webhook_id}               | list   | delivery ids ready to send to this webhook, in order     |
 | {p}:capped                           | zset   | webhooks with work at their in-flight cap, by lane expiry |
-|                                      |        | (or held: an ordered webhook's failed delivery waits)     |
-|                                      |        | (or out of tokens: rated, by when the next one is due)    |
+|                                      |        | (or held: an ordered webhook's failed delivery waits);    |
+|                                      |        | un-parked by recover.lua only (with the expired leases)   |
+| {p}:rated_wait                       | zset   | rated webhooks with work, out of tokens, by when the next |
+|                                      |        | one is due; un-parked by take.lua (recover: fallback)     |
 | {p}:ordered                          | set    | ids of webhooks with `ordered: true` (one in flight)      |
 | {p}:rates                            | hash   | webhook id -> its rate_limit_per_s (rated webhooks only)  |
 | {p}:bucket:{webhook_id}              | hash   | a rated webhook's token bucket: `t` tokens at `at` (Redis |
 |                                      |        | TIME, s); TTL: gone once it would be full again           |
-| {p}:capped:waker                     | string | the idle drain that wakes when the next capped webhook is |
-|                                      |        | due (others poll every 0.25 s); PX: until then            |
+| {p}:capped:waker                     | string | the idle drain that wakes when the next {p}:rated_wait    |
+|                                      |        | token is due (others poll every 0.25 s); PX: until then   |
 | {p}:held                             | hash   | ordered webhook id -> the failed delivery holding the rest |
 | {p}:leased                           | zset   | delivery ids a drain is sending, scored by lease expiry  |
 | {p}:drains                           | zset   | drain task tokens (queued or running), by lease expiry   |
@@ -72,6 +74,7 @@ class Keys:
         self.history_rejected = f"{p}:history:rejected"  # entries the database refused for their content
         self.ordered, self.held = f"{p}:ordered", f"{p}:held"  # ordered webhooks, and which of them a retry holds
         self.rates, self.capped_waker = f"{p}:rates", f"{p}:capped:waker"  # rated webhooks; the drain timing them
+        self.rated_wait = f"{p}:rated_wait"  # rated webhooks out of tokens, by when the next is due (take.lua)
         self.drains, self.drains_idle, self.drains_wake = f"{p}:drains", f"{p}:drains:idle", f"{p}:drains:wake"
         self.deliveries_all, self.events_all = f"{p}:dl:all", f"{p}:ev:all"  # in flight, for listing
         # str.format of the full template: one call, no Python frame of our own

@@ -19,8 +19,9 @@ over (then it hands over to a fresh task at the back of the queue):
   webhook's list) and is fed to the breaker before that next take.
 - A webhook with `rate_limit_per_s` has a token bucket in Redis (`{p}:bucket:{id}`), refilled and spent inside
   the take script, so every worker shares it at no extra round trip: a take gives it at most the tokens it has;
-  out of them, it waits in `{p}:capped` until the next token is due (no attempt spent, the breaker not told),
-  and the first take after that (or the one idle drain timed to wake then) serves it.
+  out of them, it waits in `{p}:rated_wait` until the next token is due (no attempt spent, the breaker not told),
+  and the first take after that (or the one idle drain timed to wake then) serves it. `{p}:capped` is un-parked
+  by the scheduler's recover only, with the dead drain's leases, so an ordered webhook's order holds.
 - Taken deliveries are leased (`{p}:leased`): if a worker dies, the scheduler puts expired leases back
   (`recover`, `recover.lua`), so every delivery is attempted at least once more. Nothing lives only in a worker; an event's
   fan-out happens inside one script call, so it is never half done.
@@ -107,7 +108,7 @@ class Drain:
             return False
         else:
             self.idle_since = now if self.idle_since is None else self.idle_since
-            # a capped webhook (a rated one's next token) due sooner than the poll: this drain wakes for it
+            # a rated webhook's next token due sooner than the poll: this drain wakes for it
             wait_s = min(float(reply[1]), _WAKE_POLL_S) if len(reply) > 1 else _WAKE_POLL_S
             wake = functools.partial(self.client.blpop, [Keys(self.settings).drains_wake], timeout=wait_s)
             self._call(wake, wait_s)

@@ -14,24 +14,28 @@
   appends the history records to the stream for the archiver, releases the leases and the lane, and puts
   given-back ids at the front of the webhook's list. An ordered webhook (`ordered: true`) has one lane and no
   breaker parking: a delivery of it that fails with a retry holds it (HELD; out of the turns, in CAPPED until the
-  retry is due) until the scheduler puts that delivery back at the front of its list (move_due.lua).
+  retry is due) until the scheduler puts that delivery back at the front of its list (move_due.lua). Its lane
+  running out means its drain died (or overran its lease) holding deliveries: while an expired lease is left, it
+  waits in CAPPED for recover.lua, which puts them back at the front in the same call that un-parks it, so no
+  later delivery overtakes them.
   A rated webhook (`rate_limit_per_s`, in RATES) is given at most the tokens of its bucket (refilled here by the
   time elapsed on Redis's clock, up to a burst of BURST_S seconds' worth, at least one); out of tokens, it waits in
-  CAPPED until the next one is due (no attempt spent), and every take first puts back the capped webhooks that are
-  due, so a working drain serves it on time; an idle drain (the one holding WAKER) sleeps only until then, the
-  others poll, and the scheduler's recover is the fallback when no drain is left. Given-back ids get their tokens
-  back. Fanning out resolves each waiting event (resolve_webhooks)
+  RATED_WAIT (not CAPPED: only recover.lua un-parks those, with the leases of a dead drain) until the next one is
+  due (no attempt spent), and every take first puts back the waiting webhooks that are due, so a working drain
+  serves it on time; an idle drain (the one holding WAKER) sleeps only until then, the others poll, and the
+  scheduler's recover is the fallback when no drain is left. Given-back ids get their tokens back. Fanning out resolves each waiting event (resolve_webhooks)
   and creates its deliveries (create_deliveries), within the budget; it takes an event off the fan-out list
   only once its deliveries exist, so a call that fails half-way leaves it there.
   Returns {'deliver', webhook id, failures, webhook JSON, ids, delivery hashes, {body, concise body} per id}
-        | {'fanned'} | {'idle'} | {'idle', seconds until a capped webhook is due (this drain wakes then)} | {'ended'}.
+        | {'fanned'} | {'idle'} | {'idle', seconds until a rated webhook's token is due (this drain wakes then)}
+        | {'ended'}.
 ]]
 --- @include "kick"
 local token, lease, cap = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
 local batch, budget, ttl, FINISHED_TTL = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], tonumber(ARGV[12])
 local mode = ARGV[13]
 local READY, FANOUT = P .. ':ready', P .. ':fanout'
-local ORDERED, HELD, RETRY = P .. ':ordered', P .. ':held', P .. ':retry'
+local ORDERED, HELD, RETRY, LEASED = P .. ':ordered', P .. ':held', P .. ':retry', P .. ':leased'
 local webhook_prefix = P .. ':wh:'
 local RATES, WAKER = P .. ':rates', P .. ':capped:waker'
 local BURST_S = 0.25  -- a rated webhook's bucket holds this many seconds of its rate (at least one token)
@@ -134,7 +138,7 @@ end
 -- out of tokens: out of the turns until the next one is due
 local function await_token(wh, rate, tokens)
   redis.call('ZREM', READY, wh)
-  redis.call('ZADD', CAPPED, NOW + math.max((1 - tokens) / rate, MIN_WAIT_S), wh)
+  redis.call('ZADD', RATED_WAIT, NOW + math.max((1 - tokens) / rate, MIN_WAIT_S), wh)
 end
 local function take(wh)
   local list, state = P .. ':ready:' .. wh, P .. ':wh:state:' .. wh
@@ -150,6 +154,13 @@ local function take(wh)
     n = 1  -- the cool-down is over: this one is the probe
   end
   local lanes = P .. ':inflight:' .. wh
+  -- ordered, and its lane ran out with leases left: its dead drain's deliveries first (recover.lua puts them back
+  -- at the front in the call that un-parks it); a later one sent now would overtake them
+  if ordered and redis.call('ZCOUNT', lanes, '-inf', NOW) > 0 and redis.call('ZCOUNT', LEASED, '-inf', NOW) > 0 then
+    redis.call('ZREM', READY, wh)
+    redis.call('ZADD', CAPPED, NOW, wh)
+    return nil
+  end
   redis.call('ZREMRANGEBYSCORE', lanes, '-inf', NOW)
   local limit = cap
   -- slow start: one lane until the endpoint has answered with a success (and again while it fails), so a new
@@ -173,7 +184,7 @@ local function take(wh)
   if open_until > 0 then redis.call('HSET', state, 'probe_until', NOW + lease) end
   redis.call('ZADD', lanes, NOW + lease, token)
   redis.call('EXPIRE', lanes, math.ceil(lease) + 1)
-  lease_all(P .. ':leased', ids)
+  lease_all(LEASED, ids)
   redis.call('LTRIM', list, #ids, -1)
   local left = redis.call('LLEN', list)
   local others = redis.call('ZCARD', READY) - 1  -- webhooks with work besides this one
@@ -240,9 +251,8 @@ redis.call('ZADD', DRAINS, NOW + lease, token)
 redis.call('ZREM', IDLE, token)
 local fanned = fan_out()
 append_history(ARGV[16])  -- the settled batch's records, and the events finished by it or by the fan-out
-for _, wh in ipairs(redis.call('ZRANGEBYSCORE', CAPPED, '-inf', NOW, 'LIMIT', 0, 16)) do
-  uncap(wh)  -- due: a rated webhook's next token (or a lane that ran out, as recover.lua does)
-end
+-- due: a rated webhook's next token (CAPPED is recover.lua's alone: a lane that ran out has leases to put back)
+for _, wh in ipairs(redis.call('ZRANGEBYSCORE', RATED_WAIT, '-inf', NOW, 'LIMIT', 0, 16)) do unwait(wh) end
 for _, wh in ipairs(redis.call('ZRANGE', READY, 0, 15)) do
   local reply = take(wh)
   if reply then return reply end
@@ -255,8 +265,8 @@ end
 -- an idle drain calls again at least every 0.25 s: a short registration, so one that died (its worker killed) stops
 -- absorbing kick()s within seconds instead of its whole lease
 redis.call('ZADD', IDLE, NOW + 3, token)
--- a capped webhook due before the next poll: one idle drain (the first to ask) sleeps only until then
-local first = redis.call('ZRANGE', CAPPED, 0, 0, 'WITHSCORES')
+-- a rated webhook's token due before the next poll: one idle drain (the first to ask) sleeps only until then
+local first = redis.call('ZRANGE', RATED_WAIT, 0, 0, 'WITHSCORES')
 if #first > 0 and tonumber(first[2]) < NOW + IDLE_POLL_S then
   local wait = math.max(tonumber(first[2]) - NOW, 0.001)
   if redis.call('SET', WAKER, token, 'PX', math.ceil(wait * 1000), 'NX') then return {'idle', tostring(wait)} end

@@ -3,10 +3,12 @@
 
   Reads ARGV[1..5]: key prefix, now (Unix s), max drains, lease of a queued drain (s), the queue drains are sent
   to (hooks/store/kick.py `kick_args` builds them); a script's own arguments start at ARGV[6].
-  Defines P, NOW, DRAINS, IDLE, WAKE, CAPPED and:
+  Defines P, NOW, DRAINS, IDLE, WAKE, CAPPED, RATED_WAIT and:
     ready(wh)  a webhook with deliveries ready takes its turn, unless it is at its in-flight cap: then it waits
-               in CAPPED and comes back when a lane is released (the drain's settle) or runs out (recover)
+               in CAPPED and comes back when a lane is released (the drain's settle) or runs out (recover), or
+               it waits for a token (rated, in RATED_WAIT): then it comes back when the token is due (take)
     uncap(wh)  a lane of wh was released: it takes turns again if it has work
+    unwait(wh) a rated wh's next token is due: it takes turns again if it has work
     kick()     wake an idle drain if there is one, else start a drain task (a Celery message pushed on the
                queue, written from the template below) while fewer than MAX_DRAINS exist; returns 1 if started
   Making work ready and making sure someone will take it happen in one atomic step, so no work waits unseen.
@@ -17,14 +19,20 @@ local MAX_DRAINS, QUEUED_LEASE, QUEUE = tonumber(ARGV[3]), tonumber(ARGV[4]), AR
 -- publish measurably cost publish_event
 local TEMPLATE = [==[@@DRAIN_MESSAGE@@]==]
 local DRAINS, IDLE, WAKE = P .. ':drains', P .. ':drains:idle', P .. ':drains:wake'
-local CAPPED = P .. ':capped'
+local CAPPED, RATED_WAIT = P .. ':capped', P .. ':rated_wait'
 
 local function ready(wh)
-  if not redis.call('ZSCORE', CAPPED, wh) then redis.call('ZADD', P .. ':ready', 'NX', NOW, wh) end
+  if not (redis.call('ZSCORE', CAPPED, wh) or redis.call('ZSCORE', RATED_WAIT, wh)) then
+    redis.call('ZADD', P .. ':ready', 'NX', NOW, wh)
+  end
 end
 
 local function uncap(wh)
   if redis.call('ZREM', CAPPED, wh) == 1 and redis.call('EXISTS', P .. ':ready:' .. wh) == 1 then ready(wh) end
+end
+
+local function unwait(wh)
+  if redis.call('ZREM', RATED_WAIT, wh) == 1 and redis.call('EXISTS', P .. ':ready:' .. wh) == 1 then ready(wh) end
 end
 
 local function kick()

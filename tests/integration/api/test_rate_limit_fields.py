@@ -23,10 +23,10 @@ def test_the_python_api_keeps_the_rate_where_the_drains_read_it(settings):
         with pytest.raises(ValidationError, match=r"^rate_limit_per_s: must be a number of requests a second"):
             hooks.update_webhook(wh.id, rate_limit_per_s=bad)
     assert hooks.update_webhook(wh.id, rate_limit_per_s=0.5).rate_limit_per_s == 0.5
-    get_redis().zadd(f"{p}:capped", {wh.id: 1e12})  # parked until its next token: a change makes it due now
+    get_redis().zadd(f"{p}:rated_wait", {wh.id: 1e12})  # parked until its next token: a change makes it due now
     get_redis().hset(f"{p}:bucket:{wh.id}", mapping={"t": 0, "at": 0})
     assert hooks.update_webhook(wh.id, rate_limit_per_s=None).rate_limit_per_s is None
-    assert get_redis().zscore(f"{p}:capped", wh.id) == 0 and not get_redis().exists(f"{p}:bucket:{wh.id}")
+    assert get_redis().zscore(f"{p}:rated_wait", wh.id) == 0 and not get_redis().exists(f"{p}:bucket:{wh.id}")
     assert get_redis().hgetall(f"{p}:rates") == {}
     hooks.delete_webhook(hooks.create_webhook("http://127.0.0.1:9/y", ["e"], rate_limit_per_s=3).id)
     assert get_redis().hgetall(f"{p}:rates") == {}

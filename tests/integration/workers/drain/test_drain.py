@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 import hooks
 from hooks.registry.index import write
 from hooks.store.connection import get_redis
@@ -127,6 +129,26 @@ def test_deliveries_of_a_drain_that_died_come_back_in_order(make_cluster):
     assert [m.decode() for m in client.lrange(keys.ready_list(wh.id), 0, 2)] == first
     assert client.zcard(keys.leased) == 0
     assert client.llen(DELIVERIES_QUEUE) >= 1  # a drain was kicked for them
+
+
+@pytest.mark.parametrize("capped", [True, False], ids=["capped", "in-turn"])
+def test_an_ordered_webhook_whose_drain_died_sends_nothing_later_before_recover_puts_its_delivery_back(
+        make_cluster, capped):  # fmt: skip
+    cluster = make_cluster(HOOKS_DRAIN_BATCH="1")
+    wh = hooks.create_webhook("http://127.0.0.1:9/x", ["e"], ordered=True)
+    hooks.publish_events([{"event_type": "e", "data": {"i": i}} for i in range(3)])
+    keys, client, now = Keys(cluster.settings), get_redis(), time.time()
+    d1 = taken_ids(take(cluster.settings, "died", now=now))  # lane and lease until now + lease, then it dies
+    rest = [m.decode() for m in client.lrange(keys.ready_list(wh.id), 0, -1)]
+    if capped:  # another drain saw its one lane full: it waits in {p}:capped until the lane's expiry
+        assert take(cluster.settings, "b", now=now)[0] == b"idle"
+        assert client.zscore(keys.capped, wh.id) == now + cluster.settings.lease_s
+    later = now + cluster.settings.lease_s + 1  # lane and lease ran out together
+    assert take(cluster.settings, "c", now=later)[0] == b"idle"  # not d2 while d1 is only in {p}:leased
+    assert client.zscore(keys.leased, d1[0]) is not None and client.lrange(keys.ready_list(wh.id), 0, -1) == [
+        r.encode() for r in rest]  # fmt: skip
+    assert drain.recover(client, cluster.settings, now_s=later) == 1
+    assert taken_ids(take(cluster.settings, "d", now=later)) == d1  # it goes first, then the rest in order
 
 
 def test_a_fan_out_bigger_than_one_call_goes_on_over_several_without_duplicates(make_cluster):
