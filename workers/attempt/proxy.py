@@ -11,7 +11,8 @@ Squid's stock configuration refuses CONNECT to ports other than 443 (`http_acces
 operators allow the ports their endpoints use (README, Security).
 
 A proxy that fails (refused, timed out, an answer to CONNECT that is not 2xx: 403, 407...) fails the attempt as
-`proxy_error`, retried like any failure but not charged to the endpoint's breaker (workers/drain/batch.py). But
+`proxy_error`: not charged to the endpoint's breaker (workers/drain/batch.py) nor to the delivery's attempts
+(retried without spending one: attempt.decide_proxy_error). But
 when the proxy says it could not reach the endpoint (502 Bad Gateway, 504 Gateway Timeout, or squid's 503 with
 `X-Squid-Error: ERR_CONNECT_FAIL`), the endpoint is down, as a direct attempt would have found: the attempt fails
 as `connection_refused`, `connection_error` or `connect_timeout`, charged to its breaker, so an endpoint that is

@@ -81,7 +81,7 @@ def record(settings: Settings, delivery: Delivery, webhook: Webhook, done: Attem
     }
     fields: dict[str, Any] = {
         "attempts": delivery.attempts + 1,
-        "round_attempts": delivery.round_attempts + 1,
+        "round_attempts": delivery.round_attempts + decision.spends,  # a proxy_error spends none of max_attempts
         "updated_at": now,
         "last_status": result.status or "",
         "last_error": result.error or "",
