@@ -106,7 +106,12 @@ def route(settings: Settings, host: str, ip: str) -> Proxy | None:
     """The proxy an attempt to `host` (checked address `ip`) goes through, or None: no proxy, or NO_PROXY."""
     if not settings.egress_proxy_url:
         return None
-    proxy, no_proxy = configured(settings.egress_proxy_url, settings.egress_no_proxy)
+    return _route(settings.egress_proxy_url, settings.egress_no_proxy, host, ip)
+
+
+@lru_cache(maxsize=4096)  # every attempt asks; NO_PROXY matching parses addresses: once per (settings, host, ip)
+def _route(url: str, no_proxy_rules: str, host: str, ip: str) -> Proxy | None:
+    proxy, no_proxy = configured(url, no_proxy_rules)
     return None if no_proxy.matches(host, ip) else proxy
 
 
