@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import h11
 
-from workers.attempt import wire
+from workers.attempt import parse, wire
 
 
 class Connection(wire.Connection):
@@ -50,7 +50,7 @@ class Connection(wire.Connection):
         while True:
             event = state.next_event()
             if event is h11.NEED_DATA:
-                state.receive_data(wire._recv(self.sock, deadline))  # type: ignore[arg-type]
+                state.receive_data(parse.recv(self.sock, deadline))  # type: ignore[arg-type]
             elif isinstance(event, h11.InformationalResponse):
                 continue
             elif isinstance(event, h11.Response):

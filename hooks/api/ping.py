@@ -22,8 +22,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from hooks.models.test_event import SEND_TEST_TASK, TEST_EVENT, TestResult, shown_headers, test_body
-from hooks.models.webhook import Webhook
+from hooks.models.test_event import SEND_TEST_TASK, TEST_EVENT, TestResult, test_body
+from hooks.models.webhook import Webhook, shown_headers
 from hooks.settings import Settings
 from hooks.store.connection import get_redis
 from hooks.store.drain_message import task_message

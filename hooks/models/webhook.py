@@ -28,6 +28,7 @@ _HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
 _FORBIDDEN_HEADERS = {"host", "content-length", "content-type", "transfer-encoding", "authorization",
                       "connection", "user-agent", "upgrade", "te", "trailer", "expect", "keep-alive",
                       "proxy-authorization", "cookie"}  # fmt: skip
+_SHOWN_HEADERS = {"content-type", "user-agent", "webhook-id", "webhook-timestamp"}  # values shown in logs
 
 
 def utcnow() -> datetime:
@@ -300,6 +301,12 @@ def mask(secret: str) -> str:
     prefix = next((p for p in (SECRET_PREFIX, SIGNING_KEY_PREFIX) if secret.startswith(p)), "")
     rest = secret[len(prefix) :]
     return f"{prefix}…{rest[-4:]}" if len(rest) >= 20 else f"{prefix}…"
+
+
+def shown_headers(headers: dict[str, str]) -> dict[str, str]:
+    """A request's headers as they are shown (an attempt's log, a test send's answer): the values of auth,
+    signatures and custom headers redacted (custom ones cannot take these names: `_FORBIDDEN_HEADERS`)."""
+    return {k: (v if k.lower() in _SHOWN_HEADERS else "[redacted]") for k, v in headers.items()}
 
 
 def masked_url(url: str) -> str:

@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
@@ -79,6 +80,22 @@ class Squid:
             os.killpg(self.proc.pid, signal.SIGKILL)  # graceful exit (a second, even with shutdown_lifetime 0)
             self.proc.wait(5)
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def deny(self, port: int) -> None:
+        """Refuse CONNECT to `port` instead (a port nothing uses lets every port through): the configuration
+        rewritten and squid told to read it again (SIGHUP, by pid); returns once it listens again."""
+        assert self.proc is not None
+        if port == self.denied_port:
+            return
+        conf, log = self.root / "squid.conf", self.root / "cache.log"
+        conf.write_text(CONF.format(port=self.port, root=self.root, ncsa=NCSA, denied_port=port))
+        listening = log.read_text().count("Accepting HTTP Socket")
+        os.kill(self.proc.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while log.read_text().count("Accepting HTTP Socket") == listening:
+            assert time.monotonic() < deadline, "squid did not read its configuration again"
+            time.sleep(0.02)
+        self.denied_port = port
 
     def access_log(self) -> list[str]:
         """The lines of squid's access log: one per request it handled (a CONNECT when its tunnel closes)."""

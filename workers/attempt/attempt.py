@@ -1,7 +1,7 @@
 """One delivery attempt: sign, POST, and decide what happens next.
 
-Outcomes: `delivered`; `retry` (back on the schedule with backoff); `dead` (in the dead-letter queue: attempts
-spent, 410 Gone, blocked address, webhook disabled). The drain (workers/drain/batch.py) calls `attempt` for
+Outcomes: `delivered`; `retry` (back on the schedule with backoff; a `proxy_error` spends no attempt); `dead` (in
+the dead-letter queue: attempts spent, 410 Gone, blocked address, webhook disabled). The drain (workers/drain/batch.py) calls `attempt` for
 each delivery of a batch and turns each into a `Record` (record.py) for its next take script to write.
 """
 
@@ -22,6 +22,7 @@ from workers.attempt import oauth2
 from workers.attempt.backoff import compute_delay_s, parse_retry_after
 from workers.attempt.client_tls import client_context
 from workers.attempt.http import HttpResult, default_ca, post
+from workers.attempt.proxy import PROXY_ERROR
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class Decision:
     outcome: str  # delivered | retry | dead
     reason: str | None = None
     delay_s: float = 0.0
+    spends: bool = True  # the attempt counts toward max_attempts (not a proxy_error: our failure, not the endpoint's)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ def decide(result: HttpResult, delivery: Delivery, webhook: Webhook, settings: S
         return Decision("dead", "gone")
     if result.error in ("blocked_address", "invalid_url", "invalid_header"):
         return Decision("dead", result.error)  # retrying cannot fix these
+    if result.error == PROXY_ERROR:
+        return decide_proxy_error(delivery, webhook, settings)
     if webhook.retry_policy == "manual":
         return Decision("dead", "manual_retry_policy")
     policy = effective_retry(webhook, settings)
@@ -81,6 +85,19 @@ def decide(result: HttpResult, delivery: Delivery, webhook: Webhook, settings: S
         if asked is not None:
             delay = max(delay, min(asked, policy["max_delay_s"]))
     return Decision("retry", None, delay)
+
+
+def decide_proxy_error(delivery: Delivery, webhook: Webhook, settings: Settings) -> Decision:
+    """The egress proxy failed: our infrastructure's failure, not the endpoint's. The attempt does not count toward
+    max_attempts (nor the breaker: workers/drain/batch.py), whatever the retry policy; it is retried after the
+    delay of the delivery's current attempt number. Bounded by the retention: a delivery whose next try would come
+    after its Redis record expires (HOOKS_RETENTION_DAYS after it was created) is dead-lettered as `proxy_error`."""
+    policy = effective_retry(webhook, settings)
+    delay = compute_delay_s(delivery.round_attempts + 1, base_s=policy["base_s"], factor=policy["factor"],
+                            max_delay_s=policy["max_delay_s"], jitter=policy["jitter"])  # fmt: skip
+    if time.time() + delay >= delivery.created_at + settings.retention_days * 86400:
+        return Decision("dead", PROXY_ERROR)
+    return Decision("retry", None, delay, spends=False)
 
 
 def effective_retry(webhook: Webhook, settings: Settings) -> dict[str, Any]:

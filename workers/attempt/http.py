@@ -14,6 +14,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from hooks.errors import BlockedAddressError, ValidationError
 from hooks.settings import Settings
@@ -122,11 +123,15 @@ def _connection(target: Target, ip: str, settings: Settings, client_tls: ssl.SSL
 
 
 def default_ca(settings: Settings) -> str | None:
-    """The CA bundle endpoints are checked against: HOOKS_CA_BUNDLE, else certifi's."""
-    return settings.ca_bundle or _certifi()
+    """The CA bundle endpoints are checked against: HOOKS_CA_BUNDLE, else certifi's (looked up once, not on every
+    mTLS delivery)."""
+    return _default_ca(settings.ca_bundle)
 
 
-def _certifi() -> str | None:
+@lru_cache(maxsize=8)
+def _default_ca(ca_bundle: str | None) -> str | None:
+    if ca_bundle:
+        return ca_bundle
     try:
         import certifi
 

@@ -177,6 +177,14 @@ def read_answer(sock: socket.socket, deadline: float, limit: int) -> tuple[Answe
     return Answer(status, headers, body, complete, head), keep
 
 
+def read_head(sock: socket.socket, deadline: float) -> tuple[int, bytes, int]:
+    """The status and raw head of an answer that has no body to read (a proxy's answer to CONNECT), and how many
+    bytes came after it; the same rules and bounds as a delivery's answer (`invalid_response`, `timeout`...)."""
+    stream = _Stream(sock, deadline)
+    head = stream.head()
+    return parse_head(head)[1], head, stream.rest()
+
+
 def parse_head(head: bytes) -> tuple[bytes, int, dict[bytes, bytes]]:
     """The version, status and fields of a head; `invalid_response` for one that breaks RFC 9112's rules."""
     if b"\r" in head:

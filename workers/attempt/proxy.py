@@ -11,7 +11,8 @@ Squid's stock configuration refuses CONNECT to ports other than 443 (`http_acces
 operators allow the ports their endpoints use (README, Security).
 
 A proxy that fails (refused, timed out, an answer to CONNECT that is not 2xx: 403, 407...) fails the attempt as
-`proxy_error`, retried like any failure but not charged to the endpoint's breaker (workers/drain/batch.py). But
+`proxy_error`: not charged to the endpoint's breaker (workers/drain/batch.py) nor to the delivery's attempts
+(retried without spending one: attempt.decide_proxy_error). But
 when the proxy says it could not reach the endpoint (502 Bad Gateway, 504 Gateway Timeout, or squid's 503 with
 `X-Squid-Error: ERR_CONNECT_FAIL`), the endpoint is down, as a direct attempt would have found: the attempt fails
 as `connection_refused`, `connection_error` or `connect_timeout`, charged to its breaker, so an endpoint that is
@@ -32,12 +33,11 @@ from functools import lru_cache
 from hooks.settings import Settings
 from hooks.settings.egress import NoProxy, parse_no_proxy, parse_proxy_url
 from workers.attempt import wire
-from workers.attempt.wire import WireError
+from workers.attempt.parse import WireError, left, read_head
 
 log = logging.getLogger(__name__)
 
 PROXY_ERROR = "proxy_error"
-_HEAD_LIMIT = 16 * 1024  # an answer to CONNECT longer than this is not one
 _SQUID_ERROR = re.compile(rb"(?im)^x-squid-error:[ \t]*(\S+)[ \t]*(\d*)")
 _LOG_EVERY_S = 60.0
 _last_logged: dict[str, float] = {}
@@ -61,21 +61,21 @@ class Proxy:
         Raises WireError: `proxy_error` for anything the proxy did (or did not do), `timeout` when the attempt's
         deadline had already passed.
         """
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise WireError("timeout")
+        timeout = min(connect_timeout_s, left(deadline))  # `timeout` once the attempt's deadline has passed
         try:
-            sock = wire.create_connection((self.host, self.port), timeout=min(connect_timeout_s, left))
+            sock = wire.create_connection((self.host, self.port), timeout=timeout)
         except OSError as exc:
             raise self._failed(f"cannot be reached ({type(exc).__name__})") from None
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.settimeout(max(0.001, deadline - time.monotonic()))
+            sock.settimeout(left(deadline))
             sock.sendall(self._request(ip, port))
-            status, head = _answer(sock, deadline)
-        except (OSError, _Unanswered) as exc:  # a timeout too: no answer within the attempt's deadline
+            status, head, after = read_head(sock, deadline)  # the delivery client's parser (parse.py)
+            if 200 <= status < 300 and after:
+                raise WireError("bytes in the tunnel before the request")  # not a tunnel to trust
+        except (OSError, WireError) as exc:  # a timeout too: no answer within the attempt's deadline
             sock.close()
-            why = exc.args[0] if isinstance(exc, _Unanswered) else type(exc).__name__
+            why = exc.kind if isinstance(exc, WireError) else type(exc).__name__
             raise self._failed(f"did not answer CONNECT ({why})") from None
         if not 200 <= status < 300:
             sock.close()
@@ -106,7 +106,12 @@ def route(settings: Settings, host: str, ip: str) -> Proxy | None:
     """The proxy an attempt to `host` (checked address `ip`) goes through, or None: no proxy, or NO_PROXY."""
     if not settings.egress_proxy_url:
         return None
-    proxy, no_proxy = configured(settings.egress_proxy_url, settings.egress_no_proxy)
+    return _route(settings.egress_proxy_url, settings.egress_no_proxy, host, ip)
+
+
+@lru_cache(maxsize=4096)  # every attempt asks; NO_PROXY matching parses addresses: once per (settings, host, ip)
+def _route(url: str, no_proxy_rules: str, host: str, ip: str) -> Proxy | None:
+    proxy, no_proxy = configured(url, no_proxy_rules)
     return None if no_proxy.matches(host, ip) else proxy
 
 
@@ -121,10 +126,6 @@ def configured(url: str, no_proxy: str) -> tuple[Proxy, NoProxy]:
     return Proxy(parsed.host, parsed.port, authorization), parse_no_proxy(no_proxy)
 
 
-class _Unanswered(Exception):
-    """The proxy's answer to CONNECT did not come, or was not an HTTP answer."""
-
-
 def endpoint_failure(status: int, head: bytes) -> str | None:
     """The endpoint's failure a proxy's answer to CONNECT reports, named as a direct attempt would name it; None
     when the failure is the proxy's own (a refusal, its authentication, an overload)."""
@@ -136,26 +137,6 @@ def endpoint_failure(status: int, head: bytes) -> str | None:
     if squid is None or squid[1] != b"ERR_CONNECT_FAIL":
         return None
     return "connection_refused" if squid[2] == b"111" else "connection_error"  # errno 111: ECONNREFUSED
-
-
-def _answer(sock: socket.socket, deadline: float) -> tuple[int, bytes]:
-    """The status and head of the proxy's answer to CONNECT; a 2xx must be followed by nothing (a silent tunnel)."""
-    buf = b""
-    while (end := buf.find(b"\r\n\r\n")) < 0:
-        if len(buf) > _HEAD_LIMIT:
-            raise _Unanswered("an answer too long")
-        sock.settimeout(max(0.001, deadline - time.monotonic()))
-        chunk = sock.recv(4096)
-        if not chunk:
-            raise _Unanswered("closed")
-        buf += chunk
-    parts = buf[:end].split(b"\r\n", 1)[0].split(b" ", 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-        raise _Unanswered("not an HTTP answer")
-    status = int(parts[1])
-    if 200 <= status < 300 and len(buf) > end + 4:
-        raise _Unanswered("bytes in the tunnel before the request")  # not a tunnel to trust
-    return status, buf[:end]
 
 
 def _hint(status: int, port: int) -> str:

@@ -17,7 +17,7 @@ import orjson
 import redis
 
 from hooks.models.delivery import Delivery
-from hooks.models.webhook import Webhook
+from hooks.models.webhook import Webhook, shown_headers
 from hooks.settings import Settings
 from workers.attempt.attempt import Attempt
 from workers.breaker import breaker
@@ -73,7 +73,7 @@ def record(settings: Settings, delivery: Delivery, webhook: Webhook, done: Attem
         "error": result.error,
         "address": result.address,
         "response": result.body[: settings.logged_response_bytes].decode("utf-8", "replace"),
-        "request_headers": redact_headers(done.headers, webhook),
+        "request_headers": shown_headers(done.headers),  # auth, signatures and custom values hidden
         "response_headers": response_headers(result.head),
         "outcome": decision.outcome,
         "reason": decision.reason,
@@ -81,7 +81,7 @@ def record(settings: Settings, delivery: Delivery, webhook: Webhook, done: Attem
     }
     fields: dict[str, Any] = {
         "attempts": delivery.attempts + 1,
-        "round_attempts": delivery.round_attempts + 1,
+        "round_attempts": delivery.round_attempts + decision.spends,  # a proxy_error spends none of max_attempts
         "updated_at": now,
         "last_status": result.status or "",
         "last_error": result.error or "",
@@ -132,12 +132,6 @@ def after_dead(client: redis.Redis, settings: Settings, delivery: Delivery, webh
     if reason == "gone":
         breaker.disable(client, settings, webhook, "the endpoint answered 410 Gone")
     notify_dead_lettered(delivery, webhook, reason)
-
-
-def redact_headers(headers: dict[str, str], webhook: Webhook) -> dict[str, str]:
-    """The request headers as the attempt log keeps them: auth, signatures and custom values hidden."""
-    keep = {"Content-Type", "User-Agent", "webhook-id", "webhook-timestamp"}
-    return {k: (v if k in keep else _REDACTED) for k, v in headers.items()}
 
 
 def response_headers(head: bytes) -> list[list[str]]:

@@ -18,7 +18,8 @@ import redis
 
 from hooks.errors import ConfigurationError, NotFoundError
 from hooks.models.ids import delivery_id, new_event_id
-from hooks.models.test_event import TestResult, shown_headers, test_body
+from hooks.models.test_event import TestResult, test_body
+from hooks.models.webhook import shown_headers
 from hooks.registry.webhooks import get_webhook
 from hooks.settings import Settings
 from workers.attempt.attempt import request_headers, send

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from workers.attempt.proxy import Proxy
 
-from workers.attempt.parse import Answer, WireError, error_kind, left, read_answer, recv
+from workers.attempt.parse import Answer, WireError, error_kind, left, read_answer
 
 __all__ = ["Answer", "Connection", "WireError", "create_connection", "error_kind", "tls_context"]
 
@@ -35,7 +35,7 @@ __all__ = ["Answer", "Connection", "WireError", "create_connection", "error_kind
 create_connection = socket.create_connection
 
 # The parser's names, here too: `WireError` and `Answer` are this client's interface.
-_left, _recv, _read_answer = left, recv, read_answer
+_left, _read_answer = left, read_answer
 
 
 class Connection:

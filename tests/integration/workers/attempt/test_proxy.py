@@ -1,7 +1,8 @@
 """The egress proxy (HOOKS_EGRESS_PROXY_URL, workers/attempt/proxy.py) against a real squid on 127.0.0.1: http and
 https endpoints reached through its tunnels to the checked address (its access log shows each CONNECT), NO_PROXY
 going direct, the SSRF guard deciding before the proxy hears of anything, the proxy's own failures as
-`proxy_error`, and a worker process whose proxy refuses an endpoint without charging the endpoint's breaker.
+`proxy_error`, and a worker process whose proxy refuses an endpoint without charging the endpoint's breaker or
+spending the delivery's attempts (delivered once the proxy lets it through).
 
 DNS is stubbed (names end in .test) and every connection the attempt opens is recorded: only 127.0.0.1.
 """
@@ -225,27 +226,43 @@ def test_doctor_shows_the_proxy_with_its_password_masked_and_says_when_it_is_dow
 def test_a_worker_delivers_through_squid_and_a_proxy_refusal_is_not_charged_to_the_breaker(
     make_cluster, squid, receiver
 ):
+    """While the proxy refuses, a delivery is retried past max_attempts (a proxy_error spends none of them, and is
+    not charged to the breaker); once the proxy lets it through, it is delivered."""
     cluster = make_cluster(HOOKS_EGRESS_PROXY_URL=squid.url, HOOKS_BREAKER_THRESHOLD="2")
     cluster.worker(concurrency=2), cluster.scheduler()
     receiver.script("/via-squid", [(204, 0, {"Connection": "close"})])  # squid logs a tunnel when it closes
-    good = hooks.create_webhook(receiver.url + "/via-squid", ["e"])
-    refused = hooks.create_webhook(f"http://127.0.0.1:{squid.denied_port}/refused", ["e"])
-    started = time.time()
-    hooks.publish_event("e", {"n": 1})
+    behind = Receiver().start()  # the endpoint squid refuses CONNECT to, until it is told otherwise
+    original, behind_port = squid.denied_port, behind.server.server_address[1]
+    squid.deny(behind_port)
+    try:
+        good = hooks.create_webhook(receiver.url + "/via-squid", ["e"])
+        refused = hooks.create_webhook(behind.url + "/refused", ["e"])
+        started = time.time()
+        hooks.publish_event("e", {"n": 1})
 
-    wait_for(lambda: every(hooks.list_deliveries, webhook_id=good.id, status="delivered"), what="the delivery")
-    (dead,) = wait_for(lambda: hooks.list_deliveries(webhook_id=refused.id, status="failed"), what="the dead letter")
-    log = hooks.get_delivery(dead.id).attempt_log
-    assert [a["error"] for a in log] == ["proxy_error"] * cluster.settings.max_attempts
-    assert dead.reason == "attempts_exhausted"
-    health = breaker_state(get_redis(), cluster.settings, refused.id)
-    assert (health["state"], health["consecutive_failures"]) == ("closed", 0), "the proxy's failure, not the endpoint's"
+        wait_for(lambda: every(hooks.list_deliveries, webhook_id=good.id, status="delivered"), what="the delivery")
+        max_attempts = cluster.settings.max_attempts
+        (pending,) = wait_for(lambda: [d for d in hooks.list_deliveries(webhook_id=refused.id)
+                                       if d.attempts > max_attempts + 1], what="attempts past max_attempts")  # fmt: skip
+        assert (pending.status, pending.round_attempts, pending.last_error) == ("pending", 0, "proxy_error")
+        health = breaker_state(get_redis(), cluster.settings, refused.id)
+        assert (health["state"], health["consecutive_failures"]) == ("closed", 0), "the proxy's failure"
+        denied = [line for line in connects(squid, behind_port) if float(line.split()[0]) >= started]
+        assert len(denied) > max_attempts and all("TCP_DENIED/403" in line for line in denied)
+
+        squid.deny(original)  # the proxy lets it through: delivered, its proxy errors in its attempt log
+        wait_for(lambda: behind.requests_to("/refused"), what="the delivery once the proxy allows it")
+        (done,) = wait_for(lambda: every(hooks.list_deliveries, webhook_id=refused.id, status="delivered"),
+                           what="the delivery to be delivered")  # fmt: skip
+        errors = [a["error"] for a in hooks.get_delivery(done.id).attempt_log]
+        assert errors[-1] is None and set(errors[:-1]) == {"proxy_error"} and len(errors) > max_attempts + 2
+    finally:
+        squid.deny(original)
+        behind.stop()
     assert hooks.get_webhook(refused.id).enabled
 
     port = receiver.server.server_address[1]
     wait_for(lambda: connects(squid, port), 10, what="squid to log the delivery's tunnel")
-    denied = [line for line in connects(squid, squid.denied_port) if float(line.split()[0]) >= started]
-    assert len(denied) == cluster.settings.max_attempts and all("TCP_DENIED/403" in line for line in denied)
     worker_log = "".join(p.read_text() for p in cluster.logs("worker"))
     assert "answered CONNECT to port" in worker_log and PASSWORD not in worker_log
     # the API's "send a test event" is made by the worker, through the proxy like a delivery
