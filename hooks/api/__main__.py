@@ -22,7 +22,8 @@ def main() -> int:
     print(f"api: serving on http://{settings.api_host}:{settings.api_port} (docs at /docs, dashboard at /ui/)",
           flush=True)  # fmt: skip
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info",
-                proxy_headers=True, server_header=False)  # fmt: skip
+                proxy_headers=True, server_header=False,
+                forwarded_allow_ips=settings.api_forwarded_allow_ips)  # fmt: skip
     return 0
 
 

@@ -6,10 +6,12 @@ from typing import Any
 
 from hooks.api.asgi import HttpMiddleware
 
+HEAD_MARK = "hooks.head"
+
 
 class HeadAsGet(HttpMiddleware):
     """Wraps an ASGI app: a HEAD request is routed as GET and its answer sent with the same status and headers
-    (Content-Length included), without the body."""
+    (Content-Length included), without the body; the scope says `hooks.head` (HEAD_MARK)."""
 
     async def http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["method"] != "HEAD":
@@ -21,4 +23,6 @@ class HeadAsGet(HttpMiddleware):
                 message = {**message, "body": b""}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, without_body)  # a copy: the server's scope says HEAD
+        # a copy: the server's scope says HEAD; `hooks.head` tells a route that must not act on a HEAD (the one-time
+        # secret page) that this GET is one
+        await self.app({**scope, "method": "GET", HEAD_MARK: True}, receive, without_body)

@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Annotated, Any, Literal
-from urllib.parse import unquote_plus
+from urllib.parse import unquote, unquote_plus
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -213,12 +213,12 @@ class Webhook(BaseModel):
     @model_validator(mode="after")
     def _name_default(self) -> Webhook:
         if not self.name:
-            object.__setattr__(self, "name", self.url.split("?", 1)[0][:256])
+            object.__setattr__(self, "name", masked_url(self.url.split("?", 1)[0].split("#", 1)[0])[:256])
         return self
 
     @property
     def masked_url(self) -> str:
-        """The URL with every query value masked (`?token=…wxyz`): receivers often take a credential there."""
+        """The URL with its credentials masked (`masked_url`: path segments that look like one, query values)."""
         return masked_url(self.url)
 
     def public_dict(self, *, show_secret: bool = False) -> dict[str, Any]:
@@ -310,9 +310,27 @@ def shown_headers(headers: dict[str, str]) -> dict[str, str]:
 
 
 def masked_url(url: str) -> str:
-    """`url` with the value of every query parameter (and a fragment) masked: `https://x/h?token=…wxyz&a=…`."""
+    """`url` with its credentials masked (`mask`): every path segment that looks like one, the value of every query
+    parameter, and a fragment: `https://hooks.slack.com/services/…/…/…wxyz?token=…wxyz`. A path segment looks like a
+    credential when it has at least 16 characters with both letters and digits, or at least 24 characters of
+    base64url (letters, digits, `-`, `_`) not all in lower case (Slack's, Discord's and Teams' webhook URLs carry
+    their token in the path); readable words (`/content-types-webhook`) stay as they are."""
     base, _, fragment = url.partition("#")
     base, question, query = base.partition("?")
+    scheme, sep, rest = base.partition("://")
+    host, slash, path = rest.partition("/")
+    shown_path = "/".join(mask(s) if _looks_secret(unquote(s)) else s for s in path.split("/"))
     pairs = [(k, unquote_plus(v)) for k, _, v in (p.partition("=") for p in query.split("&")) if k or v]
-    shown = base + question + "&".join(f"{k}={mask(v)}" for k, v in pairs)
+    shown = scheme + sep + host + slash + shown_path + question + "&".join(f"{k}={mask(v)}" for k, v in pairs)
     return shown + (f"#{mask(fragment)}" if fragment else "")
+
+
+_BASE64URL_RE = re.compile(r"^[A-Za-z0-9_-]{24,}$")
+
+
+def _looks_secret(segment: str) -> bool:
+    """Whether a URL path segment looks like a credential (see `masked_url`)."""
+    letters, digits = any(c.isalpha() for c in segment), any(c.isdigit() for c in segment)
+    if len(segment) >= 16 and letters and digits:
+        return True
+    return bool(_BASE64URL_RE.match(segment)) and segment != segment.lower()

@@ -156,6 +156,10 @@ def rotate_secret(webhook_id: str, *, grace_s: float = 86400, new_secret: str | 
 
 def check_destination(url: str, settings: Settings, *, field: str = "url") -> None:
     """Refuse a URL whose host is, or resolves to, a blocked address; raises ValidationError naming `field`."""
+    if "…" in url or "%e2%80%a6" in url.lower():  # a masked URL sent back with a change: its secrets are lost
+        raise ValidationError(
+            f"{field}: re-type the masked parts (…) of the URL in full; a masked value cannot be saved."
+        )
     try:
         target = parse_url(url, require_https=settings.require_https)
         # a name that does not resolve yet is accepted: the guard checks it again at every attempt

@@ -20,6 +20,7 @@ from hooks.errors import ConfigurationError
 from hooks.settings.egress import parse_no_proxy, parse_proxy_url
 from hooks.settings.keys import parse_keys
 from hooks.settings.networks import Network, parse_networks
+from hooks.settings.public_url import check_forwarded_ips, parse_origin
 from hooks.settings.redis_url import check_redis_url
 
 # The mapping `Settings.from_env` reads instead of os.environ (None: os.environ).
@@ -107,6 +108,10 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024)  # a larger request body: 413
     api_max_page_size: int = Field(500, ge=1, le=1000)  # the largest `limit` a listing accepts
     api_session_ttl_s: float = Field(8 * 3600, ge=60, le=30 * 86400)  # a dashboard login lasts this long
+    # the origin browsers use (https://hooks.example.com behind a TLS proxy): https makes the dashboard's cookies
+    # `__Host-` + Secure whatever the request says, and forms must come from this origin
+    api_public_url: str | None = None
+    api_forwarded_allow_ips: str = "127.0.0.1"  # proxies whose X-Forwarded-Proto/-For uvicorn believes
     api_test_send_timeout_s: float = Field(10.0, gt=0, le=60)  # "send a test event": the whole request's deadline
     metrics_top_webhooks: int = Field(1000, ge=1, le=100_000)  # webhooks labelled by id; the rest are `other`
     metrics_dlq_cache_s: float = Field(10.0, ge=0, le=3600)  # how long /metrics reuses its count of the DLQ
@@ -144,6 +149,23 @@ class Settings(BaseSettings):
     def _networks(cls, v: str) -> str:
         parse_networks(v)  # raises ValueError naming the bad CIDR
         return v
+
+    @field_validator("api_public_url")
+    @classmethod
+    def _public_url(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_origin(v)  # raises ValueError saying what is wrong
+        return v
+
+    @field_validator("api_forwarded_allow_ips")
+    @classmethod
+    def _forwarded(cls, v: str) -> str:
+        return check_forwarded_ips(v)  # raises ValueError naming the bad entry
+
+    @property
+    def api_origin(self) -> tuple[str, str, int] | None:
+        """HOOKS_API_PUBLIC_URL as (scheme, host, port), or None when it is not set."""
+        return parse_origin(self.api_public_url) if self.api_public_url else None
 
     @field_validator("encryption_key")
     @classmethod

@@ -1,13 +1,14 @@
 """Dashboard logins: a session per login, kept in Redis, named by a random token in an HttpOnly cookie.
 
-The cookie (`hooks_session`) is HttpOnly, SameSite=Strict, Path=/ui; served over https (behind a TLS proxy that
-says so with X-Forwarded-Proto), it is `__Host-hooks_session`, Secure, Path=/, which no other origin can set
-or shadow. Redis keeps the session under the SHA-256 of the token, with the API key's id and the session's CSRF
+The cookie (`hooks_session`) is HttpOnly, SameSite=Strict, Path=/ui; served over https (HOOKS_API_PUBLIC_URL
+https://..., or a TLS proxy of HOOKS_API_FORWARDED_ALLOW_IPS that says so with X-Forwarded-Proto), it is
+`__Host-hooks_session`, Secure, Path=/, which no other origin can set or shadow. Redis keeps the session under the SHA-256 of the token, with the API key's id and the session's CSRF
 token, for HOOKS_API_SESSION_TTL_S. Every form carries the CSRF token and every POST checks it in constant time;
 the login form, before there is a session, carries an HMAC of a nonce kept in a cookie of its own
 (hooks/api/ui/login.py). Every form POST must come from this origin (`same_origin`: Sec-Fetch-Site and Origin,
-when the browser sends them), so a page on another port of the same host cannot post one: a TLS proxy must
-pass the Host header on (nginx: `proxy_set_header Host $host;`). A revoked key ends its sessions: each request
+when the browser sends them; scheme, host and port), so a page on another port of the same host cannot post
+one: a TLS proxy must pass the Host header on (nginx: `proxy_set_header Host $host;`), or HOOKS_API_PUBLIC_URL
+names the origin. A revoked key ends its sessions: each request
 reads the key again.
 """
 
@@ -25,7 +26,8 @@ from fastapi import Request, Response
 from hooks.api.apikeys import ApiKey, get_key
 from hooks.api.keys import ApiKeys
 from hooks.errors import NotFoundError
-from hooks.settings import Settings
+from hooks.settings import Settings, get_settings
+from hooks.settings.public_url import DEFAULT_PORTS
 from hooks.store.connection import get_redis
 
 COOKIE = "hooks_session"
@@ -84,7 +86,8 @@ def same(expected: str, given: str | None) -> bool:
 
 def same_origin(request: Request) -> bool:
     """Whether a form POST may come from this origin: False when the browser says it comes from elsewhere
-    (Sec-Fetch-Site other than same-origin, or an Origin whose host and port are not the request's Host)."""
+    (Sec-Fetch-Site other than same-origin, or an Origin whose scheme, host and port are not this origin's:
+    HOOKS_API_PUBLIC_URL's when set, else the request's own, each scheme with its default port)."""
     site = request.headers.get("sec-fetch-site")
     if site is not None and site != "same-origin":
         return False
@@ -92,17 +95,27 @@ def same_origin(request: Request) -> bool:
     if origin is None:
         return True
     parts = urlsplit(origin)
-    default = {"http": 80, "https": 443}.get(parts.scheme)
     try:
-        origin_host = (parts.hostname, parts.port or default)
+        given = (parts.scheme, parts.hostname, parts.port or DEFAULT_PORTS.get(parts.scheme))
     except ValueError:  # a port that is not one
         return False
-    return origin_host == (request.url.hostname, request.url.port or default)
+    return given == own_origin(request)
+
+
+def own_origin(request: Request) -> tuple[str, str | None, int | None]:
+    """(scheme, host, port) of this dashboard: HOOKS_API_PUBLIC_URL's when set, else the request's."""
+    public = get_settings().api_origin
+    if public is not None:
+        return public
+    url = request.url
+    return url.scheme, url.hostname, url.port or DEFAULT_PORTS.get(url.scheme)
 
 
 def https(request: Request) -> bool:
-    """Whether the request came over https (uvicorn reads X-Forwarded-Proto from a trusted proxy)."""
-    return request.url.scheme == "https"
+    """Whether the browser uses https: HOOKS_API_PUBLIC_URL says so, or the request came over https (uvicorn reads
+    X-Forwarded-Proto from a proxy of HOOKS_API_FORWARDED_ALLOW_IPS)."""
+    public = get_settings().api_origin
+    return (public is not None and public[0] == "https") or request.url.scheme == "https"
 
 
 def cookie_name(name: str, secure: bool) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictStr
 
 from hooks.api.auth import READ, WRITE
@@ -55,8 +55,9 @@ def disable(webhook_id: str, body: Disable | None = None) -> dict[str, Any]:
 
 
 @router.post("/rotate-secret", dependencies=WRITE, summary="A new signing secret (shown once, here)")
-def rotate(webhook_id: str, body: Rotate | None = None) -> dict[str, Any]:
+def rotate(webhook_id: str, response: Response, body: Rotate | None = None) -> dict[str, Any]:
     body = body or Rotate()
+    response.headers["Cache-Control"] = "no-store"  # the answer holds the new secret: no cache may keep it
     return webhook_json(registry.rotate_secret(webhook_id, grace_s=body.grace_s, new_secret=body.secret),
                         show_secret=True)  # fmt: skip
 

@@ -102,6 +102,7 @@ def create(body: WebhookCreate, response: Response) -> dict[str, Any]:
         fields["signing_key"] = generate_signing_key()
     webhook = registry.create_webhook(body.url, body.events, **fields)
     response.headers["Location"] = f"/v1/webhooks/{webhook.id}"
+    response.headers["Cache-Control"] = "no-store"  # the answer holds the secret: no cache may keep it
     return webhook_json(webhook, show_secret=True)
 
 

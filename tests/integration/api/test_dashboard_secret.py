@@ -76,3 +76,17 @@ def test_rotating_needs_the_confirmation_and_shows_the_new_secret_once(settings,
         assert "rotate-secret" not in page.text  # no write button for a read-only login
         refused = reader.post(f"{here}/rotate-secret", data={"csrf": token(page.text), "confirm": "yes"})
         assert refused.status_code == 403 and hooks.get_webhook(webhook.id).secret == rotated.secret
+
+
+def test_only_a_navigation_uses_the_secret_page_up_not_an_image_a_fetch_or_a_head(settings, write_key):
+    with TestClient(create_app(settings)) as client:
+        login(client, write_key)
+        where = add(client).headers["location"]
+        for dest in ("image", "script", "iframe", "empty"):  # a same-site <img src=.../secret> and the like
+            r = client.get(where, headers={"Sec-Fetch-Dest": dest, "Sec-Fetch-Site": "same-site"})
+            assert r.status_code == 200 and shown_secret(r.text) is None, dest
+        head = client.head(where)
+        assert head.status_code == 200 and head.headers["cache-control"] == "no-store" and not head.content
+        first = client.get(where, headers={"Sec-Fetch-Dest": "document", "Sec-Fetch-Mode": "navigate"})
+        assert shown_secret(first.text) == hooks.list_webhooks()[0].secret
+        assert shown_secret(client.get(where).text) is None  # then it is used up

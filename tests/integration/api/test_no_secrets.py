@@ -28,6 +28,7 @@ PASSWORD = "Pw5SECRETPASSWORD-0003"
 CLIENT_SECRET = "Os7SECRETCLIENT-secret-0004"
 CACHED_TOKEN = "Tk9SECRETCACHEDTOKEN-0005"
 PROXY_PASSWORD = "Px6SECRETPROXYPASSWORD-0004"  # HOOKS_EGRESS_PROXY_URL's: a setting no page may show either
+SLACK_TOKEN = "Sl8SECRETSLACKPATHTOKEN0006"  # a Slack-like URL carries its credential in the path
 PATH = f"/s?token={QUERY_TOKEN}&tenant=acme"  # the receiver's scripts go by path and query
 
 
@@ -35,6 +36,16 @@ def test_masks_show_the_last_four_characters_of_a_long_secret_only():
     assert mask("abcdefghijklmnopqrs") == "…" and mask("abcdefghijklmnopqrst") == "…qrst"
     assert mask("whsec_" + "A" * 40 + "wxyz") == "whsec_…wxyz" and mask("whsk_short") == "whsk_…"
     assert masked_url("https://x.example/h?token=" + "t" * 16 + "wxyz&a=1#f") == "https://x.example/h?token=…wxyz&a=…#…"
+    slack, discord = "https://hooks.slack.com/services/T000/B000/" + "X" * 24, "https://d.example/api/webhooks/1234/"
+    assert masked_url(slack) == "https://hooks.slack.com/services/T000/B000/…XXXX"
+    assert (
+        masked_url(discord + "a1B2" * 17) == discord + "…a1B2"
+        and masked_url(discord + "abc123def456ghi7") == discord + "…"
+    )
+    assert (
+        masked_url("https://x.example/content-types-webhook-handler/v1")
+        == "https://x.example/content-types-webhook-handler/v1"
+    )
 
 
 def _seed(receiver) -> tuple[dict[str, str], list[str]]:
@@ -51,13 +62,14 @@ def _seed(receiver) -> tuple[dict[str, str], list[str]]:
                            client_key=client.key_pem, oauth2={"token_url": "http://127.0.0.1:9/token",
                            "client_id": "crawler", "client_secret": CLIENT_SECRET})  # fmt: skip
     assert creds.oauth2 is not None
+    slack = create_webhook(f"https://127.0.0.1:9/services/T000/B000/{SLACK_TOKEN}", ["never.sent"])  # default name
     settings = get_settings()
     oauth2.store(get_redis(settings), Keys(settings).oauth2_token(creds.id), oauth2.settings_digest(creds.oauth2),
                  (CACHED_TOKEN, 3600), settings)  # fmt: skip
     key_material = "".join(client.key_pem.splitlines()[1:-1])[-40:]
-    return {"webhook_id": wh.id, "event_id": dead_event, "creds_id": creds.id}, [
+    return {"webhook_id": wh.id, "event_id": dead_event, "creds_id": creds.id, "slack_id": slack.id}, [
         QUERY_TOKEN, HEADER_VALUE, PASSWORD, first, wh.secret, wh.signing_key or "", CLIENT_SECRET, CACHED_TOKEN,
-        key_material]  # fmt: skip
+        key_material, SLACK_TOKEN]  # fmt: skip
 
 
 def _paths(app, ids: dict[str, str]) -> list[str]:
@@ -85,7 +97,8 @@ def test_no_route_shows_a_secret_to_a_read_only_key_or_session(settings, read_ke
             seen[path] = r.text
         seen["/v1/deliveries?event_id=" + event_id] = client.get("/v1/deliveries", params={"event_id": event_id}).text
         for path in ("/v1/webhooks/", "/ui/webhooks/"):
-            seen[path + ids["creds_id"]] = client.get(path + ids["creds_id"]).text
+            for wid in (ids["creds_id"], ids["slack_id"]):
+                seen[path + wid] = client.get(path + wid).text
     assert {"/v1/webhooks/" + ids["webhook_id"], "/ui/webhooks/" + ids["webhook_id"], "/v1/dlq", "/ui/dlq",
             "/v1/deliveries/" + ids["delivery_id"], "/ui/deliveries/" + ids["delivery_id"]} <= set(seen)  # fmt: skip
     for secret in secrets:
@@ -95,5 +108,11 @@ def test_no_route_shows_a_secret_to_a_read_only_key_or_session(settings, read_ke
     shown_webhook = seen["/v1/webhooks/" + ids["webhook_id"]]
     assert "token=…0001" in shown_webhook and "…0002" in shown_webhook and "…0003" in shown_webhook
     assert "token=…0001" in seen["/ui/webhooks/" + ids["webhook_id"]]
+    for page in (
+        seen["/v1/webhooks/" + ids["slack_id"]],
+        seen["/ui/webhooks/" + ids["slack_id"]],
+        seen["/v1/webhooks"],
+    ):
+        assert "/services/T000/B000/…0006" in page
     for page in (seen["/v1/webhooks/" + ids["creds_id"]], seen["/ui/webhooks/" + ids["creds_id"]]):
         assert "CN=crawler" in page and "…0004" in page

@@ -80,3 +80,12 @@ def test_stats_of_a_new_webhook_are_empty_windows(api, receiver):
     stats = api.get(f"/v1/webhooks/{wh['id']}/stats").json()
     assert stats["windows"]["1h"]["deliveries"] == 0 and stats["windows"]["24h"]["success_rate"] is None
     assert stats["breaker"]["state"] == "closed" and stats["backlog"]["in_flight"] == 0
+
+
+def test_the_answers_that_show_a_secret_are_not_stored_by_any_cache(api, receiver):
+    r = api.post("/v1/webhooks", json={"url": receiver.url + "/a", "events": ["a.#"]})
+    assert r.status_code == 201 and r.headers["cache-control"] == "no-store"
+    rotated = api.post(f"/v1/webhooks/{r.json()['id']}/rotate-secret", json={"grace_s": 60})
+    assert rotated.status_code == 200 and rotated.headers["cache-control"] == "no-store"
+    assert "whsec_" in rotated.json()["secret"] and "no-store" not in api.get("/v1/webhooks").headers.get(
+        "cache-control", "")  # fmt: skip
