@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from hooks.api import docs, metrics, problems
 from hooks.api.head import HeadAsGet
 from hooks.api.limits import BodyLimit
+from hooks.api.nul import refuse_nul
 from hooks.api.security import SecurityHeaders
 from hooks.api.ui import render
 from hooks.api.ui import routes as ui
@@ -29,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """A new app; the settings are read when a request needs them (get_settings), `settings` only bounds bodies."""
     s = settings or get_settings()
     app = FastAPI(title="hooks", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None,
-                  openapi_url="/openapi.json")  # fmt: skip
+                  openapi_url="/openapi.json", dependencies=[Depends(refuse_nul)])  # fmt: skip
     problems.install(app)
     docs.install(app)
     render.install(app)

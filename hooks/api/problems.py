@@ -3,7 +3,8 @@
 a body that cannot be read (not JSON, not UTF-8,
 a number over 4300 digits, nesting json.loads
 gives up on), a cursor no listing handed out       400  `field` is `body` / `cursor`
-ValidationError, a request that fails its schema   422  `detail` is ValidationError's one sentence, `field`
+ValidationError, a request that fails its schema,
+a NUL in any string, a DataError of PostgreSQL     422  `detail` is ValidationError's one sentence, `field`
 (a wrong type, a value out of range, an unknown         names the field, never an index or offset (`errors`
 field)                                                  lists every one found; hooks.api.request_errors)
 no or wrong API key / read-only key on a write      401 / 403
@@ -26,9 +27,11 @@ import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from hooks.api.asgi import HttpMiddleware
+from hooks.api.nul import data_refused
 from hooks.api.request_errors import FIELD_RE, PARSE_FAILED, body_unreadable, request_errors, schema_unreadable
 from hooks.errors import (
     ConfigurationError,
@@ -84,6 +87,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HooksError)
     async def _hooks(request: Request, exc: HooksError) -> Response:
         return hooks_problem(exc)
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> Response:
+        return hooks_problem(data_refused(exc))
 
     @app.exception_handler(redis.RedisError)
     async def _redis(request: Request, exc: redis.RedisError) -> Response:

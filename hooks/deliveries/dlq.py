@@ -128,9 +128,7 @@ def _requeue(ids: Sequence[str], *, only_dead: bool, strict: bool = False) -> li
     if not args:
         return []
     back = [i.decode() for i in _REPLAY.run(client, *kick_args(settings, time.time()), _ttl(settings), *args)]
-    with client.pipeline(transaction=False) as pipe:  # counted again when this round ends, not twice
-        uncount_replayed(pipe, settings, [sources[i] for i in back])
-        pipe.execute()
+    uncount_replayed(client, settings, [sources[i] for i in back])  # counted again when this round ends, not twice
     _history(lambda engine: _mark(engine, mark_replayed, back))
     return back
 

@@ -9,15 +9,19 @@ HOOKS_ARCHIVE_CLAIM_IDLE_S.) `tally` is pure, so it is tested without Redis.
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+import redis
 
 from hooks.history.records import AttemptRecord, DeliveryRecord
 from hooks.metrics.keys import ALL, BUCKETS_S, FIVE_MIN_S, FIVE_MIN_TTL_S, HOUR_S, HOUR_TTL_S, MetricKeys
 from hooks.settings import Settings
+from hooks.store.scripts import beside
 
 __all__ = [
     "OpRecorder",
@@ -31,6 +35,7 @@ __all__ = [
 ]
 
 SUM_FIELD = "l:sum_ms"
+_UNCOUNT = beside(__file__, "uncount")
 
 
 @dataclass
@@ -52,7 +57,16 @@ class Tally:
             self.hours[(wh, int(at_s // HOUR_S))][name] += amount  # type: ignore[assignment]
 
 
-def outcome(record: DeliveryRecord) -> str | None:
+class Ended(Protocol):
+    """What `outcome` reads of a delivery: a history record or the model of one (hooks.models.delivery)."""
+
+    webhook_id: str
+    status: str
+    updated_at: float
+    in_dlq: bool
+
+
+def outcome(record: Ended) -> str | None:
     """How a delivery record ends: delivered, dead_lettered or failed; None while it is pending."""
     if record.status == "delivered":
         return "delivered"
@@ -152,18 +166,21 @@ def _increments(pipe: Any, key: str, counts: Counter[str], *, ttl_s: int | None 
         pipe.expire(key, ttl_s)
 
 
-def uncount_replayed(pipe: Any, settings: Settings, finished: Iterable[Any]) -> None:
-    """Queue on `pipe` taking back the outcome the windows counted for deliveries put back in flight (a replay),
-    so a replayed delivery counts once, by how its last round ends. `finished` are the deliveries as they were
-    (status, dead_lettered_at, updated_at: the record the archiver counted). The since-ever counters stay: they
-    are Prometheus counters, which only grow."""
-    keys = MetricKeys(settings)
+def uncount_replayed(client: redis.Redis, settings: Settings, finished: Iterable[Ended]) -> None:
+    """Take back the outcome the windows counted for deliveries put back in flight (a replay), so a replayed
+    delivery counts once, by how its last round ends. `finished` are the deliveries as they were (the record the
+    archiver counted, read by the same `outcome`). A bucket whose period is older than its TTL is gone (or about
+    to go) and is left alone, not made again holding only a -1; a live one keeps its TTL (uncount.lua). The
+    since-ever counters stay: they are Prometheus counters, which only grow."""
+    keys, now, args = MetricKeys(settings), time.time(), []
     for d in finished:
-        ended = {"delivered": "delivered", "failed": "dead_lettered" if d.dead_lettered_at else "failed"}.get(d.status)
+        ended = outcome(d)
         if ended is None:
             continue
         for wh in (d.webhook_id, ALL):
             for key, ttl_s in ((keys.five_min(wh, int(d.updated_at // FIVE_MIN_S)), FIVE_MIN_TTL_S),
                                (keys.hour(wh, int(d.updated_at // HOUR_S)), HOUR_TTL_S)):  # fmt: skip
-                pipe.hincrby(key, f"d:{ended}", -1)
-                pipe.expire(key, ttl_s)
+                if d.updated_at >= now - ttl_s:
+                    args += [key, f"d:{ended}", ttl_s]
+    if args:
+        _UNCOUNT.run(client, *args)

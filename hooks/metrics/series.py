@@ -17,11 +17,15 @@ from hooks.metrics.read import Window, counts, window
 from hooks.settings import Settings
 
 SPANS = {"1h": (FIVE_MIN_S, 12), "24h": (HOUR_S, 24)}  # bucket width, buckets before the current one
+# The bucket in progress is divided by at least this: just after its boundary, `now - start` is under a second
+# and one delivery plotted as ~1/s, a spike at the chart's right edge. (Its figures then read low for its first
+# minute, as an average over that minute would.)
+MIN_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
 class Point:
-    """One bucket: when it starts, the seconds it covers so far, and its figures."""
+    """One bucket: when it starts, the seconds it covers so far (at least MIN_SECONDS), and its figures."""
 
     start_s: float
     seconds: float
@@ -54,7 +58,7 @@ def series(client: redis.Redis, settings: Settings, webhook_id: str, span: str, 
             pipe.hgetall(key(webhook_id, n))
         replies = pipe.execute()
     return [
-        Point(n * width, min(width, now - n * width), window(counts(raw)))
+        Point(n * width, min(width, max(now - n * width, MIN_SECONDS)), window(counts(raw)))
         for n, raw in zip(numbers, replies, strict=True)
     ]
 

@@ -81,7 +81,7 @@ def by_health(webhooks: list[Webhook], health: dict[str, dict[str, Any]], sort: 
     kept = [w for w in kept if only != "failing" or failing(w)]
     order = {"closed": 2, "half-open": 1, "open": 0}
     keys = {"name": lambda w: w.name.lower(),
-            "success": lambda w: (health[w.id]["windows"]["1h"]["attempt_success_rate"] or 1.0, w.name.lower()),
+            "success": lambda w: (_rate_or_one(health[w.id]), w.name.lower()),
             "breaker": lambda w: (order[health[w.id]["breaker"]["state"]], w.name.lower())}  # fmt: skip
     return sorted(kept, key=keys[sort]) if sort in keys else kept
 
@@ -94,3 +94,9 @@ def sorted_webhooks(stack: str | None, sort: str, only: str) -> tuple[list[Webho
     every = every[:MOST_SORTED]
     health = webhook_stats(get_redis(settings), settings, [w.id for w in every])
     return by_health(every, health, sort, only), health, cut
+
+
+def _rate_or_one(health: dict[str, Any]) -> float:
+    """The last hour's attempt success rate, 1.0 when nothing was attempted (0.0, every attempt failed, stays 0.0)."""
+    rate = health["windows"]["1h"]["attempt_success_rate"]
+    return float(rate) if rate is not None else 1.0

@@ -12,7 +12,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
+from sqlalchemy.exc import DataError
 
+from hooks.api.nul import data_refused
 from hooks.api.problems import hooks_problem
 from hooks.api.ui import flash
 from hooks.api.ui.session import Session, load, same, same_origin
@@ -108,7 +110,7 @@ def not_found(request: Request) -> HTMLResponse:
 
 
 def install(app: FastAPI) -> None:
-    """Turn LoginRequired into a redirect to the login page, Refused and our errors under /ui/ into a page."""
+    """Turn LoginRequired into a redirect to the login page, Refused, our errors and DataError under /ui/ into a page."""
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
@@ -125,3 +127,7 @@ def install(app: FastAPI) -> None:
             return problem
         return page(request, "error.html", session_if_any(request), status=problem.status_code, message=str(exc),
                     title="Not found" if problem.status_code == 404 else None)  # fmt: skip
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> Response:
+        return await _hooks(request, data_refused(exc))  # a 422 problem, or the page saying it under /ui/
