@@ -2,7 +2,8 @@
 
 A key is `hk_<id>_<secret>`: the id (12 hex digits) names it in listings and logs; the secret is 32 random
 bytes. Redis keeps the SHA-256 of the whole key, never the key: the key is shown once, at creation. A key is
-read-only (GET only) or read-write.
+read-only (GET only) or read-write, and global (an operator's: every stack) or bound to one stack (a tenant's:
+`stack` set; every /v1 route then sees and changes that stack only, and anything of another answers 404).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from hooks.api.keys import ApiKeys
 from hooks.errors import NotFoundError, ValidationError
+from hooks.models.rules import check_name
 from hooks.settings import Settings, get_settings
 from hooks.store.connection import decoded, get_redis
 
@@ -40,6 +42,7 @@ class ApiKey:
     read_only: bool
     created_at: float
     last_used_at: float | None = None
+    stack: str | None = None  # None: a global key (operators); else the one stack this key sees
 
     @property
     def display(self) -> str:
@@ -49,7 +52,7 @@ class ApiKey:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data (no secret: there is none to show)."""
         return {"id": self.display, "name": self.name, "read_only": self.read_only, "created_at": self.created_at,
-                "last_used_at": self.last_used_at}  # fmt: skip
+                "last_used_at": self.last_used_at, "stack": self.stack}  # fmt: skip
 
 
 def digest(key: str) -> str:
@@ -57,18 +60,23 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(name: str, *, read_only: bool = False, settings: Settings | None = None) -> tuple[ApiKey, str]:
-    """Make a key; returns it and the key itself (shown once). Raises ValidationError on a bad name."""
+def create_key(name: str, *, read_only: bool = False, stack: str | None = None,
+               settings: Settings | None = None) -> tuple[ApiKey, str]:  # fmt: skip
+    """Make a key (bound to `stack` if given); returns it and the key itself (shown once).
+
+    Raises ValidationError on a bad name or stack."""
     if not isinstance(name, str) or not 1 <= len(name) <= 100 or not name.isprintable():
         raise ValidationError("name: must be 1-100 printable characters.")
+    if stack is not None:
+        check_name(stack, "stack")
     s = settings or get_settings()
     key_id = secrets.token_hex(6)
     key = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-    made = ApiKey(key_id, name, read_only, time.time())
+    made = ApiKey(key_id, name, read_only, time.time(), stack=stack)
     keys = ApiKeys(s)
     with get_redis(s).pipeline(transaction=True) as pipe:
         pipe.hset(keys.key(key_id), mapping={"name": name, "sha256": digest(key), "read_only": int(read_only),
-                                             "created_at": made.created_at})  # fmt: skip
+                                             "created_at": made.created_at, **({"stack": stack} if stack is not None else {})})  # fmt: skip
         pipe.zadd(keys.all, {key_id: made.created_at})
         pipe.execute()
     return made, key
@@ -136,4 +144,4 @@ def _parse(key_id: str, raw: dict[bytes, bytes]) -> ApiKey:
     text = {k.decode(): v.decode() for k, v in raw.items()}
     last = text.get("last_used_at")
     return ApiKey(key_id, text.get("name", ""), text.get("read_only") == "1", float(text.get("created_at") or 0),
-                  float(last) if last else None)  # fmt: skip
+                  float(last) if last else None, text.get("stack"))  # fmt: skip

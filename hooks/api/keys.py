@@ -4,7 +4,7 @@
 |----------------------------------|------|-----------------------------------------------------------------|
 | {p}:api:keys                     | zset | API key ids, scored by creation time (s)                        |
 | {p}:api:key:{key_id}             | hash | an API key: name, `sha256` of the whole key (never the key),    |
-|                                  |      | read_only, created_at, last_used_at                             |
+|                                  |      | read_only, created_at, last_used_at, stack (bound keys only)    |
 | {p}:api:session:{sha256(token)}  | hash | a dashboard login: key_id, csrf token, created_at (TTL:         |
 |                                  |      | HOOKS_API_SESSION_TTL_S); the cookie holds the token, Redis its hash |
 | {p}:api:secret                   | str  | the server secret: 32 random bytes, made by the first API process  |

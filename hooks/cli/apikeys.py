@@ -16,6 +16,7 @@ def add_parsers(sub: Any) -> None:
     create = command(cmds, "create", cmd_create, "make a key (printed once; only its hash is stored)", with_json=True)
     create.add_argument("--name", required=True, help="what the key is for (shown in listings)")
     create.add_argument("--read-only", action="store_true", help="may read, never change anything")
+    create.add_argument("--stack", help="bind the key to this stack: it sees and changes that stack only")
     command(cmds, "list", cmd_list, "every key (ids and names; the keys themselves are not stored)", with_json=True)
     command(cmds, "revoke", cmd_revoke, "delete a key: requests and dashboard sessions with it stop working",
             with_id=True)  # fmt: skip
@@ -23,12 +24,13 @@ def add_parsers(sub: Any) -> None:
 
 def cmd_create(args: argparse.Namespace) -> int:
     """`hooks api-key create`; raises ValidationError on a bad name."""
-    made, key = create_key(args.name, read_only=args.read_only)
+    made, key = create_key(args.name, read_only=args.read_only, stack=args.stack)
     if args.json:
         print_json({"key": key, **made.to_dict(), "created_at": iso(made.created_at)})
         return EXIT_OK
     print_pairs([("key", key), ("id", made.display), ("name", made.name),
-                 ("access", "read-only" if made.read_only else "read-write")])  # fmt: skip
+                 ("access", "read-only" if made.read_only else "read-write"),
+                 ("stack", made.stack or "every stack (global)")])  # fmt: skip
     print("\nThe key is shown only now: send it as `Authorization: Bearer <key>`, or log in to /ui/ with it.")
     return EXIT_OK
 
