@@ -22,7 +22,8 @@ from hooks.settings import Settings, get_settings
 HERE = Path(__file__).resolve().parent
 DESCRIPTION = """Operate the webhook delivery system over HTTP: webhooks, events, deliveries, the dead-letter
 queue and per-webhook stats. Every route under `/v1` and `/metrics` takes `Authorization: Bearer <API key>`
-(`hooks api-key create --name NAME [--read-only]`); a read-only key may only read. Errors are RFC 9457
+(`hooks api-key create --name NAME [--read-only] [--stack S]`); a read-only key may only read, and a key bound to a
+stack sees and changes that stack only (another stack's ids answer 404, as unknown ones; /metrics answers 403). Errors are RFC 9457
 `application/problem+json` whose `detail` is one sentence naming the field (`field`). Listings return
 `{"items": [...], "next_cursor": ...}`: pass `cursor` for the next page (`limit` up to HOOKS_API_MAX_PAGE_SIZE)."""
 

@@ -15,26 +15,29 @@ from hooks.history.connection import UNREACHABLE, get_engine
 from hooks.settings import Settings
 
 _COUNT = text("SELECT count(*) FROM deliveries WHERE in_dlq")
+_COUNT_STACK = text("SELECT count(*) FROM deliveries WHERE in_dlq AND stack = :stack")
 _lock = threading.Lock()
-_cached: dict[str, tuple[float, int | None]] = {}
+_cached: dict[tuple[str, str | None], tuple[float, int | None]] = {}
 
 
-def dlq_size(settings: Settings) -> int | None:
-    """The number of dead-lettered deliveries (cached), or None when the history cannot say within 1 s."""
+def dlq_size(settings: Settings, *, stack: str | None = None) -> int | None:
+    """The number of dead-lettered deliveries (of one stack, if given; cached), or None when the history cannot
+    say within 1 s."""
     if not settings.database_url:
         return None
     now = time.monotonic()
-    hit = _cached.get(settings.database_url)
+    hit = _cached.get((settings.database_url, stack))
     if hit is not None and now - hit[0] < settings.metrics_dlq_cache_s:
         return hit[1]
     with _lock:
         try:
             with get_engine(settings).connect() as conn:
                 conn.execute(text("SET LOCAL statement_timeout = 1000"))
-                value: int | None = int(conn.execute(_COUNT).scalar_one())
+                count = _COUNT if stack is None else _COUNT_STACK.bindparams(stack=stack)
+                value: int | None = int(conn.execute(count).scalar_one())
         except UNREACHABLE:
             value = None
         except Exception:  # noqa: BLE001 - a timed-out count is a missing figure, not a failed scrape
             value = None
-        _cached[settings.database_url] = (time.monotonic(), value)
+        _cached[(settings.database_url, stack)] = (time.monotonic(), value)
     return value

@@ -1,4 +1,6 @@
-"""`/metrics`: the Prometheus exposition (needs an API key; a read-only one will do).
+"""`/metrics`: the Prometheus exposition (needs a global API key; a read-only one will do).
+
+A key bound to a stack gets a 403: the metrics cover every stack's webhooks and the system-wide backlogs.
 
 Per webhook (label `webhook`, its id; the HOOKS_METRICS_TOP_WEBHOOKS most active, the rest added up as
 `other`): `hooks_deliveries_total{outcome}`, `hooks_attempts_total{status_class}`,
@@ -17,9 +19,9 @@ from fastapi import APIRouter, Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from hooks.api.auth import READ
 from hooks.api.dlq_size import dlq_size
 from hooks.api.exposition import per_webhook
+from hooks.api.scope import GLOBAL_ONLY
 from hooks.metrics.read import Snapshot, snapshot
 from hooks.settings import get_settings
 from hooks.store.connection import get_redis
@@ -67,7 +69,7 @@ def exposition() -> bytes:
     return per_webhook(snap).encode() + generate_latest(registry)
 
 
-@router.get("/metrics", dependencies=READ, summary="Prometheus metrics", response_class=Response,
+@router.get("/metrics", dependencies=GLOBAL_ONLY, summary="Prometheus metrics", response_class=Response,
             responses={200: {"content": {CONTENT_TYPE: {}}}})  # fmt: skip
 def metrics() -> Any:
     return Response(exposition(), media_type=CONTENT_TYPE)

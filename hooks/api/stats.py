@@ -1,5 +1,6 @@
 """Per-webhook figures for operators: deliveries and success rate over 1 h and 24 h, latency p50/p99, the
-breaker, the backlog and the last error; and the overview of the whole system (`/v1/stats`, the dashboard).
+breaker, the backlog and the last error; and the overview of the whole system (`/v1/stats`, the dashboard), or
+of one stack for a key bound to it.
 
 The windows come from the counters the archiver keeps (hooks/metrics/), so they count what reached the
 history; the breaker and backlog are read from Redis as they are now.
@@ -14,8 +15,9 @@ import redis
 
 from hooks.api.v1.common import iso
 from hooks.metrics.keys import ALL, MetricKeys
-from hooks.metrics.read import breaker_name, snapshot, windows
+from hooks.metrics.read import added_windows, breaker_name, snapshot, windows
 from hooks.settings import Settings
+from hooks.store.connection import decoded
 from hooks.store.keys import Keys
 
 
@@ -45,6 +47,26 @@ def webhook_stats(client: redis.Redis, settings: Settings, webhook_ids: list[str
             "last_error_at": iso(float(error_at)) if error_at else None,
         }
     return out
+
+
+def stack_overview(client: redis.Redis, settings: Settings, stack: str, dlq_size: int | None) -> dict[str, Any]:
+    """One stack now (what a key bound to it sees at /v1/stats): its webhooks' backlogs and their counters over
+    1 h and 24 h added up, its dead letters; nothing of the other stacks, not even the system-wide gauges."""
+    ids = sorted(decoded(client.hkeys(Keys(settings).route(stack))))
+    per = webhook_stats(client, settings, ids)
+    backlog = {name: sum(p["backlog"][part] for p in per.values()) for name, part in _BACKLOG.items()}
+    busiest = sorted(ids, key=lambda wh: -per[wh]["windows"]["24h"]["deliveries"])[:10]
+    return {
+        "stack": stack,
+        "in_flight": {"webhooks": len(ids), **backlog},
+        "dlq_size": dlq_size,
+        "windows": {name: w.to_dict() for name, w in added_windows(client, settings, ids).items()},
+        "busiest_webhooks": busiest,
+    }
+
+
+_BACKLOG = {"deliveries_in_flight": "in_flight", "ready_deliveries": "ready", "parked_deliveries": "parked",
+            "sending_deliveries": "sending"}  # fmt: skip
 
 
 def overview(client: redis.Redis, settings: Settings, dlq_size: int | None) -> dict[str, Any]:

@@ -1,4 +1,7 @@
-"""`hooks api-key create|list|revoke`: the keys of the HTTP API, metrics and dashboard (hooks/api/apikeys.py)."""
+"""`hooks api-key create|list|revoke`: the keys of the HTTP API, metrics and dashboard (hooks/api/apikeys.py).
+
+A key made with `--stack S` sees and changes stack S only on every /v1 route (hooks/api/scope.py); the listing
+shows each key's stack, `(global)` for an operator's key that covers every stack."""
 
 from __future__ import annotations
 
@@ -42,9 +45,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         print_json([{**k.to_dict(), "created_at": iso(k.created_at), "last_used_at": iso(k.last_used_at)}
                     for k in keys])  # fmt: skip
         return EXIT_OK
-    rows = [[k.display, k.name, "read-only" if k.read_only else "read-write", iso(k.created_at) or "",
-             iso(k.last_used_at) or "never"] for k in keys]  # fmt: skip
-    print_table(["ID", "NAME", "ACCESS", "CREATED", "LAST USED"], rows, empty="no API keys.")
+    rows = [[k.display, k.name, "read-only" if k.read_only else "read-write", k.stack or "(global)",
+             iso(k.created_at) or "", iso(k.last_used_at) or "never"] for k in keys]  # fmt: skip
+    print_table(["ID", "NAME", "ACCESS", "STACK", "CREATED", "LAST USED"], rows, empty="no API keys.")
     return EXIT_OK
 
 

@@ -35,15 +35,15 @@ _REPLAY = beside(__file__, "replay")
 
 
 def list_dead(*, webhook_id: str | None = None, since: float | None = None, limit: int = 100,
-              cursor: str | None = None) -> Page[Delivery]:  # fmt: skip
-    """A page of dead-lettered deliveries, newest first, of one webhook and/or since a Unix time.
+              cursor: str | None = None, stack: str | None = None) -> Page[Delivery]:  # fmt: skip
+    """A page of dead-lettered deliveries, newest first, of one webhook and/or since a Unix time and/or of a stack.
 
     Raises ValidationError on a bad argument, HistoryUnavailableError when the database does not answer.
     """
     if since is not None and (not isinstance(since, int | float) or isinstance(since, bool)):
         raise ValidationError(f"since: expected a Unix time in seconds, got {type(since).__name__}.")
     rows, more = _history(lambda engine: history_dead(engine, webhook_id=webhook_id, since=since, limit=limit,
-                                                      cursor=cursor))  # fmt: skip
+                                                      cursor=cursor, stack=stack))  # fmt: skip
     return Page(map(from_record, rows), more)
 
 
@@ -63,9 +63,11 @@ def replay(delivery_id: str) -> Delivery:
     return get_delivery(delivery_id)
 
 
-def replay_many(*, webhook_id: str | None = None, all: bool = False) -> int:
-    """Replay every dead-lettered delivery of one webhook, or all of them, a page at a time; returns how many."""
-    return _for_each_page(lambda ids: len(_requeue(ids, only_dead=True)), webhook_id=webhook_id, all=all)
+def replay_many(*, webhook_id: str | None = None, all: bool = False, stack: str | None = None) -> int:
+    """Replay every dead-lettered delivery of one webhook, or all of them (of one stack, if given), a page at a
+    time; returns how many."""
+    return _for_each_page(lambda ids: len(_requeue(ids, only_dead=True)), webhook_id=webhook_id, all=all,
+                          stack=stack)  # fmt: skip
 
 
 def purge(delivery_id: str) -> Delivery:
@@ -76,9 +78,10 @@ def purge(delivery_id: str) -> Delivery:
     return get_delivery(delivery_id)
 
 
-def purge_many(*, webhook_id: str | None = None, all: bool = False) -> int:
-    """Purge every dead-lettered delivery of one webhook, or all of them, a page at a time; returns how many."""
-    return _for_each_page(_purge, webhook_id=webhook_id, all=all)
+def purge_many(*, webhook_id: str | None = None, all: bool = False, stack: str | None = None) -> int:
+    """Purge every dead-lettered delivery of one webhook, or all of them (of one stack, if given), a page at a
+    time; returns how many."""
+    return _for_each_page(_purge, webhook_id=webhook_id, all=all, stack=stack)
 
 
 def retry_now(delivery_id: str) -> Delivery:
@@ -162,14 +165,15 @@ def _mark(engine: Any, mark: Callable[[Any, Sequence[str]], int], ids: Sequence[
         return mark(conn, ids)
 
 
-def _for_each_page(action: Callable[[list[str]], int], *, webhook_id: str | None, all: bool) -> int:
+def _for_each_page(action: Callable[[list[str]], int], *, webhook_id: str | None, all: bool,
+                   stack: str | None) -> int:  # fmt: skip
     if (webhook_id is None) == (not all):
         raise ValidationError("give either webhook_id or all=True (exactly one of them).")
     if webhook_id is not None and not isinstance(webhook_id, str):
         raise ValidationError(f"webhook_id: expected a string, got {type(webhook_id).__name__}.")
     done, cursor = 0, None
     while True:  # newest first: what is dead-lettered again meanwhile sorts before the cursor, never looped on
-        ids, cursor = _history(partial(dlq_ids_page, webhook_id=webhook_id, limit=PAGE, cursor=cursor))
+        ids, cursor = _history(partial(dlq_ids_page, webhook_id=webhook_id, limit=PAGE, cursor=cursor, stack=stack))
         done += action(ids) if ids else 0
         if cursor is None:
             return done

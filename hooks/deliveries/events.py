@@ -71,14 +71,29 @@ def get_event(event_id: str, *, deliveries_limit: int = 100) -> EventInfo:
     return info
 
 
-def _from_history(event_id: str) -> EventInfo | None:
+def event_stack(event_id: str) -> str | None:
+    """The stack of an event (Redis while in flight, else the history), None when there is no such event.
+
+    One HGET while the event is in Redis; one indexed lookup in its day partition after. Raises
+    HistoryUnavailableError when only the history could say and does not answer."""
+    if not isinstance(event_id, str) or not event_id.startswith("evt_"):
+        return None
+    settings = get_settings()
+    stack = get_redis(settings).hget(Keys(settings).event(event_id), "stack")
+    if stack is not None:
+        return stack.decode()  # type: ignore[union-attr, no-any-return]
+    info = _from_history(event_id, with_body=False)
+    return info.stack if info is not None else None
+
+
+def _from_history(event_id: str, *, with_body: bool = True) -> EventInfo | None:
     try:
         detail = history_event(get_engine(), event_id, deliveries_limit=0)
     except UNREACHABLE as exc:
         raise unavailable(exc) from None
     except NotFoundError:
         return None
-    return _from_record(detail.event, with_body=True)
+    return _from_record(detail.event, with_body=with_body)
 
 
 def list_events(*, stack: str | None = None, limit: int = 50, cursor: str | None = None) -> Page[EventInfo]:

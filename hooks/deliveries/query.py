@@ -5,12 +5,16 @@ it stays readable there for `HOOKS_FINISHED_TTL_S`, and the history has it from 
 it. Reads merge both, the newer copy winning (`newer`). Listings page by cursor over both sources at
 once: delivery ids sort by their event's time, so one keyset (the last id shown) pages the Redis indexes (by
 lex) and the history (by time and id) alike, and nothing is loaded whole.
+
+A delivery belongs to its event's stack. Listing one stack's deliveries (`stack=`) filters the history on its
+`stack` column and the Redis index by the events' `stack` fields, read in one pipeline per chunk of ids; the
+Redis side reads at most `_STACK_SCAN` ids a page, so a page may end early (even empty) with a cursor to go on.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis
 
@@ -31,6 +35,7 @@ from hooks.store.stream import backlog
 
 LISTING = "deliveries"
 _SCAN = 200  # ids read from a Redis index at a time
+_STACK_SCAN = 10 * _SCAN  # ids of other stacks passed over at most in one page of one stack's deliveries
 
 
 def get_delivery(delivery_id: str, *, with_attempts: bool = True) -> Delivery:
@@ -47,7 +52,7 @@ def get_delivery(delivery_id: str, *, with_attempts: bool = True) -> Delivery:
             raise unavailable(exc) from None
         detail = None  # in flight: Redis has its state and last attempt
     if not raw and detail is None:
-        raise NotFoundError(f"delivery {delivery_id} does not exist{_backlog_hint(settings)}.")
+        raise delivery_not_found(delivery_id)
     delivery = newer(
         parse_delivery(delivery_id, raw) if raw else None, from_record(detail.delivery) if detail else None
     )
@@ -67,29 +72,31 @@ def list_deliveries(
     status: str | None = None,
     limit: int = 100,
     cursor: str | None = None,
+    stack: str | None = None,
 ) -> Page[Delivery]:
-    """A page of deliveries, newest event first, filtered; raises ValidationError or HistoryUnavailableError."""
+    """A page of deliveries, newest event first, filtered (`stack`: of that stack's events only); raises
+    ValidationError or HistoryUnavailableError."""
     if status is not None and status not in STATUSES:
         raise ValidationError(f"status: must be one of {', '.join(STATUSES)}, got {status!r}.")
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
         raise ValidationError("limit: must be an integer from 1 to 1000.")
     settings = get_settings()
     before = decode_cursor(LISTING, cursor)[1] if cursor else None
-    live, live_more = _in_flight(settings, webhook_id, event_id, status, limit, before)
+    live, live_more, floor = _in_flight(settings, Filters(webhook_id, event_id, status, stack), limit, before)
     try:
         old, old_more = history_deliveries(get_engine(settings), webhook_id=webhook_id, event_id=event_id,
-                                           status=status, limit=limit, cursor=cursor)  # fmt: skip
+                                           status=status, limit=limit, cursor=cursor, stack=stack)  # fmt: skip
     except UNREACHABLE as exc:
         raise unavailable(exc) from None
-    merged = {d.id: d for d in map(from_record, old)}
+    merged = {d.id: d for d in map(from_record, old) if floor is None or d.id > floor}
     for d in live:
         merged[d.id] = newer(d, merged.get(d.id))
     items = [merged[i] for i in sorted(merged, reverse=True)]
     page = items[:limit]
     more = len(items) > limit or live_more or old_more is not None
-    return Page(
-        page, encode_cursor(LISTING, as_datetime(event_at_s(page[-1].id)), page[-1].id) if more and page else None
-    )
+    # a page short of `limit` from a scan cut short goes on below the last id read, not below the last one shown
+    last = floor if floor is not None and len(page) < limit else (page[-1].id if page else None)
+    return Page(page, encode_cursor(LISTING, as_datetime(event_at_s(last)), last) if more and last else None)
 
 
 def newer(live: Delivery | None, stored: Delivery | None) -> Delivery:
@@ -104,23 +111,52 @@ def newer(live: Delivery | None, stored: Delivery | None) -> Delivery:
     return live
 
 
-def _in_flight(settings: Settings, webhook_id: str | None, event_id: str | None, status: str | None, limit: int,
-               before: str | None) -> tuple[list[Delivery], bool]:  # fmt: skip
-    """Up to `limit` deliveries from the Redis indexes, ids below `before`, matching; and whether more may follow."""
+class Filters(NamedTuple):
+    """What a listing of deliveries keeps."""
+
+    webhook_id: str | None
+    event_id: str | None
+    status: str | None
+    stack: str | None
+
+    def keeps(self, d: Delivery) -> bool:
+        """Whether the delivery passes the webhook and status filters (the index read did the event's)."""
+        return (self.webhook_id is None or d.webhook_id == self.webhook_id) and (
+            self.status is None or d.status == self.status
+        )
+
+
+def _in_flight(settings: Settings, f: Filters, limit: int,
+               before: str | None) -> tuple[list[Delivery], bool, str | None]:  # fmt: skip
+    """Up to `limit` deliveries from the Redis indexes, ids below `before`, matching; whether more may follow; and
+    the lowest id read when a stack's scan stopped at `_STACK_SCAN` ids (none below it was looked at), else None."""
     keys, client = Keys(settings), get_redis(settings)
-    index = (keys.deliveries_by_event(event_id) if event_id else
-             keys.deliveries_by_webhook(webhook_id) if webhook_id else keys.deliveries_all)  # fmt: skip
+    index = (keys.deliveries_by_event(f.event_id) if f.event_id else
+             keys.deliveries_by_webhook(f.webhook_id) if f.webhook_id else keys.deliveries_all)  # fmt: skip
     out: list[Delivery] = []
-    high = f"({before}" if before else "+"
+    high, scanned = f"({before}" if before else "+", 0
     while len(out) < limit:
+        if f.stack is not None and scanned >= _STACK_SCAN:
+            return out, True, high[1:]
         ids = decoded(client.zrevrangebylex(index, high, "-", start=0, num=_SCAN))
         if not ids:
-            return out, False
-        high = f"({ids[-1]}"
-        for d in _read(client, keys, ids):
-            if (webhook_id is None or d.webhook_id == webhook_id) and (status is None or d.status == status):
-                out.append(d)
-    return out[:limit], True
+            return out, False, None
+        high, scanned = f"({ids[-1]}", scanned + len(ids)
+        if f.stack is not None:
+            stacks = event_stacks(client, keys, ids)
+            ids = [i for i in ids if stacks.get(split_delivery_id(i)[0]) == f.stack]
+        out += [d for d in _read(client, keys, ids) if f.keeps(d)]
+    return out[:limit], True, None
+
+
+def event_stacks(client: redis.Redis, keys: Keys, delivery_ids: list[str]) -> dict[str, str]:
+    """The stacks of these deliveries' events that Redis still has, by event id (one pipelined read)."""
+    events = sorted({split_delivery_id(i)[0] for i in delivery_ids})
+    with client.pipeline(transaction=False) as pipe:
+        for e in events:
+            pipe.hget(keys.event(e), "stack")
+        stacks = pipe.execute()
+    return {e: s.decode() for e, s in zip(events, stacks, strict=True) if s is not None}
 
 
 def _read(client: redis.Redis, keys: Keys, ids: list[str]) -> list[Delivery]:
@@ -137,6 +173,12 @@ def prune_indexes(client: redis.Redis, settings: Settings, now_s: float) -> None
     cutoff = now_s - settings.retention_days * 86400
     for index, prefix in ((keys.deliveries_all, "msg_"), (keys.events_all, "evt_")):
         client.zremrangebylex(index, "-", f"({prefix}{id_at(cutoff)}")
+
+
+def delivery_not_found(delivery_id: str) -> NotFoundError:
+    """The error of an unknown delivery id (scope checks raise the very same one for another stack's)."""
+    settings = get_settings()
+    return NotFoundError(f"delivery {delivery_id} does not exist{_backlog_hint(settings)}.")
 
 
 def _backlog_hint(settings: Settings) -> str:

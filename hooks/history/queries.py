@@ -85,13 +85,17 @@ def list_deliveries(
     until: TimeLike | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    stack: str | None = None,
 ) -> tuple[list[DeliveryRecord], str | None]:
-    """A page of deliveries, newest event first, and the cursor of the next page; raises ValidationError."""
+    """A page of deliveries (of one stack's events, if given), newest event first, and the cursor of the next
+    page; raises ValidationError."""
     if status is not None and status not in STATUSES:
         raise ValidationError(f"status: must be one of {', '.join(STATUSES)}, got {status!r}.")
     where: list[ColumnElement[bool]] = _time_range(d.event_at, since, until)
     if webhook_id is not None:
         where.append(d.webhook_id == webhook_id)
+    if stack is not None:
+        where.append(d.stack == stack)
     if status is not None:
         where.append(d.status == status)
     if event_id is not None:
@@ -108,9 +112,11 @@ def list_dead(
     since: TimeLike | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    stack: str | None = None,
 ) -> tuple[list[DeliveryRecord], str | None]:
-    """A page of the dead-letter queue, newest dead-lettered first, and the next page's cursor."""
-    query = select(deliveries).where(*_dead_filter(webhook_id, since))
+    """A page of the dead-letter queue (of one stack, if given), newest dead-lettered first, and the next page's
+    cursor."""
+    query = select(deliveries).where(*_dead_filter(webhook_id, since, stack))
     rows, more = _page(engine, query, d.dead_lettered_at, d.id, "dead", limit, cursor)
     return [delivery_from_row(r) for r in rows], more
 
@@ -122,9 +128,10 @@ def dlq_ids_page(
     since: TimeLike | None = None,
     limit: int = 1000,
     cursor: str | None = None,
+    stack: str | None = None,
 ) -> tuple[list[str], str | None]:
     """A page of dead-lettered delivery ids (for replaying or purging in batches in constant memory)."""
-    query = select(d.id, d.dead_lettered_at).where(*_dead_filter(webhook_id, since))
+    query = select(d.id, d.dead_lettered_at).where(*_dead_filter(webhook_id, since, stack))
     rows, more = _page(engine, query, d.dead_lettered_at, d.id, "dead", limit, cursor, max_limit=MAX_IDS_LIMIT)
     return [r.id for r in rows], more
 
@@ -255,11 +262,14 @@ def _page(
     return rows[:limit], encode_cursor(listing, last[time_col], last[id_col])
 
 
-def _dead_filter(webhook_id: str | None, since: TimeLike | None) -> list[ColumnElement[bool]]:
-    """The rows of the dead-letter queue (the partial indexes' predicate), of a webhook, since a time."""
+def _dead_filter(webhook_id: str | None, since: TimeLike | None,
+                 stack: str | None = None) -> list[ColumnElement[bool]]:  # fmt: skip
+    """The rows of the dead-letter queue (the partial indexes' predicate), of a webhook, since a time, of a stack."""
     where: list[ColumnElement[bool]] = [d.in_dlq]  # as written, so the planner matches the partial indexes
     if webhook_id is not None:
         where.append(d.webhook_id == webhook_id)
+    if stack is not None:
+        where.append(d.stack == stack)
     if since is not None:
         where.append(d.dead_lettered_at >= as_datetime(since))
     return where

@@ -37,6 +37,9 @@ def login(request: Request, key: Text = "", csrf: Csrf = None) -> Response:
     found = authenticate(key.strip())
     if found is None:
         return login_form(request, 401, "That API key is not valid (unknown, revoked or mistyped).")
+    if found.stack is not None:  # the dashboard sees every stack: a tenant's key has the portal instead
+        return login_form(request, 403, f"That API key is bound to stack {found.stack!r}: the dashboard is for "
+                          "operators' global keys (it shows every stack); use the portal link of your stack.")  # fmt: skip
     settings = get_settings()
     response = RedirectResponse("/ui/", status_code=303)
     set_cookie(response, request, COOKIE, start(settings, found), int(settings.api_session_ttl_s))

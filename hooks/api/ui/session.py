@@ -71,6 +71,8 @@ def load(settings: Settings, request: Request) -> Session | None:
         key = get_key(raw[b"key_id"].decode(), settings=settings)
     except (NotFoundError, KeyError):
         return None
+    if key.stack is not None:  # never made by login (it refuses such keys): the dashboard is for global keys
+        return None
     return Session(_hash(token), key, raw[b"csrf"].decode())
 
 

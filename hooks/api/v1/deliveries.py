@@ -1,4 +1,9 @@
-"""`/v1/deliveries`: list (filters, `since`/`until` on the event's time, cursor pages), show with attempts, retry."""
+"""`/v1/deliveries`: list (filters, `since`/`until` on the event's time, cursor pages), show with attempts, retry.
+
+A key bound to a stack (hooks.api.scope) lists the deliveries of its stack's events only (a page may then end
+short, even empty, with a `next_cursor`: the Redis side reads a bounded number of ids a page); a filter or an
+id of another stack answers 404, as an unknown one.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from hooks.api.auth import READ, WRITE
+from hooks.api.auth import Reader, Writer
+from hooks.api.scope import check_delivery, check_event_filter, check_webhook_filter
 from hooks.api.v1.common import Cursor, delivery_json, limit_of, page_json, when
 from hooks.deliveries.dlq import retry_now
 from hooks.deliveries.page import Page
@@ -21,13 +27,17 @@ router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
 TIME_HELP = "ISO 8601 (UTC unless an offset is given), Unix seconds, or an age like 30m, 2h, 7d"
 
 
-@router.get("", dependencies=READ, summary="List deliveries, newest event first, a page at a time")
-def list_(webhook_id: str | None = None, event_id: str | None = None, status: str | None = None,
+@router.get("", summary="List deliveries, newest event first, a page at a time")
+def list_(key: Reader, webhook_id: str | None = None, event_id: str | None = None, status: str | None = None,
           since: Annotated[str | None, Query(description=f"events published at or after: {TIME_HELP}")] = None,
           until: Annotated[str | None, Query(description=f"events published before: {TIME_HELP}")] = None,
           limit: int = 50, cursor: Cursor = None) -> dict[str, Any]:  # fmt: skip
+    check_webhook_filter(key, webhook_id, leftovers=lambda: bool(list_deliveries(webhook_id=webhook_id, limit=1,
+                                                                                 stack=key.stack)))  # fmt: skip
+    check_event_filter(key, event_id)
     page = deliveries_between(webhook_id=webhook_id, event_id=event_id, status=status, since=when(since, "since"),
-                              until=when(until, "until"), limit=limit_of(limit), cursor=cursor)  # fmt: skip
+                              until=when(until, "until"), limit=limit_of(limit), cursor=cursor,
+                              stack=key.stack)  # fmt: skip
     return page_json(page, delivery_json)
 
 
@@ -44,12 +54,14 @@ def deliveries_between(*, since: float | None, until: float | None, cursor: str 
     return Page(kept, page.next_cursor if len(kept) == len(page) else None)
 
 
-@router.get("/{delivery_id}", dependencies=READ, summary="A delivery and every attempt (status, duration, "
+@router.get("/{delivery_id}", summary="A delivery and every attempt (status, duration, "
             "redacted request headers, response excerpt)")  # fmt: skip
-def show(delivery_id: str) -> dict[str, Any]:
+def show(delivery_id: str, key: Reader) -> dict[str, Any]:
+    check_delivery(key, delivery_id)
     return delivery_json(get_delivery(delivery_id), with_log=True)
 
 
-@router.post("/{delivery_id}/retry", dependencies=WRITE, summary="Send a delivery again now, whatever its status")
-def retry(delivery_id: str) -> dict[str, Any]:
+@router.post("/{delivery_id}/retry", summary="Send a delivery again now, whatever its status")
+def retry(delivery_id: str, key: Writer) -> dict[str, Any]:
+    check_delivery(key, delivery_id)
     return delivery_json(retry_now(delivery_id), with_log=True)

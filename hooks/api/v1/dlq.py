@@ -1,4 +1,8 @@
-"""`/v1/dlq`: the dead-letter queue: list, show, replay (one, by webhook, all, since) and purge (hooks.deliveries.dlq)."""
+"""`/v1/dlq`: the dead-letter queue: list, show, replay (one, by webhook, all, since) and purge (hooks.deliveries.dlq).
+
+A key bound to a stack (hooks.api.scope) lists, replays and purges its stack's dead letters only (`all: true`
+is all of its stack's); another stack's delivery or webhook answers 404, as an unknown one.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
-from hooks.api.auth import READ, WRITE
+from hooks.api.apikeys import ApiKey
+from hooks.api.auth import Reader, Writer
+from hooks.api.scope import check_delivery, check_webhook_filter
 from hooks.api.v1.common import Cursor, delivery_json, limit_of, page_json, when
 from hooks.deliveries.dlq import get_dead, list_dead, purge, purge_many, replay, replay_many
 from hooks.errors import NotFoundError, ValidationError
@@ -28,66 +34,79 @@ class Many(BaseModel):
     since: StrictStr | None = Field(None, description="ISO 8601, Unix seconds or an age (30m, 2h, 7d); replay only.")
 
 
-@router.get("", dependencies=READ, summary="Dead-lettered deliveries, newest first")
-def list_(webhook_id: str | None = None,
+@router.get("", summary="Dead-lettered deliveries, newest first")
+def list_(key: Reader, webhook_id: str | None = None,
           since: Annotated[str | None, Query(description="dead-lettered at or after (ISO 8601, Unix s, 2h)")] = None,
           limit: int = 50, cursor: Cursor = None) -> dict[str, Any]:  # fmt: skip
-    page = list_dead(webhook_id=webhook_id, since=when(since, "since"), limit=limit_of(limit), cursor=cursor)
+    check_webhook_filter(key, webhook_id, leftovers=lambda: _has_dead(key, webhook_id))
+    page = list_dead(webhook_id=webhook_id, since=when(since, "since"), limit=limit_of(limit), cursor=cursor,
+                     stack=key.stack)  # fmt: skip
     return page_json(page, delivery_json)
 
 
-@router.get("/{delivery_id}", dependencies=READ, summary="A dead-lettered delivery and its attempts")
-def show(delivery_id: str) -> dict[str, Any]:
+@router.get("/{delivery_id}", summary="A dead-lettered delivery and its attempts")
+def show(delivery_id: str, key: Reader) -> dict[str, Any]:
+    check_delivery(key, delivery_id)
     return delivery_json(get_dead(delivery_id), with_log=True)
 
 
-@router.post("/{delivery_id}/replay", dependencies=WRITE, summary="Send it again now, with a fresh round of attempts")
-def replay_one(delivery_id: str) -> dict[str, Any]:
+@router.post("/{delivery_id}/replay", summary="Send it again now, with a fresh round of attempts")
+def replay_one(delivery_id: str, key: Writer) -> dict[str, Any]:
+    check_delivery(key, delivery_id)
     return delivery_json(replay(delivery_id), with_log=True)
 
 
-@router.post("/{delivery_id}/purge", dependencies=WRITE, summary="Drop it from the queue (its record stays)")
-def purge_one(delivery_id: str) -> dict[str, Any]:
+@router.post("/{delivery_id}/purge", summary="Drop it from the queue (its record stays)")
+def purge_one(delivery_id: str, key: Writer) -> dict[str, Any]:
+    check_delivery(key, delivery_id)
     return delivery_json(purge(delivery_id))
 
 
-@router.post("/replay", dependencies=WRITE, summary="Replay every dead delivery of a webhook, or all (since a time)")
-def replay_bulk(body: Many) -> dict[str, Any]:
-    _one_target(body)
+@router.post("/replay", summary="Replay every dead delivery of a webhook, or all (since a time)")
+def replay_bulk(body: Many, key: Writer) -> dict[str, Any]:
+    _one_target(body, key)
     since = when(body.since, "since")
     if since is None:
-        return {"replayed": replay_many(webhook_id=body.webhook_id, all=body.all)}
-    return {"replayed": _replay_since(body.webhook_id, since)}
+        return {"replayed": replay_many(webhook_id=body.webhook_id, all=body.all, stack=key.stack)}
+    return {"replayed": _replay_since(body.webhook_id, since, key.stack)}
 
 
-@router.post("/purge", dependencies=WRITE, summary="Purge every dead delivery of a webhook, or all")
-def purge_bulk(body: Many) -> dict[str, Any]:
-    _one_target(body)
+@router.post("/purge", summary="Purge every dead delivery of a webhook, or all")
+def purge_bulk(body: Many, key: Writer) -> dict[str, Any]:
+    _one_target(body, key)
     if body.since is not None:
         raise ValidationError("since: purge takes webhook_id or all only.")
-    return {"purged": purge_many(webhook_id=body.webhook_id, all=body.all)}
+    return {"purged": purge_many(webhook_id=body.webhook_id, all=body.all, stack=key.stack)}
 
 
-def _one_target(body: Many) -> None:
-    """Exactly one of webhook_id and all, and a webhook_id that names something: a webhook, or dead-lettered
-    deliveries of one deleted since; raises ValidationError or NotFoundError (else a typo replays 0, silently)."""
+def _one_target(body: Many, key: ApiKey) -> None:
+    """Exactly one of webhook_id and all, and a webhook_id that names something: a webhook (of the key's stack), or
+    dead-lettered deliveries of one deleted since; raises ValidationError or NotFoundError (else a typo replays 0,
+    silently)."""
     if (body.webhook_id is None) == (not body.all):
         raise ValidationError("body: give either webhook_id or all: true (exactly one of them).")
     if body.webhook_id is None:
         return
     try:
-        registry.get_webhook(body.webhook_id)
+        found = registry.get_webhook(body.webhook_id)
+        if key.stack is not None and found.stack != key.stack:
+            raise NotFoundError(body.webhook_id)  # another stack's: as if there were none
     except NotFoundError:
-        if not list(list_dead(webhook_id=body.webhook_id, limit=1)):
+        if not _has_dead(key, body.webhook_id):
             raise NotFoundError(f"webhook_id: no webhook {body.webhook_id[:40]!r}, nor dead-lettered deliveries "
                                 "of one.") from None  # fmt: skip
 
 
-def _replay_since(webhook_id: str | None, since: float) -> int:
+def _has_dead(key: ApiKey, webhook_id: str | None) -> bool:
+    """Whether the key's stack (every stack for a global key) has dead-lettered deliveries of the webhook."""
+    return bool(list(list_dead(webhook_id=webhook_id, limit=1, stack=key.stack)))
+
+
+def _replay_since(webhook_id: str | None, since: float, stack: str | None) -> int:
     """Replay those dead-lettered since a time, a page at a time (replayed ones leave the queue; the keyset holds)."""
     done, cursor = 0, None
     while True:
-        page = list_dead(webhook_id=webhook_id, since=since, limit=_PAGE, cursor=cursor)
+        page = list_dead(webhook_id=webhook_id, since=since, limit=_PAGE, cursor=cursor, stack=stack)
         for d in page:
             try:
                 replay(d.id)

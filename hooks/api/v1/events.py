@@ -1,16 +1,24 @@
-"""`/v1/events`: publish (with `Idempotency-Key`), list, show with its deliveries (hooks.producer, hooks.deliveries)."""
+"""`/v1/events`: publish (with `Idempotency-Key`), list, show with its deliveries (hooks.producer, hooks.deliveries).
+
+A key bound to a stack (hooks.api.scope) publishes to its stack (`stack` left out is its own, another is a 422),
+lists its stack's events only and gets a 404 for another stack's, as for an unknown id.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from hooks.api.auth import READ, WRITE
+from hooks.api.apikeys import ApiKey
+from hooks.api.auth import Reader, Writer
+from hooks.api.scope import check_stack
 from hooks.api.v1.common import Cursor, StrList, delivery_json, iso, limit_of, page_json
 from hooks.deliveries.events import EventInfo, get_event, list_events
+from hooks.errors import NotFoundError
 from hooks.models.event import MAX_DEPTH
 from hooks.producer.publish import publish_event
 
@@ -41,26 +49,38 @@ def event_json(event: EventInfo) -> dict[str, Any]:
     return data
 
 
-@router.post("", status_code=202, dependencies=WRITE, summary="Publish an event (durable in Redis when this answers)")
-def publish(body: Publish, response: Response,
+@router.post("", status_code=202, summary="Publish an event (durable in Redis when this answers)")
+def publish(body: Publish, response: Response, key: Writer,
             idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> dict[str, Any]:  # fmt: skip
-    event_id = publish_event(body.event_type, body.data, stack=body.stack, branch=body.branch,
+    named = body.stack if "stack" in body.model_fields_set else None
+    stack = check_stack(key, named) or body.stack  # a bound key publishes to its stack only
+    event_id = publish_event(body.event_type, body.data, stack=stack, branch=body.branch,
                              channels=body.channels, summary=body.summary,
-                             idempotency_key=idempotency_key)  # fmt: skip
+                             idempotency_key=_scoped(key, idempotency_key))  # fmt: skip
     response.headers["Location"] = f"/v1/events/{event_id}"
     return {"id": event_id}
 
 
-@router.get("", dependencies=READ, summary="List events, newest first (in flight and finished), without payloads")
-def list_(stack: str | None = None, limit: int = 50,
+def _scoped(key: ApiKey, idempotency_key: str | None) -> str | None:
+    """A bound key's idempotency keys live apart from every other stack's: the same key sent by two tenants makes
+    two events, and never hands one tenant the other's event id (global keys keep theirs as sent)."""
+    if key.stack is None or idempotency_key is None:
+        return idempotency_key
+    return f"stack:{key.stack}:{hashlib.sha256(idempotency_key.encode()).hexdigest()}"
+
+
+@router.get("", summary="List events, newest first (in flight and finished), without payloads")
+def list_(key: Reader, stack: str | None = None, limit: int = 50,
           cursor: Cursor = None) -> dict[str, Any]:  # fmt: skip
-    page = list_events(stack=stack, limit=limit_of(limit), cursor=cursor)
+    page = list_events(stack=check_stack(key, stack), limit=limit_of(limit), cursor=cursor)
     return page_json(page, lambda e: {k: v for k, v in event_json(e).items() if k != "deliveries"})
 
 
-@router.get("/{event_id}", dependencies=READ, summary="An event, its payload and (up to 100 of) its deliveries",
+@router.get("/{event_id}", summary="An event, its payload and (up to 100 of) its deliveries",
             response_class=JSONResponse)  # fmt: skip
-def show(event_id: str) -> JSONResponse:
+def show(event_id: str, key: Reader) -> JSONResponse:
+    event = get_event(event_id)
+    check_stack(key, event.stack, not_found=NotFoundError(f"event {event_id} does not exist."))
     # straight to json.dumps: FastAPI's encoder recurses a few frames a level, and an event published before
     # MAX_DEPTH may nest hundreds of levels
-    return JSONResponse(event_json(get_event(event_id)))
+    return JSONResponse(event_json(event))

@@ -1,4 +1,7 @@
-"""`/v1/webhooks/{id}/...`: enable, disable, rotate the secret, send a test event, its stats."""
+"""`/v1/webhooks/{id}/...`: enable, disable, rotate the secret, send a test event, its stats.
+
+Each checks the webhook against the key's stack first (hooks.api.scope): another stack's is a 404, unchanged.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,10 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictStr
 
-from hooks.api.auth import READ, WRITE
+from hooks.api.auth import Reader, Writer
 from hooks.api.ping import NO_WORKER, TEST_EVENT, no_worker_detail, send_test
 from hooks.api.problems import ProblemResponse, problem
+from hooks.api.scope import check_webhook, own_webhook
 from hooks.api.stats import webhook_stats
 from hooks.api.v1.webhooks import webhook_json
 from hooks.models.event import MAX_DEPTH, check_depth
@@ -44,33 +48,36 @@ class TestEvent(BaseModel):
     data: dict[str, Any] | None = Field(None, description=f"A JSON object, <= {MAX_DEPTH} levels deep.")
 
 
-@router.post("/enable", dependencies=WRITE, summary="Enable a webhook and reset its breaker")
-def enable(webhook_id: str) -> dict[str, Any]:
+@router.post("/enable", summary="Enable a webhook and reset its breaker")
+def enable(webhook_id: str, key: Writer) -> dict[str, Any]:
+    check_webhook(key, webhook_id)
     return webhook_json(registry.enable_webhook(webhook_id))
 
 
-@router.post("/disable", dependencies=WRITE, summary="Stop sending to a webhook")
-def disable(webhook_id: str, body: Disable | None = None) -> dict[str, Any]:
+@router.post("/disable", summary="Stop sending to a webhook")
+def disable(webhook_id: str, key: Writer, body: Disable | None = None) -> dict[str, Any]:
+    check_webhook(key, webhook_id)
     return webhook_json(registry.disable_webhook(webhook_id, (body or Disable()).reason))
 
 
-@router.post("/rotate-secret", dependencies=WRITE, summary="A new signing secret (shown once, here)")
-def rotate(webhook_id: str, response: Response, body: Rotate | None = None) -> dict[str, Any]:
+@router.post("/rotate-secret", summary="A new signing secret (shown once, here)")
+def rotate(webhook_id: str, response: Response, key: Writer, body: Rotate | None = None) -> dict[str, Any]:
+    check_webhook(key, webhook_id)
     body = body or Rotate()
     response.headers["Cache-Control"] = "no-store"  # the answer holds the new secret: no cache may keep it
     return webhook_json(registry.rotate_secret(webhook_id, grace_s=body.grace_s, new_secret=body.secret),
                         show_secret=True)  # fmt: skip
 
 
-@router.post("/test", dependencies=WRITE, response_model=None,
+@router.post("/test", response_model=None,
              summary="A worker POSTs a signed test event to the webhook now, as a delivery; returns the attempt "
              "(503 `no_worker` when no worker answers in time)")  # fmt: skip
-def test(webhook_id: str, body: TestEvent | None = None) -> dict[str, Any] | ProblemResponse:
+def test(webhook_id: str, key: Writer, body: TestEvent | None = None) -> dict[str, Any] | ProblemResponse:
     body = body or TestEvent()
     check_event_type(body.event_type)
     if body.data is not None:
         check_depth(body.data, "data")
-    webhook = registry.get_webhook(webhook_id)
+    webhook = own_webhook(key, webhook_id)
     settings = get_settings()
     got = send_test(webhook, settings, data=body.data, event_type=body.event_type)
     if got.error == NO_WORKER:
@@ -78,8 +85,8 @@ def test(webhook_id: str, body: TestEvent | None = None) -> dict[str, Any] | Pro
     return got.to_dict()
 
 
-@router.get("/stats", dependencies=READ, summary="Deliveries, success rate and latency over 1 h and 24 h; breaker; "
+@router.get("/stats", summary="Deliveries, success rate and latency over 1 h and 24 h; breaker; "
             "backlog")  # fmt: skip
-def stats(webhook_id: str) -> dict[str, Any]:
-    webhook = registry.get_webhook(webhook_id)
+def stats(webhook_id: str, key: Reader) -> dict[str, Any]:
+    webhook = own_webhook(key, webhook_id)
     return webhook_stats(get_redis(), get_settings(), [webhook.id])[webhook.id]

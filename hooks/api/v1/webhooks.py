@@ -1,4 +1,8 @@
-"""`/v1/webhooks`: create, list, show, update, delete (hooks.registry.webhooks, the same rules and messages)."""
+"""`/v1/webhooks`: create, list, show, update, delete (hooks.registry.webhooks, the same rules and messages).
+
+A key bound to a stack (hooks.api.scope) sees and makes webhooks of its stack only: `stack` left out is its
+own, another is a 422; another stack's webhook answers 404 as an unknown id; a PATCH cannot move one away.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictStr
 
-from hooks.api.auth import READ, WRITE
+from hooks.api.auth import Reader, Writer
+from hooks.api.scope import check_stack, check_webhook, own_webhook
 from hooks.api.v1.common import Cursor, StrList, StrMap, limit_of
 from hooks.api.webhook_pages import page_webhooks
 from hooks.errors import ValidationError
@@ -95,9 +100,11 @@ def webhook_json(webhook: Webhook, *, show_secret: bool = False) -> dict[str, An
     return webhook.public_dict(show_secret=show_secret)
 
 
-@router.post("", status_code=201, dependencies=WRITE, summary="Register a webhook (its secret is shown once, here)")
-def create(body: WebhookCreate, response: Response) -> dict[str, Any]:
+@router.post("", status_code=201, summary="Register a webhook (its secret is shown once, here)")
+def create(body: WebhookCreate, response: Response, key: Writer) -> dict[str, Any]:
     fields = body.model_dump(exclude_unset=True, exclude={"url", "events", "ed25519"})
+    if key.stack is not None:
+        fields["stack"] = check_stack(key, fields.get("stack"))
     if body.ed25519:
         fields["signing_key"] = generate_signing_key()
     webhook = registry.create_webhook(body.url, body.events, **fields)
@@ -106,28 +113,34 @@ def create(body: WebhookCreate, response: Response) -> dict[str, Any]:
     return webhook_json(webhook, show_secret=True)
 
 
-@router.get("", dependencies=READ, summary="List webhooks, oldest first, a page at a time")
-def list_(stack: str | None = None, enabled: bool | None = None, limit: int = 50,
+@router.get("", summary="List webhooks, oldest first, a page at a time")
+def list_(key: Reader, stack: str | None = None, enabled: bool | None = None, limit: int = 50,
           cursor: Cursor = None) -> dict[str, Any]:  # fmt: skip
-    found, more = page_webhooks(get_redis(), stack=stack, enabled=enabled, limit=limit_of(limit), cursor=cursor)
+    found, more = page_webhooks(
+        get_redis(), stack=check_stack(key, stack), enabled=enabled, limit=limit_of(limit), cursor=cursor
+    )
     return {"items": [webhook_json(w) for w in found], "next_cursor": more}
 
 
-@router.get("/{webhook_id}", dependencies=READ, summary="One webhook, with its breaker's state")
-def show(webhook_id: str) -> dict[str, Any]:
-    webhook = registry.get_webhook(webhook_id)
+@router.get("/{webhook_id}", summary="One webhook, with its breaker's state")
+def show(webhook_id: str, key: Reader) -> dict[str, Any]:
+    webhook = own_webhook(key, webhook_id)
     return {**webhook_json(webhook), "health": state(get_redis(), get_settings(), webhook.id)}
 
 
-@router.patch("/{webhook_id}", dependencies=WRITE, summary="Change some fields of a webhook")
-def update(webhook_id: str, body: WebhookUpdate) -> dict[str, Any]:
+@router.patch("/{webhook_id}", summary="Change some fields of a webhook")
+def update(webhook_id: str, body: WebhookUpdate, key: Writer) -> dict[str, Any]:
+    check_webhook(key, webhook_id)
     changes = body.model_dump(exclude_unset=True)
+    if "stack" in changes:
+        check_stack(key, changes["stack"])
     if not changes:
         raise ValidationError("body: nothing to change; give at least one field.")
     return webhook_json(registry.update_webhook(webhook_id, **changes))
 
 
-@router.delete("/{webhook_id}", status_code=204, dependencies=WRITE, summary="Delete a webhook")
-def delete(webhook_id: str) -> Response:
+@router.delete("/{webhook_id}", status_code=204, summary="Delete a webhook")
+def delete(webhook_id: str, key: Writer) -> Response:
+    check_webhook(key, webhook_id)
     registry.delete_webhook(webhook_id)
     return Response(status_code=204)
