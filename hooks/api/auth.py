@@ -2,6 +2,7 @@
 
 No key or a wrong one -> 401 (with `WWW-Authenticate: Bearer`); a read-only key on a write -> 403. The key is
 never logged: the access log has the method, path and status only, and errors name the key's id, not the key.
+What a key bound to one stack may reach is checked by hooks/api/scope.py, on the key these dependencies return.
 """
 
 from __future__ import annotations
