@@ -87,8 +87,7 @@ def list_deliveries(
     cursor: str | None = None,
     stack: str | None = None,
 ) -> tuple[list[DeliveryRecord], str | None]:
-    """A page of deliveries (of one stack's events, if given), newest event first, and the cursor of the next
-    page; raises ValidationError."""
+    """A page of deliveries (of one stack, if given), newest event first, and the next page's cursor; raises ValidationError."""
     if status is not None and status not in STATUSES:
         raise ValidationError(f"status: must be one of {', '.join(STATUSES)}, got {status!r}.")
     where: list[ColumnElement[bool]] = _time_range(d.event_at, since, until)
@@ -114,8 +113,7 @@ def list_dead(
     cursor: str | None = None,
     stack: str | None = None,
 ) -> tuple[list[DeliveryRecord], str | None]:
-    """A page of the dead-letter queue (of one stack, if given), newest dead-lettered first, and the next page's
-    cursor."""
+    """A page of the dead-letter queue (of one stack, if given), newest dead-lettered first, and the next page's cursor."""
     query = select(deliveries).where(*_dead_filter(webhook_id, since, stack))
     rows, more = _page(engine, query, d.dead_lettered_at, d.id, "dead", limit, cursor)
     return [delivery_from_row(r) for r in rows], more
