@@ -9,6 +9,8 @@ lex) and the history (by time and id) alike, and nothing is loaded whole.
 A delivery belongs to its event's stack. Listing one stack's deliveries (`stack=`) filters the history on its
 `stack` column and the Redis index by the events' `stack` fields, read in one pipeline per chunk of ids; the
 Redis side reads at most `_STACK_SCAN` ids a page, so a page may end early (even empty) with a cursor to go on.
+(The history's `stack` is the webhook's when the attempt was recorded: the event's, unless an operator moved the
+webhook to another stack while the delivery was in flight.)
 """
 
 from __future__ import annotations
