@@ -65,10 +65,9 @@ def start(settings: Settings, stack: str, user: str, ttl_s: int, *, logo_url: st
     """A new session for `stack`; returns its token (for the cookie)."""
     token = secrets.token_urlsafe(32)
     name = session_key(settings, _hash(token))
-    fields = {"stack": stack, "user": user, "csrf": secrets.token_urlsafe(32), "logo_url": logo_url, "color": color,
-              "created_at": time.time()}  # fmt: skip
     with get_redis(settings).pipeline(transaction=True) as pipe:
-        pipe.hset(name, mapping=fields)
+        pipe.hset(name, mapping={"stack": stack, "user": user, "csrf": secrets.token_urlsafe(32), "logo_url": logo_url,
+                                 "color": color, "created_at": time.time()})  # fmt: skip
         pipe.expire(name, ttl_s)
         pipe.execute()
     return token
