@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hooks.api.head import HEAD_MARK
 from hooks.portal import links
-from hooks.portal.render import page
+from hooks.portal.render import page, product_name
 from hooks.portal.session import set_cookie, start
 from hooks.settings import get_settings
 
@@ -26,10 +26,10 @@ def login(request: Request, token: str = "") -> Response:
     """Sign in with a link's token; 303 to the endpoints page, or the 410 page."""
     settings = get_settings()
     if request.scope.get(HEAD_MARK) or request.headers.get("sec-fetch-dest") not in NAVIGATIONS:
-        return page(request, "link_refused.html", None, 400, product=settings.portal_product_name, used=False)
+        return page(request, "link_refused.html", None, 400, product=product_name(), used=False)
     record = links.consume(settings, token)
     if record is None:
-        return page(request, "link_refused.html", None, 410, product=settings.portal_product_name, used=True)
+        return page(request, "link_refused.html", None, 410, product=product_name(), used=True)
     ttl_s = int(record["session_ttl_s"])
     session_token = start(settings, record["stack"], record["user"], ttl_s, logo_url=record.get("logo_url", ""),
                           color=record.get("color", ""))  # fmt: skip

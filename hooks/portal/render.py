@@ -38,6 +38,11 @@ NOTES: dict[str, str] = {
 }
 
 
+def product_name() -> str:
+    """Who gives out the portal's links, as the refusal pages name it (HOOKS_PORTAL_PRODUCT_NAME)."""
+    return get_settings().portal_product_name or "the app that sent you here"
+
+
 class Refused(Exception):
     """A form the session may not send (a wrong CSRF token, another origin): a 403 page."""
 
@@ -92,7 +97,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PortalLoginRequired)
     async def _login(request: Request, exc: PortalLoginRequired) -> Response:
-        return page(request, "signed_out.html", None, 401, product=get_settings().portal_product_name)
+        return page(request, "signed_out.html", None, 401, product=product_name())
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> Response:

@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     portal_frame_ancestors: str = ""
     portal_logo_url: str | None = None
     portal_primary_color: str | None = None
-    portal_product_name: str = Field("the app that sent you here", min_length=1, max_length=80)
+    portal_product_name: str = Field("", max_length=80)  # unset: "the app that sent you here"
 
     @classmethod
     def settings_customise_sources(

@@ -22,7 +22,11 @@ from tests.support.portal import link
 pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("browser")]
 
 COLOR = "#7c3aed"
-LOGO = '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="32"><rect width="120" height="32" fill="#7c3aed"/></svg>'
+LOGO = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="32"><rect width="120" height="32" rx="6" '
+    'fill="#7c3aed"/><text x="60" y="22" font-family="sans-serif" font-size="16" font-weight="700" fill="#fff" '
+    'text-anchor="middle">Acme Cloud</text></svg>'
+)
 
 
 @pytest.fixture
