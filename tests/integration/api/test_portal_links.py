@@ -159,3 +159,13 @@ def test_the_https_cookie_is_secure_partitioned_and_samesite_none_for_cross_site
     cookie = r.headers["set-cookie"]
     assert cookie.startswith("__Secure-hooks_portal=") and "Secure" in cookie and "Partitioned" in cookie
     assert "SameSite=none" in cookie and "HttpOnly" in cookie and "Path=/portal" in cookie
+
+
+def test_a_link_may_bring_its_own_color_and_logo_whose_origin_alone_joins_img_src(settings):
+    with TestClient(create_app(settings)) as client:
+        sign_in(client, "acme", primary_color="#112233", logo_url="https://cdn.acme.test/logo.svg")
+        home = client.get("/portal/")
+        assert 'href="/portal/theme.css?c=112233"' in home.text and 'src="https://cdn.acme.test/logo.svg"' in home.text
+        assert "img-src 'self' data: https://cdn.acme.test;" in home.headers["content-security-policy"]
+        assert client.get("/portal/theme.css?c=112233").text == ":root { --accent: #112233; }\n"
+        assert "--accent" not in client.get("/portal/theme.css?c=;}body{x").text
