@@ -5,8 +5,9 @@
   forms post to this origin only, and no other page may frame ours (`frame-ancestors 'none'`, clickjacking);
 - `X-Frame-Options: DENY` for browsers without frame-ancestors, `X-Content-Type-Options: nosniff`,
   `Referrer-Policy: same-origin` (a dashboard URL, with its ids and filters, never leaves for another site);
-- `Cache-Control: no-store` on the dashboard's pages (/ui/ but its static files): they show operational data, and
-  the one-time secret page a secret, behind a login; neither a shared cache nor the browser's Back may keep them.
+- `Cache-Control: no-store` on the dashboard's and the portal's pages (/ui/ and /portal/ but their static files):
+  they show operational data, and the one-time secret pages a secret, behind a login; neither a shared cache nor
+  the browser's Back may keep them.
 
 Under /portal (the customers' portal, hooks/portal/) the CSP differs in two places only: `frame-ancestors` lists
 the origins of HOOKS_PORTAL_FRAME_ANCESTORS (the product's app embeds the portal in an iframe; unset: 'none'),
