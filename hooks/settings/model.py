@@ -20,6 +20,7 @@ from hooks.errors import ConfigurationError
 from hooks.settings.egress import parse_no_proxy, parse_proxy_url
 from hooks.settings.keys import parse_keys
 from hooks.settings.networks import Network, parse_networks
+from hooks.settings.portal import check_color, check_logo_url, parse_frame_ancestors
 from hooks.settings.public_url import check_forwarded_ips, parse_origin
 from hooks.settings.redis_url import check_redis_url
 
@@ -116,6 +117,13 @@ class Settings(BaseSettings):
     metrics_top_webhooks: int = Field(1000, ge=1, le=100_000)  # webhooks labelled by id; the rest are `other`
     metrics_dlq_cache_s: float = Field(10.0, ge=0, le=3600)  # how long /metrics reuses its count of the DLQ
 
+    # The customers' portal (hooks/portal/): origins that may frame it (space or comma separated; unset: none),
+    # its default logo (https URL) and primary color (#rrggbb), and the product's name its pages ask a link from.
+    portal_frame_ancestors: str = ""
+    portal_logo_url: str | None = None
+    portal_primary_color: str | None = None
+    portal_product_name: str = Field("", max_length=80)  # unset: "the app that sent you here"
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -166,6 +174,27 @@ class Settings(BaseSettings):
     def api_origin(self) -> tuple[str, str, int] | None:
         """HOOKS_API_PUBLIC_URL as (scheme, host, port), or None when it is not set."""
         return parse_origin(self.api_public_url) if self.api_public_url else None
+
+    @field_validator("portal_frame_ancestors")
+    @classmethod
+    def _frame_ancestors(cls, v: str) -> str:
+        parse_frame_ancestors(v)  # raises ValueError naming the bad origin
+        return v
+
+    @field_validator("portal_logo_url")
+    @classmethod
+    def _logo_url(cls, v: str | None) -> str | None:
+        return None if v is None else check_logo_url(v)
+
+    @field_validator("portal_primary_color")
+    @classmethod
+    def _color(cls, v: str | None) -> str | None:
+        return None if v is None else check_color(v)
+
+    @property
+    def portal_ancestors(self) -> tuple[str, ...]:
+        """HOOKS_PORTAL_FRAME_ANCESTORS as origins (empty: no page may frame the portal)."""
+        return parse_frame_ancestors(self.portal_frame_ancestors)
 
     @field_validator("encryption_key")
     @classmethod

@@ -64,6 +64,8 @@ def test_the_wheel_installs_hooks_and_the_engine_and_nothing_named_config(wheel:
 def test_the_wheel_brings_the_docs_pages_files_and_the_dashboards(wheel: Path, venv: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"hooks/api/static/docs.js", "hooks/api/static/app.js", "hooks/api/templates/base.html"} <= names
+    assert {"hooks/portal/templates/base.html", "hooks/portal/templates/endpoint.html",
+            "hooks/portal/static/portal.css"} <= names  # fmt: skip
     # Swagger UI's files come with a dependency (installed with the wheel), never from a CDN
     check = (
         "from hooks.api.docs import SWAGGER_UI as d, SWAGGER_UI_FILES as f; print(all((d / n).is_file() for n in f))"
