@@ -25,8 +25,8 @@ CHARTS: list[tuple[str, str, list[Line]]] = [
         "Deliveries finished",
         "",
         [
-            Line("rate", "delivered", lambda p: float(p.figures.delivered)),
             Line("fail", "failed", lambda p: float(p.figures.failed + p.figures.dead_lettered)),
+            Line("rate", "delivered", lambda p: float(p.figures.delivered)),  # drawn over: the legend fits
         ],
     ),
     (

@@ -10,7 +10,8 @@ The log pages by the library's own keyset cursors over the stack's webhooks: eac
 (`list_deliveries`, or `list_dead` for the dead-letter queue) is read, the pages are merged newest first and cut
 to the limit, and the cursor after the last one shown is handed out. Ids and dead-lettering times order every
 webhook's listing alike, so one cursor serves them all; a page costs at most `limit` rows per webhook of the
-stack, whatever the traffic of other stacks.
+stack, whatever the traffic of other stacks; the page's events' stacks are then read in one round trip to each
+store (`of_stack`), and a delivery of another stack's event (its webhook moved) is left out.
 """
 
 from __future__ import annotations
@@ -24,12 +25,17 @@ from hooks.deliveries.events import get_event
 from hooks.deliveries.page import Page
 from hooks.deliveries.query import LISTING, get_delivery, list_deliveries
 from hooks.errors import NotFoundError, ValidationError
+from hooks.history.bulk import events_by_ids
+from hooks.history.connection import UNREACHABLE, get_engine, unavailable
 from hooks.history.cursors import encode_cursor
 from hooks.history.records import event_at_s
 from hooks.history.times import as_datetime
 from hooks.models.delivery import Delivery
 from hooks.models.webhook import Webhook, shown_headers
 from hooks.registry import webhooks as registry
+from hooks.settings import get_settings
+from hooks.store.connection import get_redis
+from hooks.store.keys import Keys
 
 STATUSES = ("pending", "delivered", "failed", "dead")  # "dead": in the dead-letter queue (replayable)
 DEAD_LISTING = "dead"  # the history's listing name of the dead-letter queue's cursors
@@ -78,10 +84,12 @@ def stack_deliveries(stack: str, *, endpoint: str | None = None, status: str | N
         raise ValidationError(f"status: must be one of {', '.join(STATUSES)}, got {status[:40]!r}.")
     ids = [owned_webhook(stack, endpoint).id] if endpoint else [w.id for w in stack_webhooks(stack)]
     if status == "dead":
-        return merged(ids, lambda wh: list_dead(webhook_id=wh, limit=limit, cursor=cursor), _dead_key, _dead_cursor,
+        page = merged(ids, lambda wh: list_dead(webhook_id=wh, limit=limit, cursor=cursor), _dead_key, _dead_cursor,
                       limit)  # fmt: skip
-    return merged(ids, lambda wh: list_deliveries(webhook_id=wh, status=status, limit=limit, cursor=cursor),
-                  _id_key, _id_cursor, limit)  # fmt: skip
+    else:
+        page = merged(ids, lambda wh: list_deliveries(webhook_id=wh, status=status, limit=limit, cursor=cursor),
+                      _id_key, _id_cursor, limit)  # fmt: skip
+    return of_stack(stack, page)
 
 
 def merged(webhook_ids: Sequence[str], fetch: Callable[[str], Page[Delivery]], key: Callable[[Delivery], Any],
@@ -99,6 +107,33 @@ def merged(webhook_ids: Sequence[str], fetch: Callable[[str], Page[Delivery]], k
     shown = items[:limit]
     more = more or len(items) > limit
     return Page(shown, cursor_after(shown[-1]) if more and shown else None)
+
+
+def of_stack(stack: str, page: Page[Delivery]) -> Page[Delivery]:
+    """The page's deliveries whose event is of `stack` (or no longer kept: its webhook then says), with the
+    page's cursor, which goes on after the last delivery read, shown or not."""
+    stacks = event_stacks(sorted({d.event_id for d in page}))
+    return Page([d for d in page if stacks.get(d.event_id, stack) == stack], page.next_cursor)
+
+
+def event_stacks(event_ids: Sequence[str]) -> dict[str, str]:
+    """The stack of each of these events that is kept: one pipelined read of Redis (in flight), one query of the
+    history for the others; raises HistoryUnavailableError."""
+    settings = get_settings()
+    client, keys = get_redis(settings), Keys(settings)
+    with client.pipeline(transaction=False) as pipe:
+        for event_id in event_ids:
+            pipe.hget(keys.event(event_id), "stack")
+        live = dict(zip(event_ids, pipe.execute(), strict=True))
+    out = {i: s.decode() for i, s in live.items() if s is not None}
+    rest = [i for i in event_ids if i not in out]
+    if rest:
+        try:
+            stored = events_by_ids(get_engine(settings), rest)
+        except UNREACHABLE as exc:
+            raise unavailable(exc) from None
+        out.update((i, record.stack) for i, record in stored.items())
+    return out
 
 
 def _id_key(d: Delivery) -> tuple[float, str]:

@@ -271,6 +271,24 @@ def test_the_chart_draws_the_stacks_deliveries_and_failures_or_an_empty_state(wo
     assert page.count('class="chart-empty"') == 2 and "<svg" not in page and "No deliveries match." in page
 
 
+def test_a_webhook_moved_to_the_stack_does_not_bring_the_old_stacks_deliveries(world: World, acme: Portal) -> None:
+    mover = hooks.create_webhook(world.receiver.url + "/mover", ["moves.#"], stack="beta", name="mover")
+    old_event = hooks.publish_event("moves.made", {"from": "beta"}, stack="beta")
+    wait_for(lambda: len(_ids(mover.id)) == 1, 30, what="beta's delivery to the mover")
+    (old,) = _ids(mover.id)
+    try:
+        hooks.update_webhook(mover.id, stack="acme")  # an operator moves it
+        hooks.publish_event("moves.made", {"from": "acme"}, stack="acme")
+        wait_for(lambda: len(_ids(mover.id)) == 2, 30, what="acme's delivery to the mover")
+        (new,) = [i for i in _ids(mover.id) if i != old]
+        assert old.startswith(f"msg_{old_event[4:]}")
+        assert listed(acme, f"?endpoint={mover.id}") == [new]
+        assert acme.client.get(f"/portal/deliveries/{old}").status_code == 404
+        assert acme.client.get(f"/portal/deliveries/{new}").status_code == 200
+    finally:
+        hooks.delete_webhook(mover.id)  # the other tests count acme's endpoints
+
+
 def _fill(path: str, ids: dict[str, str]) -> str:
     return path.format(**ids)
 
