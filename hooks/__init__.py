@@ -26,6 +26,7 @@ _EXPORTS = {
     "list_webhooks": "hooks.registry.webhooks",
     "update_webhook": "hooks.registry.webhooks",
     "rotate_secret": "hooks.registry.webhooks",
+    "portal_url": "hooks.portal.links",
     "Webhook": "hooks.models.webhook",
 }
 
@@ -44,6 +45,7 @@ __all__ = [
     "get_webhook",
     "list_deliveries",
     "list_webhooks",
+    "portal_url",
     "publish_event",
     "publish_events",
     "rotate_secret",
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
     from hooks.errors import HooksError, NotFoundError, PublishError, ValidationError
     from hooks.models.delivery import Delivery
     from hooks.models.webhook import Webhook
+    from hooks.portal.links import portal_url
     from hooks.producer.publish import publish_event, publish_events
     from hooks.registry.webhooks import (
         create_webhook,

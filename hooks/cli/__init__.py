@@ -8,6 +8,7 @@
     hooks status | doctor | db upgrade|current                                   (system.py)
     hooks api-key create --name N [--read-only] | list | revoke ID               (apikeys.py)
     hooks outbox migrate|status|failed|retry ...                                 (outbox.py)
+    hooks portal-link --stack S [--ttl-s N] [--user U] [--json]                  (portal.py)
     hooks worker|scheduler|archiver|relay|api|flower                            (processes.py)
 
 Output is for people by default; with --json it is exactly one JSON document, for scripts. Times are printed
@@ -82,7 +83,7 @@ def _command(argv: list[str]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every `hooks` command."""
-    from hooks.cli import apikeys, deliveries, dlq, events, outbox, system, webhooks
+    from hooks.cli import apikeys, deliveries, dlq, events, outbox, portal, system, webhooks
 
     parser = argparse.ArgumentParser(prog="hooks", description="Manage webhooks, events, deliveries and the dead-letter "
                                      "queue; see where the system stands.")  # fmt: skip
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     system.add_parsers(sub)
     apikeys.add_parsers(sub)
     outbox.add_parsers(sub)
+    portal.add_parsers(sub)
     processes.add_parsers(sub)
     return parser
 

@@ -53,9 +53,7 @@ def form_session(request: Request, csrf: str | None) -> PortalSession:
     return session
 
 
-def page(
-    request: Request, name: str, session: PortalSession | None, status: int = 200, **context: Any
-) -> HTMLResponse:
+def page(request: Request, name: str, session: PortalSession | None, status: int = 200, **context: Any) -> HTMLResponse:
     """Render a portal template with the session, its CSRF token, its theme and the note of `?done=`."""
     settings = get_settings()
     look = theme.of(settings, session.logo_url, session.color) if session else theme.of(settings)
@@ -80,13 +78,17 @@ def session_if_any(request: Request) -> PortalSession | None:
         return None
 
 
-def error_page(request: Request, status: int, message: str, title: str = "Not done") -> HTMLResponse:
+def error_page(request: Request, status: int, message: str, title: str = "") -> HTMLResponse:
     """The portal's error page (404 for an unknown id, 422 for a bad value, 403 refused...)."""
+    title = title or ("Not found" if status == 404 else "Not done")
     return page(request, "error.html", session_if_any(request), status, title=title, message=message)
 
 
 def install(app: FastAPI) -> None:
-    """Turn PortalLoginRequired into the 401 page (no session: open a new link) and Refused into a 403 page."""
+    """Turn PortalLoginRequired into the 401 page (no session: open a new link), Refused into a 403 page, and our
+    errors under /portal/ into the portal's error page (the app's HooksError handler, hooks/api/ui/render.py, asks
+    app.state.portal_error_page)."""
+    app.state.portal_error_page = error_page
 
     @app.exception_handler(PortalLoginRequired)
     async def _login(request: Request, exc: PortalLoginRequired) -> Response:

@@ -65,10 +65,9 @@ def start(settings: Settings, stack: str, user: str, ttl_s: int, *, logo_url: st
     """A new session for `stack`; returns its token (for the cookie)."""
     token = secrets.token_urlsafe(32)
     name = session_key(settings, _hash(token))
-    fields = {"stack": stack, "user": user, "csrf": secrets.token_urlsafe(32), "logo_url": logo_url, "color": color,
-              "created_at": time.time()}  # fmt: skip
     with get_redis(settings).pipeline(transaction=True) as pipe:
-        pipe.hset(name, mapping=fields)
+        pipe.hset(name, mapping={"stack": stack, "user": user, "csrf": secrets.token_urlsafe(32), "logo_url": logo_url,
+                                 "color": color, "created_at": time.time()})  # fmt: skip
         pipe.expire(name, ttl_s)
         pipe.execute()
     return token
@@ -103,6 +102,16 @@ def set_cookie(response: Response, request: Request, token: str, max_age_s: int)
     """The session cookie (see the module docstring for why its attributes differ over http and https)."""
     if https(request):
         response.set_cookie(SECURE_COOKIE, token, max_age=max_age_s, path=PATH, httponly=True, samesite="none",
-                            secure=True, partitioned=True)  # fmt: skip
+                            secure=True)  # fmt: skip
+        _partitioned(response)
     else:
         response.set_cookie(COOKIE, token, max_age=max_age_s, path=PATH, httponly=True, samesite="lax")
+
+
+def _partitioned(response: Response) -> None:
+    """Add `Partitioned` to the cookie just set (Starlette sets it only on Python 3.14 and later)."""
+    for i in range(len(response.raw_headers) - 1, -1, -1):
+        name, value = response.raw_headers[i]
+        if name == b"set-cookie":
+            response.raw_headers[i] = (name, value + b"; Partitioned")
+            return

@@ -123,11 +123,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HooksError)
     async def _hooks(request: Request, exc: HooksError) -> Response:
         problem = hooks_problem(exc)  # the API's answer; a page says the same to a person
-        if request.url.path.startswith("/portal/"):
-            from hooks.portal.render import error_page  # here: the portal's pages build on this module
-
-            title = "Not found" if problem.status_code == 404 else "Not done"
-            return error_page(request, problem.status_code, str(exc), title)
+        portal_page = getattr(request.app.state, "portal_error_page", None)  # hooks/portal/render.py install
+        if portal_page is not None and request.url.path.startswith("/portal/"):
+            return portal_page(request, problem.status_code, str(exc))  # type: ignore[no-any-return]
         if not request.url.path.startswith("/ui/"):
             return problem
         return page(request, "error.html", session_if_any(request), status=problem.status_code, message=str(exc),

@@ -7,7 +7,7 @@ def test_the_public_names_are_exactly_these():
     assert set(hooks.__all__) == {
         "Delivery", "HooksError", "NotFoundError", "PublishError", "ValidationError", "Webhook",
         "create_webhook", "delete_webhook", "disable_webhook", "enable_webhook", "get_delivery", "get_webhook",
-        "list_deliveries", "list_webhooks", "publish_event", "publish_events", "rotate_secret", "update_webhook",
+        "list_deliveries", "list_webhooks", "portal_url", "publish_event", "publish_events", "rotate_secret", "update_webhook",
     }  # fmt: skip
     for name in hooks.__all__:
         assert getattr(hooks, name) is not None

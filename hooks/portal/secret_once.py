@@ -1,0 +1,53 @@
+"""The portal's one-time secret page (post/redirect/get, as the dashboard's hooks/api/ui/secret_page.py).
+
+| key                                          | type   | holds                                            |
+|----------------------------------------------|--------|--------------------------------------------------|
+| {p}:portal:once:{session hash}:{webhook id}  | string | JSON {secret, rotated, grace_hours} (TTL 10 min) |
+
+Adding an endpoint or rotating its secret keeps the new secret for the session that did it and redirects (303) to
+GET /portal/endpoints/{id}/secret, which shows it in full once (read and deleted in one MULTI; only a navigation
+uses it up). A reload, another session, a URL or an access log never has it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+
+from hooks.api.ui.secret_page import navigation
+from hooks.models.webhook import Webhook
+from hooks.portal.session import PortalSession
+from hooks.settings import Settings, get_settings
+from hooks.store.connection import get_redis
+
+TTL_S = 600
+
+
+def once_key(settings: Settings, session: PortalSession, webhook_id: str) -> str:
+    """The Redis key of a secret kept for one session's next view."""
+    return f"{settings.key_prefix}:portal:once:{session.token_hash}:{webhook_id}"
+
+
+def show_once(session: PortalSession, webhook: Webhook, *, rotated: bool = False,
+              grace_hours: float = 0) -> RedirectResponse:  # fmt: skip
+    """Keep `webhook`'s new secret for `session`'s next view of its secret page, and redirect there (303)."""
+    settings = get_settings()
+    kept = {"secret": webhook.secret, "rotated": rotated, "grace_hours": grace_hours}
+    get_redis(settings).set(once_key(settings, session, webhook.id), json.dumps(kept), ex=TTL_S)
+    return RedirectResponse(f"/portal/endpoints/{webhook.id}/secret", status_code=303)
+
+
+def take(request: Request, session: PortalSession, webhook_id: str) -> dict[str, Any] | None:
+    """The kept secret, taken (shown once), or None; a request that is not a navigation takes nothing."""
+    if not navigation(request):
+        return None
+    settings = get_settings()
+    with get_redis(settings).pipeline(transaction=True) as pipe:
+        name = once_key(settings, session, webhook_id)
+        pipe.get(name)
+        pipe.delete(name)
+        raw, _ = pipe.execute()
+    return json.loads(raw) if raw else None
