@@ -37,6 +37,7 @@ from tests.conftest import Cluster, use_env, wait_for
 from tests.integration.api.browser import csp_violations
 from tests.integration.api.conftest import _up
 from tests.integration.api.test_browser import reload_until, shot
+from tests.support.portal import link
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("portal-log")]
 DB = 13  # this module's processes have a Redis database of their own for the module's life
@@ -346,12 +347,11 @@ def world_api(world: World, log_dir: Path) -> Iterator[str]:
 
 def test_in_chromium_a_user_reads_the_log_replays_and_sends_a_test_event(world: World, world_api: str, browser: Any,
                                                                           tmp_path: Path) -> None:  # fmt: skip
-    token = start(world.settings, "acme", "ada@acme.example", 600)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_cookies([{"name": COOKIE, "value": token, "domain": "127.0.0.1", "path": "/portal"}])
     page = context.new_page()
     violations = csp_violations(page)
-    page.goto(f"{world_api}/portal/deliveries")
+    page.goto(link("acme", base=world_api, user="ada@acme.example"))  # the product's sign-in link
+    page.click('a[href="/portal/deliveries"]')
     done, dead = world.delivered[1], world.dead[1]
     assert page.inner_text(f'tr[data-delivery="{done}"] td.status') == "delivered"
     assert page.locator("#charts svg.chart").count() >= 2
