@@ -6,7 +6,10 @@
 
 Adding an endpoint or rotating its secret keeps the new secret for the session that did it and redirects (303) to
 GET /portal/endpoints/{id}/secret, which shows it in full once (read and deleted in one MULTI; only a navigation
-uses it up). A reload, another session, a URL or an access log never has it.
+uses it up). The portal lives in the product's iframe, so a frame's navigation uses it up too, when the portal itself
+led there (Sec-Fetch-Site same-origin: the redirect after its own form); a page of another origin that frames the
+secret's URL (and is refused by frame-ancestors) leaves it kept. A reload, another session, a URL or an access log
+never has it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 
+from hooks.api.head import HEAD_MARK
 from hooks.api.ui.secret_page import navigation
 from hooks.models.webhook import Webhook
 from hooks.portal.session import PortalSession
@@ -40,9 +44,16 @@ def show_once(session: PortalSession, webhook: Webhook, *, rotated: bool = False
     return RedirectResponse(f"/portal/endpoints/{webhook.id}/secret", status_code=303)
 
 
+def _framed_by_the_portal(request: Request) -> bool:
+    """A GET navigating a frame from one of the portal's own pages (not a frame put there by another origin)."""
+    dest, site = request.headers.get("sec-fetch-dest"), request.headers.get("sec-fetch-site")
+    head = request.scope.get(HEAD_MARK)
+    return request.method == "GET" and not head and dest in ("iframe", "frame") and site == "same-origin"
+
+
 def take(request: Request, session: PortalSession, webhook_id: str) -> dict[str, Any] | None:
     """The kept secret, taken (shown once), or None; a request that is not a navigation takes nothing."""
-    if not navigation(request):
+    if not (navigation(request) or _framed_by_the_portal(request)):
         return None
     settings = get_settings()
     with get_redis(settings).pipeline(transaction=True) as pipe:

@@ -34,6 +34,9 @@ def test_add_an_endpoint_from_the_catalogue_with_headers_and_auth_and_see_its_se
             "X-Api-Key": "header-secret-0123456789"
         }
         assert made.auth is not None and made.auth.token == "bearer-secret-0123456789"  # type: ignore[union-attr]
+        for dest, site in (("image", "same-origin"), ("iframe", "same-site"), ("iframe", "cross-site")):
+            peek = client.get(r.headers["location"], headers={"Sec-Fetch-Dest": dest, "Sec-Fetch-Site": site})
+            assert made.secret not in peek.text, (dest, site)  # not shown, and still kept for the navigation
         first = client.get(r.headers["location"])
         assert made.secret in first.text and first.headers["cache-control"] == "no-store"
         again = client.get(r.headers["location"])
