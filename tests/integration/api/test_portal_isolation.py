@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 import hooks
 from hooks.api.app import create_app
 from hooks.catalogue import add_event_type
+from tests.integration.api.test_portal_log import ISOLATION_ROWS, UNKNOWN_IDS
 from tests.support.portal import csrf, sign_in
 
 EDIT = {"url": "https://example.com/changed", "patterns": "x.y", "name": "changed by A"}
@@ -44,7 +45,8 @@ ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/portal/endpoints/{webhook_id}/rotate-secret"): Row({"confirm": "yes", "grace_hours": "0"}),
     ("GET", "/portal/endpoints/{webhook_id}/secret"): Row(),
 }
-UNKNOWN = {"webhook_id": "wh_00000000000000000000000000"}
+ROWS.update({key: Row(form) for key, form in ISOLATION_ROWS.items()})  # the delivery log's (hooks/portal/log.py)
+UNKNOWN = {"webhook_id": "wh_00000000000000000000000000", "delivery_id": UNKNOWN_IDS["delivery_id"]}
 
 
 def _routes(app) -> list[tuple[str, str]]:
@@ -61,7 +63,9 @@ def _seed_b() -> tuple[dict[str, str], list[str]]:
     """Stack B's ids by path parameter, and the texts of B that no page of A may show."""
     b = hooks.create_webhook("https://b.example.com/private-hook", ["b.only"], stack="globex", name="globex-secret-wh",
                              headers={"X-B": "b-header-value"})  # fmt: skip
-    return {"webhook_id": b.id}, [b.id, b.name, "b.example.com", b.secret, "b-header-value"]
+    event_id = hooks.publish_event("b.only", {"n": 1}, stack="globex")  # its delivery id (no worker fans it out here)
+    ids = {"webhook_id": b.id, "delivery_id": f"msg_{event_id[4:]}_{b.id[3:]}"}
+    return ids, [b.id, b.name, "b.example.com", b.secret, "b-header-value"]
 
 
 def _state_of_b() -> list[dict]:
