@@ -1,7 +1,8 @@
 """`POST /v1/portal-links`: the product's backend asks for a sign-in link to one stack's portal (links.py).
 
 A read-write key is needed (a link lets its holder change the stack's endpoints). A key bound to a stack
-(ApiKey.stack) may ask only for its own: another stack answers 404, as any of its ids would. The link's origin is
+(ApiKey.stack) may ask only for its own, and `stack` may then be left out; naming another is a 422 naming `stack`,
+as on every /v1 route (hooks/api/scope.py: the caller names a stack, it looks nothing up, so nothing leaks). The link's origin is
 HOOKS_API_PUBLIC_URL when set, else the origin this request came to. The answer holds a credential: no-store.
 """
 
@@ -14,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from hooks.api.auth import Writer
 from hooks.api.v1.common import iso
-from hooks.errors import NotFoundError
+from hooks.api.scope import check_stack
+from hooks.errors import ValidationError
 from hooks.portal import links
 from hooks.settings import get_settings
 
@@ -25,7 +27,8 @@ class LinkRequest(BaseModel):
     """Which stack's portal, for whom, and for how long."""
 
     model_config = ConfigDict(extra="forbid")
-    stack: StrictStr = Field(description="The stack (tenant) whose endpoints the portal shows.")
+    stack: StrictStr | None = Field(None, description="The stack (tenant) whose endpoints the portal shows "
+                                    "(a stack-bound key: its own by default; a global key must name it).")
     ttl_s: StrictInt = Field(links.DEFAULT_TTL_S, description="How long the link can sign in: 60 to 86400 s.")
     user: StrictStr = Field("", description="Who the link is for (shown in the portal), up to 200 characters.")
     session_ttl_s: StrictInt = Field(links.DEFAULT_SESSION_TTL_S, description="How long the session lasts.")
@@ -42,12 +45,6 @@ class LinkAnswer(BaseModel):
     user: str
 
 
-def check_scope(key_stack: str | None, stack: str) -> None:
-    """A key bound to a stack may name only its own; raises NotFoundError (no existence leak) for another."""
-    if key_stack is not None and key_stack != stack:
-        raise NotFoundError(f"stack {stack[:64]} does not exist.")
-
-
 @router.post(
     "/portal-links",
     status_code=201,
@@ -55,11 +52,13 @@ def check_scope(key_stack: str | None, stack: str) -> None:
     summary="A single-use sign-in link to one stack's portal",
 )
 def create(request: Request, response: Response, key: Writer, body: LinkRequest) -> dict[str, Any]:
-    check_scope(key.stack, body.stack)
+    stack = check_stack(key, body.stack)
+    if stack is None:
+        raise ValidationError("stack: name the stack whose portal the link opens.")
     settings = get_settings()
     base = links.base_url(settings) if settings.api_public_url else str(request.base_url).rstrip("/")
-    made = links.create_link(body.stack, base=base, ttl_s=body.ttl_s, user=body.user,
+    made = links.create_link(stack, base=base, ttl_s=body.ttl_s, user=body.user,
                              session_ttl_s=body.session_ttl_s, logo_url=body.logo_url,
                              primary_color=body.primary_color, settings=settings)  # fmt: skip
     response.headers["Cache-Control"] = "no-store"
-    return {"url": made.url, "expires_at": iso(made.expires_at), "stack": body.stack, "user": body.user}
+    return {"url": made.url, "expires_at": iso(made.expires_at), "stack": stack, "user": body.user}

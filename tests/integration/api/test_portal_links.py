@@ -104,8 +104,11 @@ def test_the_api_makes_a_link_for_a_read_write_key_and_its_own_stack_only(settin
         assert data["url"].startswith("http://testserver/portal/login?token=") and data["stack"] == "acme"
         assert data["expires_at"].endswith("Z") and data["user"] == "ada"
         assert ask(bound, stack="acme").status_code == 201
+        assert ask(bound).json()["stack"] == "acme"  # a bound key's own stack by default
         other = ask(bound, stack="globex")
-        assert other.status_code == 404 and other.json()["detail"] == "stack globex does not exist."
+        assert other.status_code == 422 and other.json()["field"] == "stack", other.json()
+        unnamed = ask(write_key)
+        assert unnamed.status_code == 422 and unnamed.json()["detail"].startswith("stack: name the stack")
         assert ask(read_key, stack="acme").status_code == 403
         bad = ask(write_key, stack="acme", ttl_s=5)
         assert bad.status_code == 422 and bad.json()["field"] == "ttl_s", bad.json()

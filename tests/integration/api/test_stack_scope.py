@@ -69,6 +69,7 @@ ROUTES: dict[tuple[str, str], list[Call]] = {
     ("POST", "/v1/dlq/purge"): [Call(404, MANY_B, field="webhook_id"), Call(200, {"all": True})],
     ("GET", "/v1/stats"): [Call(200)],  # A's figures only: test_stats_of_a_stack_key_count_its_webhooks_only
     ("GET", "/metrics"): [Call(403)],  # every stack's figures: global keys only
+    ("POST", "/v1/portal-links"): [Call(422, {"stack": B}, field="stack")],  # a link to B's portal: never
 }
 
 
