@@ -14,8 +14,8 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from hooks.api.auth import Writer
-from hooks.api.v1.common import iso
 from hooks.api.scope import check_stack
+from hooks.api.v1.common import iso
 from hooks.errors import ValidationError
 from hooks.portal import links
 from hooks.settings import get_settings
@@ -27,8 +27,11 @@ class LinkRequest(BaseModel):
     """Which stack's portal, for whom, and for how long."""
 
     model_config = ConfigDict(extra="forbid")
-    stack: StrictStr | None = Field(None, description="The stack (tenant) whose endpoints the portal shows "
-                                    "(a stack-bound key: its own by default; a global key must name it).")
+    stack: StrictStr | None = Field(
+        None,
+        description="The stack (tenant) whose endpoints the portal shows "
+        "(a stack-bound key: its own by default; a global key must name it).",
+    )
     ttl_s: StrictInt = Field(links.DEFAULT_TTL_S, description="How long the link can sign in: 60 to 86400 s.")
     user: StrictStr = Field("", description="Who the link is for (shown in the portal), up to 200 characters.")
     session_ttl_s: StrictInt = Field(links.DEFAULT_SESSION_TTL_S, description="How long the session lasts.")
