@@ -15,7 +15,7 @@ from hooks.api.nul import refuse_nul
 from hooks.api.security import SecurityHeaders
 from hooks.api.ui import render
 from hooks.api.ui import routes as ui
-from hooks.api.v1 import deliveries, dlq, events, stats, webhook_actions, webhooks
+from hooks.api.v1 import deliveries, dlq, event_types, events, stats, webhook_actions, webhooks
 from hooks.portal import routes as portal
 from hooks.settings import Settings, get_settings
 
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     docs.install(app)
     render.install(app)
-    for module in (webhooks, webhook_actions, events, deliveries, dlq, stats, metrics):
+    for module in (webhooks, webhook_actions, events, event_types, deliveries, dlq, stats, metrics):
         app.include_router(module.router)
     app.include_router(ui.router)
     app.include_router(portal.router)

@@ -114,6 +114,15 @@ def _check_refs(schema: Any, at: str = "") -> None:
             _check_refs(value, f"{at}[{i}]")
 
 
+class SchemaRefusal(ValidationError):
+    """Data a catalogue schema refused: the message starts with the failing path (`data.entry.title: ...`);
+    `field` is the argument that holds it (`data`, `events[2].data`, `example`), which the API's problem names."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def validate(validator: Validator, data: Any, root: str, *, field: str = "") -> None:
     """Check `data` against a compiled schema; raises ValidationError naming the failing path from `root`
     (`data.entry.tags[2]: 'x' is not of type 'integer'.`), after `field` (`example: `) when given."""
@@ -127,7 +136,7 @@ def validate(validator: Validator, data: Any, root: str, *, field: str = "") -> 
             f"{field or root + ': '}the schema's reference {str(exc)[:100]} cannot be resolved."
         ) from None
     if error is not None:
-        raise ValidationError(field + describe(error, root))
+        raise SchemaRefusal(field + describe(error, root), field=field.rstrip(": ") or root)
 
 
 def describe(error: jsonschema.ValidationError, root: str) -> str:
