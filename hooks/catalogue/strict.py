@@ -73,13 +73,6 @@ def _check(cache: dict[str, tuple[str, Validator]], types: Sequence[str], data_o
     return out, None
 
 
-def stale(answer: Sequence[Any]) -> list[Any] | None:
-    """The (type, current version) pairs of a `validate` answer of publish.lua, flat; None for stored ids."""
-    if answer and answer[0] == STALE:
-        return list(answer[1:])
-    return None
-
-
 def refresh(settings: Settings, pairs: Sequence[Any]) -> None:
     """Load the types whose version the script said differs (flat type, version pairs; '' = not strict)."""
     cache = cache_for(settings)

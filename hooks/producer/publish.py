@@ -131,22 +131,16 @@ def store(settings: Settings, events: Sequence[Sequence[str | bytes]], *, idempo
     for values in events:
         args.extend(values)
         args.append("")  # the schema version: none, until the catalogue's cache says otherwise
-    data_of = _data_reader(events, data)
-    many = len(events) > 1 if listed is None else listed
-    field_of: Callable[[int], str] = (lambda i: f"events[{i}].data") if many else (lambda i: "data")
-    types = [str(values[2]) for values in events]
     versioned = False
     for _ in range(strict.MAX_TRIES):
-        versions = strict.versions(settings, types, data_of, field_of)
-        if versioned or any(versions):  # a call with no strict type keeps its '' values
+        if versioned or strict.cache_for(settings):  # no strict type met in this process: nothing to check
             versioned = True
-            for i, version in enumerate(versions):
+            for i, version in enumerate(_versions(settings, events, data, listed)):
                 args[head + i * 10 + 9] = version
         results = _PUBLISH.run(client, *args)  # one EVALSHA, so one round trip and all or nothing
-        changed = strict.stale(results)
-        if changed is None:
+        if not results or results[0] != strict.STALE:
             break
-        strict.refresh(settings, changed)  # a strict type met for the first time, or changed since: load it
+        strict.refresh(settings, results[1:])  # a strict type met for the first time, or changed since: load it
     else:
         raise PublishError("the event catalogue changed under every try to publish; nothing was stored, try again.")
     if settings.publish_min_replicas:
@@ -154,11 +148,17 @@ def store(settings: Settings, events: Sequence[Sequence[str | bytes]], *, idempo
     return [r.decode() if isinstance(r, bytes) else str(r) for r in results]
 
 
-def _data_reader(events: Sequence[Sequence[str | bytes]], data: Sequence[Any] | None) -> Callable[[int], Any]:
-    """Each event's data: as given, or parsed from its body (the relay's rows) when a strict type asks for it."""
-    if data is not None:
-        return data.__getitem__
-    return lambda i: json.loads(events[i][7]).get("data")
+def _versions(settings: Settings, events: Sequence[Sequence[str | bytes]], data: Sequence[Any] | None,
+              listed: bool | None) -> list[str]:  # fmt: skip
+    """The schema version each event was validated against (hooks/catalogue/strict.py); raises ValidationError.
+
+    Its data is the one given, or else parsed from its body (the relay's rows) when its type is strict."""
+    data_of: Callable[[int], Any] = data.__getitem__ if data is not None else (
+        lambda i: json.loads(events[i][7]).get("data"))  # fmt: skip
+    many = len(events) > 1 if listed is None else listed
+    field_of: Callable[[int], str] = (lambda i: f"events[{i}].data") if many else (lambda i: "data")
+    types = [v[2].decode() if isinstance(v[2], bytes) else v[2] for v in events]
+    return strict.versions(settings, types, data_of, field_of)
 
 
 def _wait_for_replicas(client: redis.Redis, settings: Settings, started: float) -> None:
