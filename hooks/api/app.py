@@ -15,7 +15,7 @@ from hooks.api.nul import refuse_nul
 from hooks.api.security import SecurityHeaders
 from hooks.api.ui import render
 from hooks.api.ui import routes as ui
-from hooks.api.v1 import deliveries, dlq, events, stats, webhook_actions, webhooks
+from hooks.api.v1 import deliveries, dlq, event_types, events, stats, webhook_actions, webhooks
 from hooks.portal import api as portal_api
 from hooks.portal import render as portal_render
 from hooks.portal import routes as portal
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs.install(app)
     render.install(app)
     portal_render.install(app)
-    for module in (webhooks, webhook_actions, events, deliveries, dlq, stats, metrics):
+    for module in (webhooks, webhook_actions, events, event_types, deliveries, dlq, stats, metrics):
         app.include_router(module.router)
     app.include_router(portal_api.router)
     app.include_router(ui.router)

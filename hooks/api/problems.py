@@ -132,8 +132,10 @@ def hooks_problem(exc: HooksError) -> ProblemResponse:
     """The problem of one of our own errors."""
     if isinstance(exc, UnreadableError):
         return problem(400, str(exc))
-    if isinstance(exc, ValidationError):
-        return problem(422, str(exc))
+    if isinstance(exc, ValidationError):  # a path inside a field (`data.entry.title: ...`) may say its field
+        field = getattr(exc, "field", None)
+        named: dict[str, Any] = {"field": field} if isinstance(field, str) else {}
+        return problem(422, str(exc), **named)
     if isinstance(exc, NotFoundError):
         return problem(404, str(exc))
     if isinstance(exc, (PublishError, HistoryUnavailableError, ConfigurationError)):

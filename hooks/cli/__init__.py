@@ -7,6 +7,7 @@
     hooks events | event show|purge ID | erase --stack S [--before T]            (events.py)
     hooks status | doctor | db upgrade|current                                   (system.py)
     hooks api-key create --name N [--read-only] | list | revoke ID               (apikeys.py)
+    hooks event-type add NAME [--schema F] [--example F] [--strict] | list | show | remove  (event_types.py)
     hooks outbox migrate|status|failed|retry ...                                 (outbox.py)
     hooks portal-link --stack S [--ttl-s N] [--user U] [--json]                  (portal.py)
     hooks worker|scheduler|archiver|relay|api|flower                            (processes.py)
@@ -83,7 +84,7 @@ def _command(argv: list[str]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every `hooks` command."""
-    from hooks.cli import apikeys, deliveries, dlq, events, outbox, portal, system, webhooks
+    from hooks.cli import apikeys, deliveries, dlq, event_types, events, outbox, portal, system, webhooks
 
     parser = argparse.ArgumentParser(prog="hooks", description="Manage webhooks, events, deliveries and the dead-letter "
                                      "queue; see where the system stands.")  # fmt: skip
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.add_parsers(sub)
     system.add_parsers(sub)
     apikeys.add_parsers(sub)
+    event_types.add_parsers(sub)
     outbox.add_parsers(sub)
     portal.add_parsers(sub)
     processes.add_parsers(sub)

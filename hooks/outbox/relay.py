@@ -23,7 +23,7 @@ import redis
 import sqlalchemy.exc
 from sqlalchemy import Engine, Row
 
-from hooks.errors import PublishError
+from hooks.errors import PublishError, ValidationError
 from hooks.outbox import rows
 from hooks.outbox.schema import check_tables, make_outbox_engine, safe_db
 from hooks.outbox.wake import Waiter, waiter_for
@@ -129,6 +129,8 @@ class Relay:
             if redis_away(exc):
                 raise
             return self._one_by_one(good, bad)  # Redis refused something in the batch: find which row
+        except ValidationError:  # a strict type's schema refused a row (nothing of the run was stored): which
+            return self._one_by_one(good, bad)
         self.relayed += len(good)
         return [row.id for row in good], bad
 
@@ -142,6 +144,8 @@ class Relay:
                 if redis_away(exc):
                     raise
                 bad.append((row, f"Redis refused the event ({str(exc)[:300]})."))
+            except ValidationError as exc:  # the event catalogue's schema for its type: `data.entry.title: ...`
+                bad.append((row, str(exc)))
         self.relayed += len(done)
         return done, bad
 

@@ -69,6 +69,10 @@ ROUTES: dict[tuple[str, str], list[Call]] = {
     ("POST", "/v1/dlq/purge"): [Call(404, MANY_B, field="webhook_id"), Call(200, {"all": True})],
     ("GET", "/v1/stats"): [Call(200)],  # A's figures only: test_stats_of_a_stack_key_count_its_webhooks_only
     ("GET", "/metrics"): [Call(403)],  # every stack's figures: global keys only
+    ("GET", "/v1/event-types"): [Call(200)],  # the catalogue is shared: every key reads it
+    ("GET", "/v1/event-types/{name}"): [Call(404)],  # (an unknown type)
+    ("PUT", "/v1/event-types/{name}"): [Call(403, {"description": "x"})],  # changed by global keys only
+    ("DELETE", "/v1/event-types/{name}"): [Call(403)],
     ("POST", "/v1/portal-links"): [Call(422, {"stack": B}, field="stack")],  # a link to B's portal: never
 }
 
@@ -158,6 +162,7 @@ def test_a_stack_key_gets_nothing_of_another_stack_on_any_route_and_changes_noth
         "event_id": seeded[f"{B}_event"],
         "delivery_id": seeded[f"{B}_delivery"],
         "url": seeded["url"],
+        "name": "iso.made",
     }
     unknown_event, unknown_webhook = new_event_id(), new_webhook_id()
     unknown = {
@@ -165,6 +170,7 @@ def test_a_stack_key_gets_nothing_of_another_stack_on_any_route_and_changes_noth
         "event_id": unknown_event,
         "url": seeded["url"],
         "delivery_id": delivery_id(unknown_event, unknown_webhook),
+        "name": "iso.made",
     }
     before = _state_of_b(g, receiver, b_ids)
     with TestClient(g.app, headers={"Authorization": f"Bearer {key_a}"}) as a:
