@@ -162,7 +162,7 @@ def test_a_stack_key_gets_nothing_of_another_stack_on_any_route_and_changes_noth
         "event_id": seeded[f"{B}_event"],
         "delivery_id": seeded[f"{B}_delivery"],
         "url": seeded["url"],
-        "name": "iso.made",
+        "name": "cat.never_registered",
     }
     unknown_event, unknown_webhook = new_event_id(), new_webhook_id()
     unknown = {
@@ -170,7 +170,7 @@ def test_a_stack_key_gets_nothing_of_another_stack_on_any_route_and_changes_noth
         "event_id": unknown_event,
         "url": seeded["url"],
         "delivery_id": delivery_id(unknown_event, unknown_webhook),
-        "name": "iso.made",
+        "name": "cat.never_registered",
     }
     before = _state_of_b(g, receiver, b_ids)
     with TestClient(g.app, headers={"Authorization": f"Bearer {key_a}"}) as a:
