@@ -48,10 +48,10 @@ Filter = dict[str, Any]
 def check_filter(value: Any, field: str = "filter") -> Filter | None:
     """`value` as a filter in its normal form (every condition an operator object), None for no filter (null or
     `{}`); raises ValidationError naming the field and the path."""
-    if value is None:
-        return None
     if isinstance(value, str):  # the CLI and the dashboard's form give JSON text
         value = _parse(value, field)
+    if value is None:
+        return None
     if not isinstance(value, dict):
         raise ValidationError(f"{field}: expected an object of path -> condition, got {type(value).__name__}.")
     if len(value) > MAX_CONDITIONS:
