@@ -38,6 +38,7 @@ MAX_PATH_SEGMENTS = 10
 MAX_PATH_CHARS = 256
 MAX_LIST_VALUES = 100
 MAX_FILTER_BYTES = 4096
+CONDITION_SEPARATOR = "\x1f"
 OPERATORS = ("$eq", "$ne", "$in", "$nin", "$exists", "$prefix", "$gt", "$gte", "$lt", "$lte")
 _INDEX_RE = re.compile(r"^(0|[1-9][0-9]{0,8})$")
 _MISSING = object()
@@ -64,8 +65,15 @@ def check_filter(value: Any, field: str = "filter") -> Filter | None:
 
 
 def compact(flt: Filter) -> str:
-    """A filter as the compact JSON the fan-out reads (hooks/registry/index.py stores it in the route)."""
+    """A filter as compact JSON."""
     return json.dumps(flt, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def stored_conditions(flt: Filter) -> str:
+    """A filter as the fan-out reads it (hooks/registry/index.py keeps it in the route, includes/filter.lua reads
+    it): each condition the compact JSON of `{path: {op: arg}}`, joined by the byte 0x1F (escaped inside JSON, so
+    never in one). Webhooks share conditions more than whole filters: the fan-out evaluates each once per event."""
+    return CONDITION_SEPARATOR.join(compact({path: ops}) for path, ops in flt.items())
 
 
 def matches(flt: Filter | None, body: Any) -> bool:

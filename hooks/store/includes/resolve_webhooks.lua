@@ -4,8 +4,8 @@
     candidates(exact_prefix, wild_hash, wild_prefix, topics)  ids whose patterns match any topic: the exact
         sets of the topics, plus the sets of the stack's wildcard patterns that match one
     keep_routed(route_hash, ids, branch)  the ids enabled on this branch, from the stack's route hash
-        (id -> '1|main,dev', or '1|main,dev|<filter JSON>'), and their filters (id -> filter JSON, nil when
-        none has one; the fan-out applies them: includes/filter.lua); a webhook stored before route hashes
+        (id -> '1|main,dev', or '1|main,dev|<filter's conditions>'), and the routes of those with a filter (id ->
+        route, nil when none has one; the fan-out applies them: includes/filter.lua keep_passing); a webhook stored before route hashes
         existed is read from its JSON
 ]]
 --- @include "match_topic"
@@ -70,7 +70,11 @@ local function stored_route(id)
   if not raw then return nil end
   local wh = cjson.decode(raw)
   local route = (wh.enabled and '1|' or '0|') .. table.concat(wh.branches, ',')
-  if type(wh.filter) == 'table' then route = route .. '|' .. cjson.encode(wh.filter) end
+  if type(wh.filter) == 'table' then  -- as hooks/models/filters.py `stored_conditions` writes it
+    local conds = {}
+    for path, ops in pairs(wh.filter) do conds[#conds + 1] = cjson.encode({[path] = ops}) end
+    if #conds > 0 then route = route .. '|' .. table.concat(conds, string.char(31)) end
+  end
   return route
 end
 
@@ -91,19 +95,18 @@ local function keep_routed(route_hash, ids, branch)
       local id = ids[k]
       local route = routes[k - first + 1] or stored_route(id)
       if route then
-        local filter
-        local bar = string.find(route, '|', 3, true)  -- branch names have no bar: a third part is the filter
-        if bar then route, filter = string.sub(route, 1, bar - 1), string.sub(route, bar + 1) end
-        local ok = verdicts[route]
+        local base, bar = route, string.find(route, '|', 3, true)  -- branch names have no bar: a third part
+        if bar then base = string.sub(route, 1, bar - 1) end     -- is the filter (read in place, not copied)
+        local ok = verdicts[base]
         if ok == nil then
-          ok = routed(route, branch)
-          verdicts[route] = ok
+          ok = routed(base, branch)
+          verdicts[base] = ok
         end
         if ok then
           out[#out + 1] = id
-          if filter then
+          if bar then
             filters = filters or {}
-            filters[id] = filter
+            filters[id] = route
           end
         end
       end
