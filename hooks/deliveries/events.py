@@ -49,7 +49,7 @@ class EventInfo:
     erased_at: float | None = None
     deliveries: list[Delivery] = field(default_factory=list)
     # webhooks matched but left out by their payload filter (at most 100 ids; `filtered_count` counts them all):
-    # noted on the event in Redis by the fan-out, so readable while the event is (HOOKS_FINISHED_TTL_S once finished)
+    # noted on the event in Redis by the fan-out (take.lua), and carried to the history with the event
     filtered_out: list[str] = field(default_factory=list)
     filtered_count: int = 0
 
@@ -71,7 +71,8 @@ def get_event(event_id: str, *, deliveries_limit: int = 100) -> EventInfo:
         info = _from_history(event_id) or info
     if info is None:
         raise NotFoundError(f"event {event_id} does not exist.")
-    info.filtered_out, info.filtered_count = _filtered(raw)
+    if raw.get(b"filtered"):  # still in Redis (the history has it too once archived, revision 0004)
+        info.filtered_out, info.filtered_count = _filtered(raw)
     info.deliveries = list(list_deliveries(event_id=event_id, limit=deliveries_limit))
     return info
 
@@ -185,7 +186,9 @@ def _from_hash(event_id: str, raw: dict[bytes, Any], *, with_body: bool) -> Even
 def _from_record(record: Any, *, with_body: bool) -> EventInfo:
     body = _payload(record.id, record.body) if with_body and record.body else None
     return EventInfo(record.id, record.type, record.stack, record.branch, list(record.channels),
-                     event_at_s(record.id), "finished", 0, body, record.erased_at)  # fmt: skip
+                     event_at_s(record.id), "finished", 0, body, record.erased_at,
+                     filtered_out=list(record.filtered_out or []),
+                     filtered_count=record.filtered_count or 0)  # fmt: skip
 
 
 def _payload(event_id: str, body: str | bytes) -> Any:

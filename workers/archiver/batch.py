@@ -71,4 +71,7 @@ def _event(item: dict[str, Any]) -> EventRecord:
     """An event record from what the take script built (Lua's false for a missing field, channels comma-joined)."""
     data = {k: (None if v is False else v) for k, v in item.items()}
     data["channels"] = [c for c in (data.get("channels") or "").split(",") if c]
+    if data.get("filtered_out"):  # the webhooks its payload filters left out (take.lua), comma-joined too
+        data["filtered_out"] = data["filtered_out"].split(",")
+        data["filtered_count"] = int(data.get("filtered_count") or len(data["filtered_out"]))
     return EventRecord.from_dict(data)

@@ -6,6 +6,9 @@ from __future__ import annotations
 import pytest
 
 import hooks
+from hooks.settings import get_settings
+from hooks.store.connection import get_redis
+from hooks.store.keys import Keys
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -51,6 +54,14 @@ def test_only_matching_events_reach_the_filtered_webhook_and_the_event_names_the
         )
         assert event["filtered_out"] == ([] if ok else [english["id"]]), event_id
         assert event["filtered_count"] == (0 if ok else 1)
+
+    # And once the event has left Redis, the history still says whom it skipped
+    skipped = next(e for e, ok in sent.items() if not ok)
+    settings = get_settings()
+    get_redis(settings).delete(Keys(settings).event(skipped))
+    archived = wait_for(lambda: (r := api.get(f"/v1/events/{skipped}")).status_code == 200 and r.json(),
+                        what="the event read from the history")  # fmt: skip
+    assert archived["filtered_out"] == [english["id"]] and archived["filtered_count"] == 1
 
 
 def test_a_filter_can_be_changed_and_removed_and_every_webhook_skipped_finishes_the_event(api, receiver):
