@@ -10,6 +10,7 @@ from hooks.settings import get_settings
 from hooks.store.connection import get_redis
 from hooks.store.keys import Keys
 from tests.conftest import wait_for
+from tests.integration.api.test_dashboard_session import login, token
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -94,3 +95,26 @@ def test_a_bad_filter_is_a_422_naming_the_field_and_the_path(api, receiver):
     made = api.post("/v1/webhooks", json={"url": receiver.url, "events": ["a"]}).json()
     r = api.patch(f"/v1/webhooks/{made['id']}", json={"filter": {"data.x": {"$gt": "5"}}})
     assert r.status_code == 422 and r.json()["detail"] == "filter: data.x: $gt needs a number."
+
+
+def test_the_dashboard_edits_the_filter_and_the_event_page_lists_whom_it_skipped(api, write_key, receiver):
+    wh = hooks.create_webhook(receiver.url + "/d", ["entries.publish"], stack="blog", filter={"data.n": 1})
+    login(api, write_key)
+    assert '<code>{"data.n": {"$eq": 1}}</code>' in api.get(f"/ui/webhooks/{wh.id}").text
+    form = api.get(f"/ui/webhooks/{wh.id}/edit").text
+    assert 'name="filter"' in form and "&#34;$eq&#34;: 1" in form
+    fields = {"csrf": token(form), "url": wh.url, "events": "entries.publish", "branches": "main",
+              "retry_policy": "auto"}  # fmt: skip
+    bad = api.post(f"/ui/webhooks/{wh.id}/edit", data={**fields, "filter": '{"data.n": {"$in": 3}}'})
+    assert bad.status_code == 422 and "not saved: filter: data.n: $in needs a list of values." in bad.text
+    assert hooks.get_webhook(wh.id).filter == {"data.n": {"$eq": 1}}
+    api.post(f"/ui/webhooks/{wh.id}/edit", data={**fields, "filter": '{"data.n": {"$gte": 5}}'})
+    assert hooks.get_webhook(wh.id).filter == {"data.n": {"$gte": 5}}
+
+    skipped = _publish_n(api, 2)
+    _finished(api, skipped)
+    page = api.get(f"/ui/events/{skipped}").text
+    assert 'id="filtered-out"' in page and f'href="/ui/webhooks/{wh.id}"' in page
+
+    api.post(f"/ui/webhooks/{wh.id}/edit", data={**fields, "filter": ""})
+    assert hooks.get_webhook(wh.id).filter is None
