@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from hooks.errors import ValidationError
 from hooks.local.servers import RedisServer, embedded_redis_server_binary
 from hooks.models.filters import check_filter, matches, stored_conditions
 from hooks.store.scripts import expand
@@ -106,13 +107,56 @@ bodies = st.builds(
 )
 
 
+def paths_in(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Every (path, value) in a body, list items by index: filters aimed at what is there."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    out = []
+    for key, inner in items:
+        if key == "" or "." in str(key):
+            continue
+        path = f"{prefix}{key}"
+        out += [(path, inner), *paths_in(inner, path + ".")]
+    return out
+
+
+@st.composite
+def aimed_filters(draw: st.DrawFn, body: Any) -> dict[str, Any]:
+    """A filter whose paths and values are mostly taken from `body` (so that a fair share passes)."""
+    found = paths_in(body)
+    flt: dict[str, Any] = {}
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        if found and draw(st.integers(0, 3)) < 3:  # hypothesis leans to 0: aimed first
+            path, value = draw(st.sampled_from(found))
+            near = st.just(value) if not isinstance(value, (dict, list)) else scalars
+            cond = draw(
+                st.one_of(
+                    near,
+                    st.tuples(st.sampled_from(["$eq", "$ne", "$gte", "$lte", "$in"]), near).map(
+                        lambda op: {op[0]: [op[1]] if op[0] == "$in" else op[1]}
+                    ),
+                    conditions,
+                )
+            )
+        else:
+            path, cond = draw(full_paths), draw(conditions)
+        flt[path] = cond
+    return flt
+
+
+def _checkable(flt: dict[str, Any]) -> bool:
+    try:
+        return check_filter(flt) is not None
+    except ValidationError:  # an operand drawn from the body that the operator refuses ($gte on a string)
+        return False
+
+
 @hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=bodies, raw=st.lists(filters, min_size=1, max_size=8))
-def test_the_lua_evaluator_agrees_with_the_python_reference(client: redis.Redis, body: Any, raw: list[Any]) -> None:
-    checked = [check_filter(f) for f in raw]
-    assert all(checked)
-    normal = [f for f in checked if f is not None]
-    assert lua_verdicts(client, body, normal) == python_verdicts(body, normal)
+@given(data=st.data(), body=bodies)
+def test_the_lua_evaluator_agrees_with_the_python_reference(client: redis.Redis, data: Any, body: Any) -> None:
+    raw = data.draw(st.lists(st.one_of(aimed_filters(body), filters), min_size=1, max_size=8))
+    normal = [f for f in (check_filter(f) for f in raw if _checkable(f)) if f is not None]
+    if normal:
+        assert lua_verdicts(client, body, normal) == python_verdicts(body, normal)
 
 
 @hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
