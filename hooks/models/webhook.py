@@ -127,7 +127,14 @@ class OldSecret(BaseModel):
 
 
 class Webhook(BaseModel):
-    """A subscription: where to POST which events of which stack and branches, and how."""
+    """A subscription: where to POST which events of which stack and branches, and how.
+
+    `filter` narrows the events further by their payload: an object of dot-separated path (into the body the
+    receiver gets: `data.entry.locale`, `type`, `data.tags.0`) -> condition (a plain value for equals, or
+    operators `$eq $ne $in $nin $exists $prefix $gt $gte $lt $lte`), all of which must hold; stored in normal
+    form (every condition an operator object), None for every event. hooks/models/filters.py has the exact
+    rules and bounds; the fan-out evaluates it inside Redis (hooks/store/includes/filter.lua).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
