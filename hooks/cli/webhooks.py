@@ -18,6 +18,7 @@ from hooks.cli.output import (
     print_table,
 )
 from hooks.errors import ValidationError
+from hooks.models.filters import check_filter, compact
 from hooks.models.webhook import generate_signing_key
 from hooks.registry import webhooks as registry
 from hooks.registry.health import state
@@ -77,6 +78,9 @@ def _webhook_options(p: argparse.ArgumentParser, *, update: bool) -> None:
     p.add_argument("--rate-limit", metavar="N",
                    help="send at most N requests a second (e.g. 20 or 0.5; shared by every worker); "
                         + ("'none' removes the limit" if update else "default: no limit"))  # fmt: skip
+    p.add_argument("--filter", metavar="JSON",
+                   help='payload filter, path -> condition, e.g. \'{"data.entry.locale": "en-us"}\' (README "Payload '
+                        'filters")' + ("; 'null' removes it" if update else ""))  # fmt: skip
     p.add_argument("--name")
     p.add_argument("--description")
     p.add_argument("--manual-retry", action=flag, default=None, help="dead-letter after the first failure")
@@ -201,6 +205,8 @@ def webhook_fields(args: argparse.Namespace) -> dict[str, Any]:
         fields["retry_policy"] = "manual" if args.manual_retry else "auto"
     if args.rate_limit is not None:
         fields["rate_limit_per_s"] = parse_rate(args.rate_limit)
+    if args.filter is not None:
+        fields["filter"] = check_filter(args.filter)
     return fields
 
 
@@ -246,6 +252,7 @@ def _webhook_pairs(d: dict[str, Any]) -> list[tuple[str, Any]]:
         ("headers", ", ".join(f"{k}: {v}" for k, v in d["headers"].items())),
         ("concise", "yes" if d["concise"] else "no"), ("ordered", "yes" if d.get("ordered") else "no"),
         ("rate limit", f"{d['rate_limit_per_s']:g}/s" if d.get("rate_limit_per_s") else "none"),
+        ("filter", compact(d["filter"]) if d.get("filter") else "none"),
         ("retry policy", d["retry_policy"]),
         ("max attempts", retry.get("max_attempts") or "default"),
         *credentials.pairs(d),

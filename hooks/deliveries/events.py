@@ -48,6 +48,10 @@ class EventInfo:
     body: Any = None
     erased_at: float | None = None
     deliveries: list[Delivery] = field(default_factory=list)
+    # webhooks matched but left out by their payload filter (at most 100 ids; `filtered_count` counts them all):
+    # noted on the event in Redis by the fan-out (take.lua), and carried to the history with the event
+    filtered_out: list[str] = field(default_factory=list)
+    filtered_count: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data (deliveries as dicts); the payload is not copied (asdict would recurse through it)."""
@@ -67,6 +71,8 @@ def get_event(event_id: str, *, deliveries_limit: int = 100) -> EventInfo:
         info = _from_history(event_id) or info
     if info is None:
         raise NotFoundError(f"event {event_id} does not exist.")
+    if raw.get(b"filtered"):  # still in Redis (the history has it too once archived, revision 0004)
+        info.filtered_out, info.filtered_count = _filtered(raw)
     info.deliveries = list(list_deliveries(event_id=event_id, limit=deliveries_limit))
     return info
 
@@ -171,7 +177,13 @@ def _each_in_flight(stack: str | None, before: str | None = None) -> Any:
                 yield _from_hash(i, dict(zip(_LIST_FIELDS, row, strict=True)), with_body=False)
 
 
-_LIST_FIELDS = (b"type", b"stack", b"branch", b"channels", b"open", b"fanned")
+_LIST_FIELDS = (b"type", b"stack", b"branch", b"channels", b"open", b"fanned", b"filtered", b"filtered_count")
+
+
+def _filtered(raw: dict[bytes, Any]) -> tuple[list[str], int]:
+    """The webhooks the fan-out's payload filters left out (take.lua), and how many, from the event's hash."""
+    ids = [i for i in (raw.get(b"filtered") or b"").decode().split(",") if i]
+    return ids, int(raw.get(b"filtered_count") or len(ids))
 
 
 def _from_hash(event_id: str, raw: dict[bytes, Any], *, with_body: bool) -> EventInfo:
@@ -179,15 +191,19 @@ def _from_hash(event_id: str, raw: dict[bytes, Any], *, with_body: bool) -> Even
     fanned, open_ = text.get("fanned") == "1", int(text.get("open") or 0)
     state = "waiting" if not fanned else ("in_flight" if open_ > 0 else "finished")
     body = text.get("body") if with_body else None
-    return EventInfo(event_id, text.get("type") or "", text.get("stack") or "", text.get("branch") or "",
+    info = EventInfo(event_id, text.get("type") or "", text.get("stack") or "", text.get("branch") or "",
                      [c for c in (text.get("channels") or "").split(",") if c], event_at_s(event_id), state,
                      open_, _payload(event_id, body) if body else None)  # fmt: skip
+    info.filtered_out, info.filtered_count = _filtered(raw)
+    return info
 
 
 def _from_record(record: Any, *, with_body: bool) -> EventInfo:
     body = _payload(record.id, record.body) if with_body and record.body else None
     return EventInfo(record.id, record.type, record.stack, record.branch, list(record.channels),
-                     event_at_s(record.id), "finished", 0, body, record.erased_at)  # fmt: skip
+                     event_at_s(record.id), "finished", 0, body, record.erased_at,
+                     filtered_out=list(record.filtered_out or []),
+                     filtered_count=record.filtered_count or 0)  # fmt: skip
 
 
 def _payload(event_id: str, body: str | bytes) -> Any:

@@ -89,6 +89,8 @@ class EventRecord(_Record):
     body: str | None = None
     concise_body: str | None = None
     erased_at: float | None = None
+    filtered_out: list[str] | None = None  # webhooks its payload filters left out (<= 100); None before 0004
+    filtered_count: int | None = None
 
 
 @dataclass(slots=True)

@@ -39,6 +39,8 @@ events = Table(
     Column("body", Text),
     Column("concise_body", Text),
     Column("erased_at", TS),
+    Column("filtered_out", ARRAY(Text)),  # revision 0004: webhooks its payload filters left out (<= 100 ids)
+    Column("filtered_count", Integer),  # revision 0004: how many; both last, as ALTER TABLE adds them
     PrimaryKeyConstraint("event_at", "id", name="events_pkey"),
     postgresql_partition_by=BY_DAY,
 )

@@ -66,9 +66,10 @@ EVENTS = Target(
     "events",
     _staged(
         "id text, at float8, type text, stack text, branch text, channels text[], body text, concise text, "
-        "erased float8"
+        "erased float8, filtered_out text[], filtered_count int4"
     ),  # fmt: skip
-    "id, to_timestamp(at), type, stack, branch, channels, body, concise, to_timestamp(erased)",
+    "id, to_timestamp(at), type, stack, branch, channels, body, concise, to_timestamp(erased), filtered_out, "
+    "filtered_count",
     "ON CONFLICT (id, event_at) DO NOTHING",
 )
 DELIVERIES = Target(
@@ -172,7 +173,8 @@ def _rows(make: Callable[[Any], tuple[Any, ...]], records: Iterable[Any]) -> lis
 
 
 def _event_row(r: EventRecord) -> tuple[Any, ...]:
-    return (r.id, r.event_at, r.type, r.stack, r.branch, r.channels, r.body, r.concise_body, r.erased_at)
+    return (r.id, r.event_at, r.type, r.stack, r.branch, r.channels, r.body, r.concise_body, r.erased_at,
+            r.filtered_out, r.filtered_count)  # fmt: skip
 
 
 def _delivery_row(r: DeliveryRecord) -> tuple[Any, ...]:

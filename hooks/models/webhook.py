@@ -13,7 +13,9 @@ from urllib.parse import unquote, unquote_plus
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from hooks.errors import ValidationError
 from hooks.models.credentials import ClientCertificate, OAuth2Client
+from hooks.models.filters import check_filter
 from hooks.models.ids import new_webhook_id
 from hooks.models.rules import check_name, check_pattern
 from hooks.ssrf import parse_url
@@ -125,7 +127,14 @@ class OldSecret(BaseModel):
 
 
 class Webhook(BaseModel):
-    """A subscription: where to POST which events of which stack and branches, and how."""
+    """A subscription: where to POST which events of which stack and branches, and how.
+
+    `filter` narrows the events further by their payload: an object of dot-separated path (into the body the
+    receiver gets: `data.entry.locale`, `type`, `data.tags.0`) -> condition (a plain value for equals, or
+    operators `$eq $ne $in $nin $exists $prefix $gt $gte $lt $lte`), all of which must hold; stored in normal
+    form (every condition an operator object), None for every event. hooks/models/filters.py has the exact
+    rules and bounds; the fan-out evaluates it inside Redis (hooks/store/includes/filter.lua).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
@@ -154,6 +163,8 @@ class Webhook(BaseModel):
     oauth2: OAuth2Client | None = None  # OAuth2 client credentials: a bearer token fetched and cached by workers
     # at most this many requests a second (a token bucket in Redis shared by every worker); None: no limit
     rate_limit_per_s: float | None = None
+    # a payload filter, path -> condition (hooks/models/filters.py has the language); None: every event
+    filter: dict[str, Any] | None = None
 
     @field_validator("events")
     @classmethod
@@ -196,6 +207,14 @@ class Webhook(BaseModel):
         if not v.startswith(SIGNING_KEY_PREFIX) or len(raw) != 32:
             raise ValueError("signing_key: must be whsk_ followed by base64 of a 32-byte ed25519 seed")
         return v
+
+    @field_validator("filter", mode="before")
+    @classmethod
+    def _filter(cls, v: Any) -> Any:
+        try:
+            return check_filter(v)
+        except ValidationError as exc:  # pydantic reports ValueErrors only; the message names the field already
+            raise ValueError(str(exc)) from None
 
     @field_validator("rate_limit_per_s", mode="before")
     @classmethod

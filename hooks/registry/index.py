@@ -3,7 +3,8 @@
 Patterns without wildcards are sets keyed by the exact channel, found by direct lookup of the event's type and
 channels; wildcard patterns are listed per stack (usually few) and matched against the topics, then their sets
 are read. Each stack also has a route hash, webhook id -> `1|main,dev` (enabled `1` or `0`, a bar, then the
-branches or `*`), so that branch and enabled are checked on the (few) candidates without reading their JSON.
+branches or `*`; with a payload filter, another bar and the filter's conditions), so that branch, enabled and
+the filter are read for the (few) candidates without reading their JSON.
 `write` and `unindex`, which every create, update, enable, disable and delete goes through, keep the sets and
 the route hash in step (hooks/store/keys.py has the key map).
 
@@ -19,6 +20,7 @@ from typing import Any
 
 import redis
 
+from hooks.models.filters import stored_conditions
 from hooks.models.webhook import Webhook, parse_stored
 from hooks.registry.matching import is_wildcard
 from hooks.settings import Settings
@@ -78,8 +80,11 @@ def unindex(pipe: Any, keys: Keys, webhook: Webhook) -> None:
 
 
 def route(webhook: Webhook) -> str:
-    """A webhook's field in its stack's route hash: `1|main,dev`, enabled (1 or 0) then its branches (or `*`)."""
-    return f"{int(webhook.enabled)}|{','.join(webhook.branches)}"
+    """A webhook's field in its stack's route hash: `1|main,dev`, enabled (1 or 0) then its branches (or `*`), and
+    with a payload filter a third part, its conditions (`stored_conditions`): the fan-out reads it with the route,
+    no extra lookup."""
+    base = f"{int(webhook.enabled)}|{','.join(webhook.branches)}"
+    return base if webhook.filter is None else f"{base}|{stored_conditions(webhook.filter)}"
 
 
 def rebuild_routes(client: redis.Redis, settings: Settings, chunk: int = 500) -> int:

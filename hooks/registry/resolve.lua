@@ -3,6 +3,7 @@
   KEYS: none.
   ARGV: 1 the webhook key prefix; then per query: the exact-set key prefix, the wildcard hash, the wildcard-set
         key prefix, the route hash, the branch, the number of topics, the topics.
+  Payload filters are not applied here (they need the event's body): the fan-out applies them (take.lua).
   Returns per query its webhook ids joined by commas (ids have none): one bulk string parses much faster in
   redis-py than a list of them.
 ]]

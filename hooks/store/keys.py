@@ -7,12 +7,14 @@
 | {p}:wh:stack:{stack}:exact:{channel} | set    | webhook ids with this exact (wildcard-free) pattern      |
 | {p}:wh:stack:{stack}:wild            | hash   | wildcard pattern -> number of webhooks using it          |
 | {p}:wh:stack:{stack}:wild:{pattern}  | set    | webhook ids with this wildcard pattern                   |
-| {p}:wh:stack:{stack}:route           | hash   | webhook id -> enabled flag and branches (registry/index) |
+| {p}:wh:stack:{stack}:route           | hash   | webhook id -> enabled flag, branches and payload filter  |
+|                                      |        | (registry/index.py)                                      |
 | {p}:wh:state:{webhook_id}            | hash   | breaker and health state of a webhook                    |
 | {p}:wh:oauth2:{webhook_id}           | string | its OAuth2 token, sealed, and its settings' digest (TTL) |
 | {p}:wh:oauth2:{webhook_id}:lock      | string | held by the one worker fetching a new token (TTL)        |
 | {p}:ev:{event_id}                    | hash   | an event in flight: metadata, its two bodies, `open`     |
 |                                      |        | deliveries, `fanned` (TTL; finished: HOOKS_FINISHED_TTL_S) |
+|                                      |        | and `filtered` webhook ids (<= 100) / `filtered_count`   |
 | {p}:ev:all                           | zset   | events in flight, all scored 0: newest first by id (lex) |
 | {p}:idem:{key}                       | string | event id published with this idempotency key (TTL 24 h)  |
 | {p}:dl:{delivery_id}                 | hash   | delivery state and its last attempt (TTL; finished: HOOKS_FINISHED_TTL_S) |

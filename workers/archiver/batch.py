@@ -71,4 +71,8 @@ def _event(item: dict[str, Any]) -> EventRecord:
     """An event record from what the take script built (Lua's false for a missing field, channels comma-joined)."""
     data = {k: (None if v is False else v) for k, v in item.items()}
     data["channels"] = [c for c in (data.get("channels") or "").split(",") if c]
+    filtered = data.get("filtered_out")
+    if filtered:  # the webhooks its payload filters left out (take.lua), comma-joined too
+        data["filtered_out"] = ids = str(filtered).split(",")
+        data["filtered_count"] = int(data.get("filtered_count") or len(ids))
     return EventRecord.from_dict(data)

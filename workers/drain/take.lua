@@ -23,8 +23,10 @@
   RATED_WAIT (not CAPPED: only recover.lua un-parks those, with the leases of a dead drain) until the next one is
   due (no attempt spent), and every take first puts back the waiting webhooks that are due, so a working drain
   serves it on time; an idle drain (the one holding WAKER) sleeps only until then, the others poll, and the
-  scheduler's recover is the fallback when no drain is left. Given-back ids get their tokens back. Fanning out resolves each waiting event (resolve_webhooks)
-  and creates its deliveries (create_deliveries), within the budget; it takes an event off the fan-out list
+  scheduler's recover is the fallback when no drain is left. Given-back ids get their tokens back. Fanning out resolves each waiting event (resolve_webhooks),
+  keeps the webhooks whose payload filter passes its body (includes/filter.lua: the ones filtered out are listed
+  in the event's `filtered` field, their number in `filtered_count`) and creates its deliveries
+  (create_deliveries), within the budget; it takes an event off the fan-out list
   only once its deliveries exist, so a call that fails half-way leaves it there.
   Returns {'deliver', webhook id, failures, webhook JSON, ids, delivery hashes, {body, concise body} per id}
         | {'fanned'} | {'idle'} | {'idle', seconds until a rated webhook's token is due (this drain wakes then)}
@@ -40,8 +42,10 @@ local webhook_prefix = P .. ':wh:'
 local RATES, WAKER = P .. ':rates', P .. ':capped:waker'
 local BURST_S = 0.25  -- a rated webhook's bucket holds this many seconds of its rate (at least one token)
 local MIN_WAIT_S = 0.01  -- out of tokens: it waits at least this long (a take then gets several at high rates)
+local MAX_FILTERED = 100  -- webhook ids kept on an event as filtered out (the count is kept whole)
 local IDLE_POLL_S = 0.25  -- workers/drain/drain.py's _WAKE_POLL_S: how often an idle drain calls anyway
 --- @include "resolve_webhooks"
+--- @include "filter"
 --- @include "create_deliveries"
 --- @include "close_breaker"
 --- @include "history"
@@ -67,6 +71,18 @@ local function park(wh, list)
   redis.call('DEL', list)
   redis.call('ZREM', READY, wh)
 end
+-- the webhooks whose filters pass the event's body (decoded once); the ones filtered out are noted on the event
+-- (at most MAX_FILTERED ids, and their count), not as deliveries: that would cost as much as delivering
+local function filter_event(key, whs, filters)
+  local body = redis.call('HGET', key, 'body')
+  if not body then return whs end  -- erased: its deliveries end failed without being sent, filtered or not
+  local kept, dropped = keep_passing(whs, filters, body)
+  if #dropped > 0 then
+    redis.call('HSET', key, 'filtered', table.concat(dropped, ',', 1, math.min(#dropped, MAX_FILTERED)),
+               'filtered_count', #dropped)
+  end
+  return kept
+end
 -- one event: resolve and create its deliveries within the budget; returns (created, complete)
 local function fan_out_event(ev, room)
   local key = P .. ':ev:' .. ev
@@ -78,7 +94,9 @@ local function fan_out_event(ev, room)
   local topics = {meta[1]}
   for c in string.gmatch(meta[4] or '', '[^,]+') do topics[#topics + 1] = c end
   local sp = P .. ':wh:stack:' .. meta[2]
-  local whs = keep_routed(sp .. ':route', candidates(sp .. ':exact:', sp .. ':wild', sp .. ':wild:', topics), meta[3])
+  local whs, filters = keep_routed(sp .. ':route', candidates(sp .. ':exact:', sp .. ':wild', sp .. ':wild:', topics),
+                                   meta[3])
+  if filters then whs = filter_event(key, whs, filters) end
   local created, complete = create_deliveries(ev, whs, room, ttl)
   local open = redis.call('HINCRBY', key, 'open', created)
   if complete then

@@ -8,6 +8,7 @@ header's current value, a header without a line is removed.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from hooks.api.ui.actions import words as _words
 from hooks.api.ui.render import back, form_session, page, session_of
 from hooks.errors import ValidationError
+from hooks.models.filters import check_filter
 from hooks.models.webhook import Webhook, masked_url
 from hooks.registry import webhooks as registry
 
@@ -48,6 +50,7 @@ class EditForm(BaseModel):
     oauth2_audience: str = ""
     oauth2_client_auth: str = "basic"
     rate_limit: str = ""
+    filter: str = ""  # the payload filter's JSON; blank: every event
 
 
 def form_of(webhook: Webhook) -> EditForm:
@@ -60,6 +63,7 @@ def form_of(webhook: Webhook) -> EditForm:
                     retry_policy=webhook.retry_policy, ordered="on" if webhook.ordered else "",
                     max_attempts=str(webhook.retry.max_attempts or ""),
                     rate_limit=f"{webhook.rate_limit_per_s:g}" if webhook.rate_limit_per_s else "",
+                    filter=json.dumps(webhook.filter, indent=2, ensure_ascii=False) if webhook.filter else "",
                     **_oauth2_form(webhook))  # fmt: skip
 
 
@@ -112,7 +116,7 @@ def changes(old: Webhook, data: EditForm) -> dict[str, Any]:
             "branches": _words(data.branches) or ["main"], "headers": _headers(old, data.headers),
             "auth": _auth(old, data), "description": data.description.strip(), "retry_policy": data.retry_policy,
             "retry": retry, "ordered": data.ordered == "on", "oauth2": _oauth2(old, data),
-            "rate_limit_per_s": _rate(data.rate_limit)}  # fmt: skip
+            "rate_limit_per_s": _rate(data.rate_limit), "filter": check_filter(data.filter)}  # fmt: skip
 
 
 def _oauth2(old: Webhook, data: EditForm) -> dict[str, Any] | None:

@@ -67,7 +67,8 @@ def _find(q: str, since: str, until: str, cursor: str | None) -> dict[str, Any]:
 def event(request: Request, event_id: str) -> HTMLResponse:
     session = session_of(request)
     found = get_event(event_id)
-    return page(request, "event.html", session, event=found, names=names_of(d.webhook_id for d in found.deliveries))
+    ids = [*(d.webhook_id for d in found.deliveries), *found.filtered_out]
+    return page(request, "event.html", session, event=found, names=names_of(ids))
 
 
 def by_health(webhooks: list[Webhook], health: dict[str, dict[str, Any]], sort: str, only: str) -> list[Webhook]:

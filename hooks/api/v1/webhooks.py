@@ -56,6 +56,9 @@ class WebhookFields(BaseModel):
         "worker: deliveries over it wait, no attempt spent); null for no limit.",
     )
     retry_policy: Literal["auto", "manual"] = Field("auto", description="`manual`: no automatic retries.")
+    filter: dict[str, Any] | None = Field(None, description='Payload filter, path -> condition, all must hold: '
+                                          '`{"data.entry.locale": "en-us"}` (README "Payload filters"); null: '
+                                          "every event.")  # fmt: skip
     retry: StrictRetry | None = Field(None, description="Overrides: base_s, factor, max_delay_s, jitter, max_attempts.")
     description: StrictStr = ""
     client_cert: StrictStr | None = Field(None, description="mTLS: the client certificate (PEM, its chain after it) "

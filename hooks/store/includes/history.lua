@@ -32,9 +32,9 @@ local function append_history(deliveries_json)
   local events = {}
   for i, ev in ipairs(finished_events) do
     local f = redis.call('HMGET', P .. ':ev:' .. ev, 'type', 'stack', 'branch', 'channels', 'timestamp', 'body',
-                         'concise_body')
+                         'concise_body', 'filtered', 'filtered_count')
     events[i] = {id = ev, type = f[1], stack = f[2], branch = f[3], channels = f[4], timestamp = f[5],
-                 body = f[6], concise_body = f[7]}
+                 body = f[6], concise_body = f[7], filtered_out = f[8], filtered_count = f[9]}
   end
   local fields = {}
   if deliveries_json ~= '' then fields[#fields + 1] = 'd'; fields[#fields + 1] = deliveries_json end

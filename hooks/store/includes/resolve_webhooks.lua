@@ -4,7 +4,9 @@
     candidates(exact_prefix, wild_hash, wild_prefix, topics)  ids whose patterns match any topic: the exact
         sets of the topics, plus the sets of the stack's wildcard patterns that match one
     keep_routed(route_hash, ids, branch)  the ids enabled on this branch, from the stack's route hash
-        (id -> '1|main,dev'); a webhook stored before route hashes existed is read from its JSON
+        (id -> '1|main,dev', or '1|main,dev|<filter's conditions>'), and the routes of those with a filter (id ->
+        route, nil when none has one; the fan-out applies them: includes/filter.lua keep_passing); a webhook stored before route hashes
+        existed is read from its JSON
 ]]
 --- @include "match_topic"
 local CHUNK = 1000  -- keys or ids per command: unpack() takes at most a few thousand values
@@ -67,7 +69,13 @@ local function stored_route(id)
   local raw = redis.call('GET', webhook_prefix .. id)
   if not raw then return nil end
   local wh = cjson.decode(raw)
-  return (wh.enabled and '1|' or '0|') .. table.concat(wh.branches, ',')
+  local route = (wh.enabled and '1|' or '0|') .. table.concat(wh.branches, ',')
+  if type(wh.filter) == 'table' then  -- as hooks/models/filters.py `stored_conditions` writes it
+    local conds = {}
+    for path, ops in pairs(wh.filter) do conds[#conds + 1] = cjson.encode({[path] = ops}) end
+    if #conds > 0 then route = route .. '|' .. table.concat(conds, string.char(31)) end
+  end
+  return route
 end
 
 local function routed(route, branch)
@@ -79,7 +87,7 @@ local function routed(route, branch)
 end
 
 local function keep_routed(route_hash, ids, branch)
-  local out, verdicts = {}, {}  -- verdicts: route -> routed(route, branch); a stack has few distinct routes
+  local out, verdicts, filters = {}, {}, nil  -- verdicts: route -> routed(route, branch); a stack has few routes
   for first = 1, #ids, CHUNK do
     local last = math.min(first + CHUNK - 1, #ids)
     local routes = redis.call('HMGET', route_hash, unpack(ids, first, last))
@@ -87,14 +95,22 @@ local function keep_routed(route_hash, ids, branch)
       local id = ids[k]
       local route = routes[k - first + 1] or stored_route(id)
       if route then
-        local ok = verdicts[route]
+        local base, bar = route, string.find(route, '|', 3, true)  -- branch names have no bar: a third part
+        if bar then base = string.sub(route, 1, bar - 1) end     -- is the filter (read in place, not copied)
+        local ok = verdicts[base]
         if ok == nil then
-          ok = routed(route, branch)
-          verdicts[route] = ok
+          ok = routed(base, branch)
+          verdicts[base] = ok
         end
-        if ok then out[#out + 1] = id end
+        if ok then
+          out[#out + 1] = id
+          if bar then
+            filters = filters or {}
+            filters[id] = route
+          end
+        end
       end
     end
   end
-  return out
+  return out, filters
 end

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -18,7 +20,7 @@ from hooks.history.db import (
     normalise_url,
     upgrade,
 )
-from hooks.history.queries import get_delivery
+from hooks.history.queries import get_delivery, get_event
 from hooks.history.tables import metadata
 from hooks.history.writer import write_batch
 
@@ -51,7 +53,8 @@ def test_the_previous_revision_upgrades_to_head_keeping_rows_and_indexing_partit
     upgrade(empty_database_url, "0001")
     engine = make_engine(empty_database_url)
     ev = event(BASE_S)
-    write_batch(engine, [ev], [delivery(ev, "wh_A", status="failed", in_dlq=True, dead_lettered_at=BASE_S + 9)])
+    # the head writer's event rows have columns 0001 lacks: a delivery alone (and its day's partitions)
+    write_batch(engine, (), [delivery(ev, "wh_A", status="failed", in_dlq=True, dead_lettered_at=BASE_S + 9)])
 
     upgrade(engine)
 
@@ -67,7 +70,7 @@ def test_0003_adds_response_headers_to_attempts_archived_before_it_as_null(empty
     engine = make_engine(empty_database_url)
     ev = event(BASE_S)
     dl = delivery(ev, "wh_A", status="delivered")
-    write_batch(engine, [ev], [dl])  # the day's partitions, then an attempt as 0002's writer stored it
+    write_batch(engine, (), [dl])  # the day's partitions, then an attempt as 0002's writer stored it
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO attempts (delivery_id, attempt, event_at, event_id, webhook_id, round, replay, "
                           "started_at, duration_ms, response, request_headers, outcome) VALUES (:d, 1, "
@@ -108,10 +111,35 @@ def test_check_schema_refuses_a_database_without_the_schema_in_one_line(empty_da
     engine.dispose()
 
 
-def test_check_schema_refuses_the_previous_revision_in_one_line(empty_database_url: str) -> None:
-    upgrade(empty_database_url, "0002")
+def test_0004_adds_the_filtered_out_webhooks_to_events_archived_before_it_as_null(empty_database_url: str) -> None:
+    upgrade(empty_database_url, "0003")
     engine = make_engine(empty_database_url)
-    with pytest.raises(SchemaError, match=r"at revision 0002, the code needs 0003: run `hooks db upgrade`$"):
+    old = event(BASE_S)
+    write_batch(engine, (), [delivery(old, "wh_A")])  # the day's partitions, then an event as 0003's writer stored it
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO events (id, event_at, type, stack, branch, channels, body) VALUES "
+                          "(:i, to_timestamp(:at), 't', 'blog', 'main', '{}', '{}')"),
+                     {"i": old.id, "at": old.event_at})  # fmt: skip
+
+    upgrade(engine)
+    new = replace(event(BASE_S + 1), filtered_out=["wh_B", "wh_C"], filtered_count=2)
+    write_batch(engine, [new])
+
+    assert get_event(engine, old.id).event.filtered_out is None
+    stored = get_event(engine, new.id).event
+    assert stored.filtered_out == ["wh_B", "wh_C"] and stored.filtered_count == 2
+    downgrade(engine, "0003")
+    with engine.connect() as conn:
+        columns = conn.execute(text("SELECT column_name FROM information_schema.columns "
+                                    "WHERE table_name = 'events'")).scalars().all()  # fmt: skip
+    assert "filtered_out" not in columns and "filtered_count" not in columns and "body" in columns
+    engine.dispose()
+
+
+def test_check_schema_refuses_the_previous_revision_in_one_line(empty_database_url: str) -> None:
+    upgrade(empty_database_url, "0003")
+    engine = make_engine(empty_database_url)
+    with pytest.raises(SchemaError, match=r"at revision 0003, the code needs 0004: run `hooks db upgrade`$"):
         check_schema(engine)
     engine.dispose()
 
