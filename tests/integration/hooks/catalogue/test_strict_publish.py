@@ -3,6 +3,7 @@ nothing; other types publish as before; a change made by another process holds f
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -34,6 +35,16 @@ SCHEMA = {
     "required": ["entry"],
 }
 GOOD = {"entry": {"title": "Hello", "tags": [1, 2]}}
+_prefixes = itertools.count()
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Iterator[Settings]:
+    """The test Redis under a prefix of this test's own: the session's worker (started by other tests of this
+    process) drains the shared prefix's fan-out list, which these tests read to see what was stored."""
+    private = settings.model_copy(update={"key_prefix": f"strict{next(_prefixes)}"})
+    reset_settings(private)
+    yield private
 
 
 def queued(settings: Settings) -> list[str]:
