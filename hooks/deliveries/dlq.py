@@ -132,7 +132,9 @@ def _requeue(ids: Sequence[str], *, only_dead: bool, strict: bool = False) -> li
         return []
     back = [i.decode() for i in _REPLAY.run(client, *kick_args(settings, time.time()), _ttl(settings), *args)]
     uncount_replayed(client, settings, [sources[i] for i in back])  # counted again when this round ends, not twice
-    _history(lambda engine: _mark(engine, mark_replayed, back))
+    # only the rows still at the count the replay was decided on: a round already dead-lettered again stays in the DLQ
+    counts = [sources[i].replays for i in back]
+    _history(lambda engine: _mark(engine, lambda conn, ids: mark_replayed(conn, ids, counts), back))
     return back
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
+    Integer,
     Row,
     Select,
     Text,
@@ -180,9 +181,13 @@ def get_event(engine: Engine, event_id: str, *, deliveries_limit: int = MAX_LIMI
     return EventDetail(event_from_row(row), [delivery_from_row(r) for r in rows])
 
 
-def mark_replayed(conn: Connection, ids: Sequence[str]) -> int:
-    """Take deliveries out of the DLQ as replayed (pending, one more replay); returns how many were in it."""
-    return _mark(conn, ids, "status = 'pending', replays = d.replays + 1")
+def mark_replayed(conn: Connection, ids: Sequence[str], replays: Sequence[int] | None = None) -> int:
+    """Take deliveries out of the DLQ as replayed (pending, one more replay); returns how many were in it.
+
+    `replays`: each one's count the replay was decided on; a row with another count is left alone. The replayed
+    round can fail and be archived as dead-lettered again (replays one higher) before this mark runs: marking that
+    row would take it out of the DLQ for good, with nothing in flight."""
+    return _mark(conn, ids, "status = 'pending', replays = d.replays + 1", replays)
 
 
 def mark_purged(conn: Connection, ids: Sequence[str]) -> int:
@@ -215,7 +220,7 @@ def erase_stack(engine: Engine, stack: str, before: TimeLike | None = None) -> i
     return erased
 
 
-def _mark(conn: Connection, ids: Sequence[str], change: str) -> int:
+def _mark(conn: Connection, ids: Sequence[str], change: str, replays: Sequence[int] | None = None) -> int:
     """Apply `change` to the deliveries `ids` still in the DLQ, each found in its own partition by its id's time."""
     # updated_at moves on by 1 us: a late copy of the dead-letter record (same updated_at) must not undo the mark,
     # while the next real state of the delivery (later) still replaces it
@@ -224,13 +229,16 @@ def _mark(conn: Connection, ids: Sequence[str], change: str) -> int:
     ats = [_event_at(i, "ids") for i in ids]
     # the rows are locked in id order first, the order the archiver's upserts take too (writer.py): two
     # transactions touching the same deliveries then wait for each other instead of deadlocking
+    reps = list(replays) if replays is not None else [None] * len(ids)
     query = text(
-        "WITH locked AS (SELECT d.id, d.event_at FROM deliveries AS d JOIN unnest(:ids, :ats) AS u(id, at) "
-        "ON d.id = u.id AND d.event_at = u.at WHERE d.in_dlq ORDER BY d.id FOR UPDATE OF d) "
+        "WITH locked AS (SELECT d.id, d.event_at FROM deliveries AS d JOIN unnest(:ids, :ats, :reps) AS u(id, at, reps) "
+        "ON d.id = u.id AND d.event_at = u.at WHERE d.in_dlq AND (u.reps IS NULL OR d.replays = u.reps) "
+        "ORDER BY d.id FOR UPDATE OF d) "
         f"UPDATE deliveries AS d SET in_dlq = false, {change}, updated_at = d.updated_at + interval '1 microsecond' "
         "FROM locked WHERE d.id = locked.id AND d.event_at = locked.event_at AND d.in_dlq"
-    ).bindparams(bindparam("ids", type_=ARRAY(Text)), bindparam("ats", type_=ARRAY(DateTime(timezone=True))))
-    return conn.execute(query, {"ids": list(ids), "ats": ats}).rowcount
+    ).bindparams(bindparam("ids", type_=ARRAY(Text)), bindparam("ats", type_=ARRAY(DateTime(timezone=True))),
+                 bindparam("reps", type_=ARRAY(Integer)))  # fmt: skip
+    return conn.execute(query, {"ids": list(ids), "ats": ats, "reps": reps}).rowcount
 
 
 def _page(

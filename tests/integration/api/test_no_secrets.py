@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from hooks import create_webhook, publish_event
 from hooks.api.app import create_app
+from hooks.catalogue import add_event_type
 from hooks.models.webhook import generate_secret, generate_signing_key, mask, masked_url
 from hooks.registry.webhooks import rotate_secret
 from hooks.settings import get_settings
@@ -68,7 +69,9 @@ def _seed(receiver) -> tuple[dict[str, str], list[str]]:
     oauth2.store(get_redis(settings), Keys(settings).oauth2_token(creds.id), oauth2.settings_digest(creds.oauth2),
                  (CACHED_TOKEN, 3600), settings)  # fmt: skip
     key_material = "".join(client.key_pem.splitlines()[1:-1])[-40:]
-    return {"webhook_id": wh.id, "event_id": dead_event, "creds_id": creds.id, "slack_id": slack.id}, [
+    add_event_type("crawl.dead", description="A crawl's event.", example={"n": 1})  # /v1/event-types/{name}
+    return {"webhook_id": wh.id, "event_id": dead_event, "creds_id": creds.id, "slack_id": slack.id,
+            "name": "crawl.dead"}, [
         QUERY_TOKEN, HEADER_VALUE, PASSWORD, first, wh.secret, wh.signing_key or "", CLIENT_SECRET, CACHED_TOKEN,
         key_material, SLACK_TOKEN]  # fmt: skip
 

@@ -45,7 +45,7 @@ def test_a_stack_key_works_on_its_own_stack_on_every_route(settings, receiver, w
         assert published.status_code == 202
         event_id = published.json()["id"]
         assert a.get(f"/v1/events/{event_id}").json()["stack"] == A
-        (dead,) = wait_for(lambda: _dead(a, 1), what="the delivery dead-lettered")
+        (dead,) = wait_for(lambda: _dead(a, 1), what="the delivery dead-lettered", timeout_s=60)
         assert dead["id"] == delivery_id(event_id, wh)
         assert [e["id"] for e in a.get("/v1/events").json()["items"]] == [event_id]
         assert [w["id"] for w in a.get("/v1/webhooks", params={"stack": A}).json()["items"]][0] == wh
@@ -60,15 +60,16 @@ def test_a_stack_key_works_on_its_own_stack_on_every_route(settings, receiver, w
         assert a.get(f"/v1/webhooks/{wh}").json()["health"] is not None
         assert a.get(f"/v1/webhooks/{wh}/stats").json()["webhook_id"] == wh
         assert a.post(f"/v1/webhooks/{wh}/test").json()["status_code"] == 500  # a worker sent it
-        n = a.post(f"/v1/dlq/{dead['id']}/replay").json()["replays"]  # one more than the DLQ row's count
-        wait_for(lambda: _dead(a, 1, replays=n), what="dead-lettered again")
+        n = a.post(f"/v1/dlq/{dead['id']}/replay").json()["replays"]
+        assert n == 1
+        wait_for(lambda: _dead(a, 1, replays=n), what="dead-lettered again", timeout_s=60)
         assert a.post("/v1/dlq/replay", json={"all": True}).json() == {"replayed": 1}
-        wait_for(lambda: _dead(a, 1, replays=n + 1), what="dead-lettered again")
+        wait_for(lambda: _dead(a, 1, replays=n + 1), what="dead-lettered again", timeout_s=60)
         assert a.post("/v1/dlq/replay", json={"webhook_id": wh}).json() == {"replayed": 1}
-        wait_for(lambda: _dead(a, 1, replays=n + 2), what="dead-lettered again")
+        wait_for(lambda: _dead(a, 1, replays=n + 2), what="dead-lettered again", timeout_s=60)
         assert a.post(f"/v1/dlq/{dead['id']}/purge").json()["reason"] == "purged"
         assert a.post(f"/v1/deliveries/{dead['id']}/retry").status_code == 200
-        wait_for(lambda: _dead(a, 1), what="dead-lettered again")
+        wait_for(lambda: _dead(a, 1), what="dead-lettered again", timeout_s=60)
         assert a.post("/v1/dlq/purge", json={"all": True}).json() == {"purged": 1}
         assert a.get("/v1/stats").json()["in_flight"]["webhooks"] == 2
         assert a.delete(f"/v1/webhooks/{wh}").status_code == 204

@@ -91,6 +91,20 @@ def test_a_late_copy_of_the_dead_letter_record_does_not_undo_a_replay(history: E
     assert get_delivery(history, newer.id).delivery.status == "delivered"
 
 
+def test_a_replayed_round_dead_lettered_before_the_mark_stays_in_the_queue(history: Engine) -> None:
+    # Given a dead delivery (0 replays) that a replay put back in flight, whose new round failed at once and was
+    # archived as dead-lettered again (1 replay) before the replay marked the history
+    stored = fill(history, 1)
+    again = DeliveryRecord.from_dict({**stored[0].to_dict(), "replays": 1, "updated_at": stored[0].updated_at + 1})
+    write_batch(history, [], [again])
+    # When the replay's mark comes, for the count it was decided on
+    with history.begin() as conn:
+        marked = mark_replayed(conn, [stored[0].id], [0])
+    # Then the newer round stays in the queue as it is (before: out of the DLQ with 2 replays, nothing in flight)
+    assert marked == 0
+    assert [(r.id, r.replays) for r in list_dead(history)[0]] == [(stored[0].id, 1)]
+
+
 def test_purged_deliveries_leave_the_queue_with_reason_purged(history: Engine) -> None:
     stored = fill(history, 3)
     with history.begin() as conn:
