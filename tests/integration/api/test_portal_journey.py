@@ -3,7 +3,7 @@ with its own worker, scheduler and archiver, the session's PostgreSQL history, a
 receiver on 127.0.0.1): the product's backend asks for a link (POST /v1/portal-links), its customer opens it, adds
 an endpoint subscribed to a catalogue type, sends a test event and reads the answer; the product publishes an
 event of that type; the customer sees it delivered in the log, opens it (attempts and payload) and sends it again:
-the receiver gets it twice with the same webhook-id. No page reports a CSP violation on the way."""
+the receiver gets it twice with the same webhook-id; then signs out. No page reports a CSP violation on the way."""
 
 from __future__ import annotations
 
@@ -84,7 +84,8 @@ def test_a_customer_adds_an_endpoint_tests_it_sees_a_published_event_delivered_a
     made = hooks.get_webhook(webhook_id)
     assert (made.stack, made.events) == ("acme", [TYPE])
 
-    page.goto(f"{api}/portal/endpoints/{webhook_id}/test?type={TYPE}")
+    page.click("#open-endpoint")
+    page.click("#endpoint-test")  # the endpoint's page links to its "send a test event" page
     assert '"blt-example"' in page.inner_text("#example")
     with page.expect_navigation():
         page.click("#send-test button")
@@ -114,4 +115,11 @@ def test_a_customer_adds_an_endpoint_tests_it_sees_a_published_event_delivered_a
     wait_for(lambda: page.reload() and page.locator("#attempts tbody tr").count() == 2, 30, 0.3,
              what="the second attempt on the delivery's page")  # fmt: skip
     shot(page, tmp_path, "portal-journey-sent-again")
+
+    missing = page.goto(f"{api}/portal/no-such-page")
+    assert missing is not None and missing.status == 404 and page.locator("header nav").is_visible()
+    with page.expect_navigation():
+        page.click("#sign-out button")
+    assert page.url == f"{api}/portal/signed-out" and "You are signed out" in page.inner_text("main")
+    assert page.goto(f"{api}/portal/").status == 401  # type: ignore[union-attr]
     assert violations == [], violations
