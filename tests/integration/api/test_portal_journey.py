@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from hooks.local.receiver import Receiver
 from hooks.settings import get_settings
 from tests.conftest import wait_for
 from tests.integration.api.browser import csp_violations
-from tests.integration.api.test_browser import reload_until, shot
+from tests.integration.api.test_browser import shot
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("browser")]
 
@@ -48,6 +49,16 @@ def _archived(delivery_id: str) -> bool:
         return history_delivery(get_engine(get_settings()), delivery_id).delivery.status == "delivered"
     except NotFoundError:
         return False
+
+
+def _reload_until(page: Any, condition: Callable[[], bool], what: str) -> None:
+    """Reload the page until `condition` holds (the log has no push: a customer reloads too)."""
+
+    def reloaded() -> bool:
+        page.reload()
+        return condition()
+
+    wait_for(reloaded, 30, 0.3, what=what)
 
 
 def _add_endpoint(page: Any, url: str) -> str:
@@ -98,7 +109,8 @@ def test_a_customer_adds_an_endpoint_tests_it_sees_a_published_event_delivered_a
     hooks.publish_event(TYPE, {"entry": {"uid": "globex-only"}}, stack="globex")
     delivery_id = f"msg_{event_id[4:]}_{webhook_id[3:]}"
     page.goto(f"{api}/portal/deliveries")
-    reload_until(page, "delivered", f'tr[data-delivery="{delivery_id}"] td.status')
+    row = page.locator(f'tr[data-delivery="{delivery_id}"] td.status')
+    _reload_until(page, lambda: row.count() == 1 and row.inner_text() == "delivered", "the delivery in the log")
     wait_for(lambda: receiver.ids_at("/globex"), 30, what="globex's delivery")
     assert page.locator("#delivery-log tbody tr").count() == 1 and other.id not in page.content()
     shot(page, tmp_path, "portal-journey-log")
@@ -112,8 +124,7 @@ def test_a_customer_adds_an_endpoint_tests_it_sees_a_published_event_delivered_a
         page.click("#retry-form button")
     assert "Sending again now" in page.inner_text("p.note")
     wait_for(lambda: receiver.ids_at("/acme").count(delivery_id) == 2, 30, what="the delivery to arrive again")
-    wait_for(lambda: page.reload() and page.locator("#attempts tbody tr").count() == 2, 30, 0.3,
-             what="the second attempt on the delivery's page")  # fmt: skip
+    _reload_until(page, lambda: page.locator("#attempts tbody tr").count() == 2, "the second attempt on its page")
     shot(page, tmp_path, "portal-journey-sent-again")
 
     missing = page.goto(f"{api}/portal/no-such-page")
