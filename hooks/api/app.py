@@ -46,8 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(portal.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/portal/static", StaticFiles(directory=portal.STATIC), name="portal-static")
-    # last: any other /ui/ path is the dashboard's own 404 page, with its navigation
+    # last: any other /ui/ or /portal/ path is the dashboard's or the portal's own 404 page, with its navigation
     app.add_api_route("/ui/{path:path}", render.not_found, methods=["GET", "POST"], include_in_schema=False)
+    app.add_api_route("/portal/{path:path}", portal_render.not_found, methods=["GET", "POST"], include_in_schema=False)
     app.add_middleware(BodyLimit, max_bytes=s.api_max_body_bytes)
     app.add_middleware(HeadAsGet)
     app.add_middleware(SecurityHeaders)  # outermost: the 413 of BodyLimit and a 500 carry the headers too

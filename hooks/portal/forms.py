@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from hooks.api.ui.actions import words
-from hooks.api.ui.edit import EditForm, _auth, _headers
+from hooks.api.ui.edit import EditForm, form_auth, form_headers
 from hooks.catalogue import EventType, list_event_types
 from hooks.errors import ValidationError
 from hooks.models.webhook import Webhook
@@ -71,8 +71,8 @@ def fields_of(data: EndpointForm, old: Webhook | None) -> dict[str, Any]:
     if old is not None and url == old.masked_url:
         url = old.url  # shown masked: the same masked URL means unchanged
     return {"url": url, "events": events_of(data), "name": data.name.strip(),
-            "description": data.description.strip(), "headers": _headers(base, legacy.headers),
-            "auth": _auth(base, legacy)}  # fmt: skip
+            "description": data.description.strip(), "headers": form_headers(base, legacy.headers),
+            "auth": form_auth(base, legacy)}  # fmt: skip
 
 
 def blank_secrets(data: EndpointForm) -> EndpointForm:

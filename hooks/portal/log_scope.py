@@ -6,18 +6,20 @@ webhook moved to another stack by an operator does not take its old deliveries a
 unknown id, a malformed one or another stack's, is the same NotFoundError with the same sentence: a portal
 user learns nothing about ids that are not theirs.
 
-The log pages by the library's own keyset cursors over the stack's webhooks: each webhook's page after the cursor
-(`list_deliveries`, or `list_dead` for the dead-letter queue) is read, the pages are merged newest first and cut
-to the limit, and the cursor after the last one shown is handed out. Ids and dead-lettering times order every
-webhook's listing alike, so one cursor serves them all; a page costs at most `limit` rows per webhook of the
-stack, whatever the traffic of other stacks; the page's events' stacks are then read in one round trip to each
-store (`of_stack`), and a delivery of another stack's event (its webhook moved) is left out.
+The log is one listing of the library's, filtered on the stack: `list_deliveries(stack=...)`, or
+`list_dead(stack=...)` for the dead-letter queue, by endpoint and status, newest first, paged by its own keyset
+cursor. Its `stack=` reads the history's stack column (the webhook's when the attempt was recorded) and, in
+flight, the event's; each page is then checked once more (`of_stack`, one round trip to each store): a delivery
+of another stack's event (a webhook moved while one was in flight) or to a webhook that is no longer the stack's
+is left out. A page left short (by that check, or by the library's scan of Redis, which stops after a bounded
+number of other stacks' ids) is filled from the next ones, reading more each time, a few times at most
+(`FILL_ROUNDS`); a page cut there hands out the cursor after the last delivery shown.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from hooks.deliveries.dlq import list_dead
@@ -38,6 +40,8 @@ from hooks.store.connection import get_redis
 from hooks.store.keys import Keys
 
 STATUSES = ("pending", "delivered", "failed", "dead")  # "dead": in the dead-letter queue (replayable)
+FILL_ROUNDS = 4  # listings read at most to fill one page of the log
+MAX_READ = 1000  # the library's largest page
 DEAD_LISTING = "dead"  # the history's listing name of the dead-letter queue's cursors
 UNKNOWN_DELIVERY = "delivery: not found among this stack's deliveries."
 UNKNOWN_ENDPOINT = "endpoint: not found among this stack's endpoints."
@@ -82,43 +86,43 @@ def stack_deliveries(stack: str, *, endpoint: str | None = None, status: str | N
     NotFoundError for an endpoint not of the stack, ValidationError for a bad status or cursor."""
     if status is not None and status not in STATUSES:
         raise ValidationError(f"status: must be one of {', '.join(STATUSES)}, got {status[:40]!r}.")
-    ids = [owned_webhook(stack, endpoint).id] if endpoint else [w.id for w in stack_webhooks(stack)]
-    if status == "dead":
-        page = merged(ids, lambda wh: list_dead(webhook_id=wh, limit=limit, cursor=cursor), _dead_key, _dead_cursor,
-                      limit)  # fmt: skip
-    else:
-        page = merged(ids, lambda wh: list_deliveries(webhook_id=wh, status=status, limit=limit, cursor=cursor),
-                      _id_key, _id_cursor, limit)  # fmt: skip
-    return of_stack(stack, page)
+    webhook_id = owned_webhook(stack, endpoint).id if endpoint else None
+    mine = {webhook_id} if webhook_id else {w.id for w in stack_webhooks(stack)}
+    if not mine:
+        return Page([], None)  # no endpoint: nothing to read
 
+    def fetch(after: str | None, count: int) -> Page[Delivery]:
+        if status == "dead":
+            return list_dead(webhook_id=webhook_id, stack=stack, limit=count, cursor=after)
+        return list_deliveries(webhook_id=webhook_id, status=status, stack=stack, limit=count, cursor=after)
 
-def merged(webhook_ids: Sequence[str], fetch: Callable[[str], Page[Delivery]], key: Callable[[Delivery], Any],
-           cursor_after: Callable[[Delivery], str], limit: int) -> Page[Delivery]:  # fmt: skip
-    """One page over several webhooks' listings of the same keyset: each one's page, merged, newest first."""
-    if len(webhook_ids) == 1:
-        return fetch(webhook_ids[0])  # one listing: its own page and cursor, as they are
     items: list[Delivery] = []
-    more = False
-    for webhook_id in webhook_ids:
-        page = fetch(webhook_id)
-        items.extend(page)
-        more = more or page.next_cursor is not None
-    items.sort(key=key, reverse=True)
-    shown = items[:limit]
-    more = more or len(items) > limit
-    return Page(shown, cursor_after(shown[-1]) if more and shown else None)
+    after, count = cursor, limit
+    for _ in range(FILL_ROUNDS):
+        page = fetch(after, count)
+        items += of_stack(stack, mine, page)
+        after = page.next_cursor
+        if len(items) > limit:  # cut: the next page goes on after the last one shown
+            after = _dead_cursor(items[limit - 1]) if status == "dead" else _id_cursor(items[limit - 1])
+        if after is None or len(items) >= limit:
+            break
+        count = min(MAX_READ, count * 4)  # what was left out may go on: read more at once
+    return Page(items[:limit], after)
 
 
-def of_stack(stack: str, page: Page[Delivery]) -> Page[Delivery]:
-    """The page's deliveries whose event is of `stack` (or no longer kept: its webhook then says), with the
-    page's cursor, which goes on after the last delivery read, shown or not."""
+def of_stack(stack: str, webhook_ids: set[str], page: Page[Delivery]) -> Page[Delivery]:
+    """The page's deliveries to these webhooks whose event is of `stack` (or no longer kept: its webhook then
+    says), with the page's cursor, which goes on after the last delivery read, shown or not."""
     stacks = event_stacks(sorted({d.event_id for d in page}))
-    return Page([d for d in page if stacks.get(d.event_id, stack) == stack], page.next_cursor)
+    kept = [d for d in page if d.webhook_id in webhook_ids and stacks.get(d.event_id, stack) == stack]
+    return Page(kept, page.next_cursor)
 
 
 def event_stacks(event_ids: Sequence[str]) -> dict[str, str]:
     """The stack of each of these events that is kept: one pipelined read of Redis (in flight), one query of the
     history for the others; raises HistoryUnavailableError."""
+    if not event_ids:
+        return {}
     settings = get_settings()
     client, keys = get_redis(settings), Keys(settings)
     with client.pipeline(transaction=False) as pipe:
@@ -136,16 +140,8 @@ def event_stacks(event_ids: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _id_key(d: Delivery) -> tuple[float, str]:
-    return event_at_s(d.id), d.id
-
-
 def _id_cursor(d: Delivery) -> str:
     return encode_cursor(LISTING, as_datetime(event_at_s(d.id)), d.id)
-
-
-def _dead_key(d: Delivery) -> tuple[float, str]:
-    return d.dead_lettered_at or 0.0, d.id
 
 
 def _dead_cursor(d: Delivery) -> str:

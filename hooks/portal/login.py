@@ -1,5 +1,7 @@
 """Signing in with a link: GET /portal/login?token=... takes the link (once), starts a session bound to its stack,
-sets the cookie and redirects (303) to /portal/, so the token leaves the address bar and the history.
+sets the cookie and redirects (303) to /portal/, so the token leaves the address bar and the history. Signing out:
+POST /portal/sign-out (the header's form: CSRF token, same origin) ends the session in Redis, clears the cookie and
+redirects (303) to GET /portal/signed-out, which says so.
 
 Only a navigation signs in (a page or an iframe loading the link; Sec-Fetch-Dest, when the browser sends it):
 an <img> or a fetch pointing at a link does not use it up. A used, expired or unknown link gets a 410 page that
@@ -8,13 +10,15 @@ says to ask the product for a new one.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hooks.api.head import HEAD_MARK
 from hooks.portal import links
-from hooks.portal.render import page, product_name
-from hooks.portal.session import set_cookie, start
+from hooks.portal.render import form_session, page, product_name
+from hooks.portal.session import clear_cookie, end, set_cookie, start
 from hooks.settings import get_settings
 
 router = APIRouter()
@@ -36,3 +40,18 @@ def login(request: Request, token: str = "") -> Response:
     response = RedirectResponse("/portal/", status_code=303)
     set_cookie(response, request, session_token, ttl_s)
     return response
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, csrf: Annotated[str | None, Form()] = None) -> RedirectResponse:
+    """End the session (Redis and cookie) and say so on the next page; raises Refused without the form's token."""
+    end(get_settings(), form_session(request, csrf))
+    response = RedirectResponse("/portal/signed-out", status_code=303)
+    clear_cookie(response, request)
+    return response
+
+
+@router.get("/signed-out", response_class=HTMLResponse)
+def signed_out(request: Request) -> HTMLResponse:
+    """The page after signing out: the portal opens again from the product's app, with a new link."""
+    return page(request, "goodbye.html", None, product=product_name())

@@ -89,6 +89,12 @@ def error_page(request: Request, status: int, message: str, title: str = "") -> 
     return page(request, "error.html", session_if_any(request), status, title=title, message=message)
 
 
+def not_found(request: Request) -> HTMLResponse:
+    """The portal's 404 page for a path it does not have (its own page, with the navigation when signed in, not
+    the API's problem+json); hooks/api/app.py registers it last, under /portal/{path:path}."""
+    return error_page(request, 404, f"There is no page at {request.url.path[:200]}.")
+
+
 def install(app: FastAPI) -> None:
     """Turn PortalLoginRequired into the 401 page (no session: open a new link), Refused into a 403 page, and our
     errors under /portal/ into the portal's error page (the app's HooksError handler, hooks/api/ui/render.py, asks

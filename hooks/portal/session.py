@@ -5,7 +5,8 @@
 | {p}:portal:session:{sha256(token)} | hash | stack, user, csrf, logo_url, color, created_at (TTL: the       |
 |                                    |      | link's session length)                                         |
 
-`current` is the pages' dependency: the request's session, or a 401 page (no link used, or it ran out).
+`current` is the pages' dependency: the request's session, or a 401 page (no link used, or it ran out). Signing
+out (`end`, the header's Sign out form) deletes the hash and clears the cookie.
 
 The cookie is HttpOnly and scoped to Path=/portal. Over http it is `hooks_portal`, SameSite=Lax: a page of the
 same site (another port of the same host, as in the tests) may frame the portal and the cookie still goes along,
@@ -106,6 +107,20 @@ def set_cookie(response: Response, request: Request, token: str, max_age_s: int)
         _partitioned(response)
     else:
         response.set_cookie(COOKIE, token, max_age=max_age_s, path=PATH, httponly=True, samesite="lax")
+
+
+def end(settings: Settings, session: PortalSession) -> None:
+    """Sign out: the session is gone from Redis, so its cookie opens nothing, wherever a copy of it is kept."""
+    get_redis(settings).delete(session_key(settings, session.token_hash))
+
+
+def clear_cookie(response: Response, request: Request) -> None:
+    """Remove the cookie of `set_cookie` (with the same attributes: a partitioned cookie is removed only so)."""
+    if https(request):
+        response.delete_cookie(SECURE_COOKIE, path=PATH, httponly=True, samesite="none", secure=True)
+        _partitioned(response)
+    else:
+        response.delete_cookie(COOKIE, path=PATH, httponly=True, samesite="lax")
 
 
 def _partitioned(response: Response) -> None:

@@ -113,8 +113,8 @@ def changes(old: Webhook, data: EditForm) -> dict[str, Any]:
     retry = old.retry.model_dump()
     retry["max_attempts"] = _int(data.max_attempts, "retry.max_attempts")
     return {"name": data.name.strip(), "url": url, "events": _words(data.events),
-            "branches": _words(data.branches) or ["main"], "headers": _headers(old, data.headers),
-            "auth": _auth(old, data), "description": data.description.strip(), "retry_policy": data.retry_policy,
+            "branches": _words(data.branches) or ["main"], "headers": form_headers(old, data.headers),
+            "auth": form_auth(old, data), "description": data.description.strip(), "retry_policy": data.retry_policy,
             "retry": retry, "ordered": data.ordered == "on", "oauth2": _oauth2(old, data),
             "rate_limit_per_s": _rate(data.rate_limit), "filter": check_filter(data.filter)}  # fmt: skip
 
@@ -134,7 +134,9 @@ def _oauth2(old: Webhook, data: EditForm) -> dict[str, Any] | None:
     return out
 
 
-def _headers(old: Webhook, text: str) -> dict[str, str]:
+def form_headers(old: Webhook, text: str) -> dict[str, str]:
+    """The headers of a form's `Name: value` lines (a name alone keeps `old`'s value: values are never shown, so
+    the form cannot send them back); raises ValidationError naming `headers`. The portal's form uses it too."""
     out: dict[str, str] = {}
     for line in text.splitlines():
         if not line.strip():
@@ -149,7 +151,9 @@ def _headers(old: Webhook, text: str) -> dict[str, str]:
     return out
 
 
-def _auth(old: Webhook, data: EditForm) -> dict[str, Any] | None:
+def form_auth(old: Webhook, data: EditForm) -> dict[str, Any] | None:
+    """The auth of a form (none, basic or bearer; a blank password or token keeps `old`'s, never shown); raises
+    ValidationError naming `auth.type`. The portal's form uses it too."""
     previous = old.auth.model_dump() if old.auth is not None else {}
     if data.auth_type == "":
         return None

@@ -101,3 +101,36 @@ def test_without_a_session_every_page_says_to_open_a_new_link(settings):
         for path in ("/portal/", "/portal/endpoints/new", "/portal/endpoints/wh_00000000000000000000000000"):
             r = client.get(path)
             assert r.status_code == 401 and "open it again from the app that sent you here" in r.text, path
+
+
+def test_the_endpoint_page_links_to_its_deliveries_and_its_test_event_page(settings):
+    with TestClient(create_app(settings)) as client:
+        sign_in(client, "acme")
+        _add(client, url="https://example.com/in", patterns="a.b")
+        (made,) = hooks.list_webhooks(stack="acme")
+        page = client.get(f"/portal/endpoints/{made.id}").text
+        deliveries = re.search(r'href="([^"]+)" id="endpoint-deliveries"', page)
+        test = re.search(r'href="([^"]+)" id="endpoint-test"', page)
+        assert deliveries and test
+        assert deliveries[1] == f"/portal/deliveries?endpoint={made.id}"
+        assert test[1] == f"/portal/endpoints/{made.id}/test"
+        for href in (deliveries[1], test[1]):  # both lead to a page of this endpoint
+            r = client.get(href)
+            assert r.status_code == 200 and made.id in r.text, href
+
+
+def test_an_unknown_portal_path_is_the_portals_own_404_page_with_its_navigation(settings):
+    with TestClient(create_app(settings)) as client:
+        anonymous = client.get("/portal/no/such/page")
+        assert anonymous.status_code == 404 and anonymous.headers["content-type"].startswith("text/html")
+        assert "There is no page at /portal/no/such/page." in anonymous.text and 'href="/portal/deliveries"' not in (
+            anonymous.text
+        )
+        assert "default-src 'none'" in anonymous.headers["content-security-policy"]
+        sign_in(client, "acme")
+        for r in (client.get("/portal/no/such/page"), client.post("/portal/nothing-here", data={"a": "b"})):
+            assert r.status_code == 404 and r.headers["content-type"].startswith("text/html"), r.text[:200]
+            assert "<h1>Not found</h1>" in r.text and 'href="/portal/deliveries"' in r.text
+            assert 'action="/portal/sign-out"' in r.text
+        escaped = client.get("/portal/%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+        assert escaped.status_code == 404 and "<script>alert" not in escaped.text

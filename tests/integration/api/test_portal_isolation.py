@@ -44,9 +44,14 @@ ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/portal/endpoints/{webhook_id}/delete"): Row({"confirm": "yes"}),
     ("POST", "/portal/endpoints/{webhook_id}/rotate-secret"): Row({"confirm": "yes", "grace_hours": "0"}),
     ("GET", "/portal/endpoints/{webhook_id}/secret"): Row(),
+    ("POST", "/portal/sign-out"): Row(),
+    ("GET", "/portal/signed-out"): Row(),
+    ("GET", "/portal/{path:path}"): Row(),  # the catch-all 404 page (registered last)
+    ("POST", "/portal/{path:path}"): Row(),
 }
 ROWS.update({key: Row(form) for key, form in ISOLATION_ROWS.items()})  # the delivery log's (hooks/portal/log.py)
-UNKNOWN = {"webhook_id": "wh_00000000000000000000000000", "delivery_id": UNKNOWN_IDS["delivery_id"]}
+UNKNOWN = {"webhook_id": "wh_00000000000000000000000000", "delivery_id": UNKNOWN_IDS["delivery_id"],
+           "path": "endpoints/wh_00000000000000000000000000/nothing"}  # fmt: skip
 
 
 def _routes(app) -> list[tuple[str, str]]:
@@ -64,7 +69,7 @@ def _seed_b() -> tuple[dict[str, str], list[str]]:
     b = hooks.create_webhook("https://b.example.com/private-hook", ["b.only"], stack="globex", name="globex-secret-wh",
                              headers={"X-B": "b-header-value"})  # fmt: skip
     event_id = hooks.publish_event("b.only", {"n": 1}, stack="globex")  # its delivery id (no worker fans it out here)
-    ids = {"webhook_id": b.id, "delivery_id": f"msg_{event_id[4:]}_{b.id[3:]}"}
+    ids = {"webhook_id": b.id, "delivery_id": f"msg_{event_id[4:]}_{b.id[3:]}", "path": f"endpoints/{b.id}/nothing"}
     return ids, [b.id, b.name, "b.example.com", b.secret, "b-header-value"]
 
 
@@ -73,7 +78,7 @@ def _state_of_b() -> list[dict]:
 
 
 def _fill(path: str, ids: dict[str, str]) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: ids[m[1]], path)
+    return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: ids[m[1]], path)  # {name} or {name:converter}
 
 
 def test_every_portal_route_has_a_row():

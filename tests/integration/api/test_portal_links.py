@@ -172,3 +172,34 @@ def test_a_link_may_bring_its_own_color_and_logo_whose_origin_alone_joins_img_sr
         assert "img-src 'self' data: https://cdn.acme.test;" in home.headers["content-security-policy"]
         assert client.get("/portal/theme.css?c=112233").text == ":root { --accent: #112233; }\n"
         assert "--accent" not in client.get("/portal/theme.css?c=;}body{x").text
+
+
+def test_sign_out_ends_the_session_clears_the_cookie_and_says_so(settings):
+    with TestClient(create_app(settings)) as client:
+        sign_in(client, "acme", user="ada@acme.test")
+        home = client.get("/portal/").text
+        assert 'action="/portal/sign-out"' in home and "Sign out" in home
+        token = client.cookies["hooks_portal"]
+        refused = client.post("/portal/sign-out", data={"csrf": "stale"}, follow_redirects=False)
+        assert refused.status_code == 403 and client.get("/portal/").status_code == 200
+        cross = client.post("/portal/sign-out", data={"csrf": csrf(home)}, headers={"Sec-Fetch-Site": "cross-site"})
+        assert cross.status_code == 403 and client.get("/portal/").status_code == 200
+        out = client.post("/portal/sign-out", data={"csrf": csrf(home)}, follow_redirects=False)
+        assert out.status_code == 303 and out.headers["location"] == "/portal/signed-out"
+        cookie = out.headers["set-cookie"]
+        assert cookie.startswith('hooks_portal="";') and "Max-Age=0" in cookie and "Path=/portal" in cookie
+        bye = client.get(out.headers["location"])
+        assert bye.status_code == 200 and "You are signed out" in bye.text and "ada@acme.test" not in bye.text
+        assert 'action="/portal/sign-out"' not in bye.text
+        client.cookies.set("hooks_portal", token, path="/portal")  # a copy of the old cookie opens nothing
+        assert client.get("/portal/").status_code == 401
+
+
+def test_the_https_sign_out_clears_the_partitioned_cookie(settings):
+    reset_settings(settings.model_copy(update={"api_public_url": PUBLIC}))
+    with TestClient(create_app(settings), base_url=PUBLIC) as client:
+        client.get(_path(link("acme", base=PUBLIC)))
+        out = client.post("/portal/sign-out", data={"csrf": csrf(client.get("/portal/").text)}, follow_redirects=False)
+    cookie = out.headers["set-cookie"]
+    assert cookie.startswith('__Secure-hooks_portal="";') and "Max-Age=0" in cookie and "Partitioned" in cookie
+    assert "Secure" in cookie and "SameSite=none" in cookie and "Path=/portal" in cookie

@@ -29,7 +29,7 @@ from hooks.local.receiver import Receiver
 from hooks.local.servers import free_port
 from hooks.metrics.read import windows
 from hooks.models.webhook import Webhook
-from hooks.portal import log
+from hooks.portal import log, log_scope
 from hooks.portal.session import COOKIE, load, start
 from hooks.settings import Settings, get_settings, reset_settings
 from hooks.store.connection import close_all, get_redis
@@ -288,6 +288,31 @@ def test_a_webhook_moved_to_the_stack_does_not_bring_the_old_stacks_deliveries(w
         assert acme.client.get(f"/portal/deliveries/{new}").status_code == 200
     finally:
         hooks.delete_webhook(mover.id)  # the other tests count acme's endpoints
+
+
+def test_a_webhook_moved_away_from_the_stack_takes_its_deliveries_out_of_the_log(world: World, acme: Portal,
+                                                                                  beta: Portal) -> None:  # fmt: skip
+    leaver = hooks.create_webhook(world.receiver.url + "/leaver", ["leaves.#"], stack="acme", name="leaver")
+    try:
+        hooks.publish_event("leaves.made", {"from": "acme"}, stack="acme")
+        wait_for(lambda: len(_ids(leaver.id)) == 1, 30, what="acme's delivery to the leaver")
+        (old,) = _ids(leaver.id)
+        assert old in listed(acme)
+        hooks.update_webhook(leaver.id, stack="beta")  # an operator moves it away
+        assert old not in listed(acme) and old not in listed(beta)  # no longer acme's webhook, not beta's event
+        assert acme.client.get(f"/portal/deliveries/{old}").status_code == 404
+        assert beta.client.get(f"/portal/deliveries/{old}").status_code == 404
+    finally:
+        hooks.delete_webhook(leaver.id)
+
+
+def test_a_page_the_library_ends_short_is_filled_from_the_next_ones(world: World, acme: Portal,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr(log, "PAGE", 3)
+    real = log_scope.list_deliveries  # as when its scan of Redis passes over many of other stacks' ids
+    monkeypatch.setattr(log_scope, "list_deliveries", lambda **kw: real(**{**kw, "limit": max(1, kw["limit"] // 2)}))
+    assert acme.client.get("/portal/deliveries").text.count('data-delivery="') == 3
+    assert listed(acme) == sorted(world.delivered + world.dead, reverse=True)
 
 
 def _fill(method: str, path: str, ids: dict[str, str]) -> str:
