@@ -39,7 +39,6 @@ __all__ = [
     "GlobalKey",
     "GlobalWriter",
     "check_delivery",
-    "check_event",
     "check_event_filter",
     "check_stack",
     "check_webhook",
@@ -92,13 +91,6 @@ def check_webhook(key: ApiKey, webhook_id: str) -> None:
     """Raise NotFoundError when a bound key names another stack's webhook (no read for a global key)."""
     if key.stack is not None:
         own_webhook(key, webhook_id)
-
-
-def check_event(key: ApiKey, event_id: str) -> None:
-    """Raise NotFoundError (as for an unknown id) when a bound key names another stack's event."""
-    if key.stack is None or not isinstance(event_id, str) or not event_id.startswith("evt_"):
-        return  # a malformed id: the route's own lookup says so
-    check_stack(key, event_stack(event_id), not_found=NotFoundError(f"event {event_id} does not exist."))
 
 
 def check_delivery(key: ApiKey, delivery_id: str) -> None:
