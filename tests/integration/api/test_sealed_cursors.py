@@ -40,7 +40,7 @@ def test_a_stack_keys_cursor_never_holds_an_id_of_another_stack_it_passed_over(
         mine = g.post("/v1/events", json={"event_type": "slow.e", "data": {}, "stack": A}).json()["id"]
         theirs = [g.post("/v1/events", json={"event_type": "slow.e", "data": {}, "stack": B}).json()["id"]
                   for _ in range(9)]  # fmt: skip
-        wait_for(lambda: len(g.get("/v1/deliveries").json()["items"]) == 10, what="10 deliveries")
+        wait_for(lambda: len(g.get("/v1/deliveries").json()["items"]) == 10, 60, what="10 deliveries")
         b_ids = {d["id"] for d in g.get("/v1/deliveries", params={"limit": 100}).json()["items"]} - {mine}
         first = a.get("/v1/deliveries", params={"limit": 5}).json()
         assert first["items"] == [] and first["next_cursor"]  # the scan stopped on B's deliveries, newer than A's
