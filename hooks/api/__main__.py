@@ -17,12 +17,13 @@ def main() -> int:
     except ConfigurationError as exc:
         print(f"api: {exc}", file=sys.stderr)
         return 2
+    from hooks.api.access_log import log_config
     from hooks.api.app import create_app
 
     print(f"api: serving on http://{settings.api_host}:{settings.api_port} (docs at /docs, dashboard at /ui/)",
           flush=True)  # fmt: skip
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info",
-                proxy_headers=True, server_header=False,
+                log_config=log_config(), proxy_headers=True, server_header=False,
                 forwarded_allow_ips=settings.api_forwarded_allow_ips)  # fmt: skip
     return 0
 

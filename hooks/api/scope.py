@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException
 from hooks.api.apikeys import ApiKey
 from hooks.api.auth import Reader, Writer
 from hooks.deliveries.events import event_stack
-from hooks.deliveries.query import delivery_not_found
+from hooks.deliveries.query import delivery_exists, delivery_not_found
 from hooks.errors import NotFoundError, ValidationError
 from hooks.models.ids import split_delivery_id
 from hooks.models.webhook import Webhook
@@ -39,7 +39,6 @@ __all__ = [
     "GlobalKey",
     "GlobalWriter",
     "check_delivery",
-    "check_event",
     "check_event_filter",
     "check_stack",
     "check_webhook",
@@ -94,23 +93,17 @@ def check_webhook(key: ApiKey, webhook_id: str) -> None:
         own_webhook(key, webhook_id)
 
 
-def check_event(key: ApiKey, event_id: str) -> None:
-    """Raise NotFoundError (as for an unknown id) when a bound key names another stack's event."""
-    if key.stack is None or not isinstance(event_id, str) or not event_id.startswith("evt_"):
-        return  # a malformed id: the route's own lookup says so
-    check_stack(key, event_stack(event_id), not_found=NotFoundError(f"event {event_id} does not exist."))
-
-
 def check_delivery(key: ApiKey, delivery_id: str) -> None:
-    """Raise NotFoundError (as for an unknown id) when a bound key names a delivery of another stack's event."""
+    """Raise NotFoundError (as for an unknown id) when a bound key names a delivery of another stack's event, or
+    one that does not exist: for a bound key the sentence leaves out the history backlog (every stack's figure)."""
     if key.stack is None:
         return
     try:
         event_id, _ = split_delivery_id(delivery_id)
     except (ValueError, AttributeError):
-        return  # a malformed id: the route's own lookup says so
-    if event_stack(event_id) != key.stack:
-        raise delivery_not_found(delivery_id)
+        return  # a malformed id: the route's own lookup says so (without a backlog)
+    if event_stack(event_id) != key.stack or not delivery_exists(delivery_id):
+        raise delivery_not_found(delivery_id, hint=False)
 
 
 def check_webhook_filter(key: ApiKey, webhook_id: str | None, *, leftovers: Callable[[], bool]) -> None:

@@ -177,10 +177,26 @@ def prune_indexes(client: redis.Redis, settings: Settings, now_s: float) -> None
         client.zremrangebylex(index, "-", f"({prefix}{id_at(cutoff)}")
 
 
-def delivery_not_found(delivery_id: str) -> NotFoundError:
-    """The error of an unknown delivery id (scope checks raise the very same one for another stack's)."""
+def delivery_not_found(delivery_id: str, *, hint: bool = True) -> NotFoundError:
+    """The error of an unknown delivery id (scope checks raise the very same one for another stack's); `hint`
+    False leaves out the history backlog, a figure of every stack that a tenant's caller is not told."""
     settings = get_settings()
-    return NotFoundError(f"delivery {delivery_id} does not exist{_backlog_hint(settings)}.")
+    return NotFoundError(f"delivery {delivery_id} does not exist{_backlog_hint(settings) if hint else ''}.")
+
+
+def delivery_exists(delivery_id: str) -> bool:
+    """Whether Redis or the history has the delivery; raises HistoryUnavailableError when only the history could
+    say and does not answer."""
+    settings = get_settings()
+    if get_redis(settings).exists(Keys(settings).delivery(delivery_id)):
+        return True
+    try:
+        history_delivery(get_engine(settings), delivery_id)
+    except NotFoundError:
+        return False
+    except UNREACHABLE as exc:
+        raise unavailable(exc) from None
+    return True
 
 
 def _backlog_hint(settings: Settings) -> str:

@@ -62,6 +62,6 @@ def create(request: Request, response: Response, key: Writer, body: LinkRequest)
     base = links.base_url(settings) if settings.api_public_url else str(request.base_url).rstrip("/")
     made = links.create_link(stack, base=base, ttl_s=body.ttl_s, user=body.user,
                              session_ttl_s=body.session_ttl_s, logo_url=body.logo_url,
-                             primary_color=body.primary_color, settings=settings)  # fmt: skip
+                             primary_color=body.primary_color, settings=settings, key_id=key.id)  # fmt: skip
     response.headers["Cache-Control"] = "no-store"
     return {"url": made.url, "expires_at": iso(made.expires_at), "stack": stack, "user": body.user}

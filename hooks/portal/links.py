@@ -1,8 +1,7 @@
 """Portal sign-in links: what the product's backend asks for and shows its customer (a link, or an iframe's src).
 
-| key                             | type   | holds                                                            |
-|---------------------------------|--------|------------------------------------------------------------------|
-| {p}:portal:link:{sha256(token)} | string | JSON {stack, user, session_ttl_s, logo_url, color} (TTL: ttl_s) |
+Redis keeps `PortalKeys.link` (hooks/portal/keys.py): JSON {stack, user, session_ttl_s, logo_url, color, key_id}
+with the link's ttl_s as TTL (`key_id`: the API key that asked for it, whose revocation ends its session).
 
 The token is 32 random bytes (base64url) in the URL, `{HOOKS_API_PUBLIC_URL}/portal/login?token=...`; Redis keeps
 only its SHA-256, so a copy of Redis signs nobody in. Signing in takes the record with GETDEL, one atomic step:
@@ -12,7 +11,6 @@ The link is bound to its stack: the session it starts sees that stack only (hook
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import time
@@ -21,6 +19,7 @@ from typing import Any
 
 from hooks.errors import ConfigurationError, ValidationError
 from hooks.models.rules import check_name
+from hooks.portal.keys import PortalKeys, token_hash
 from hooks.settings import Settings, get_settings
 from hooks.settings.portal import check_color, check_logo_url
 from hooks.store.connection import get_redis
@@ -40,11 +39,6 @@ class PortalLink:
 
     url: str
     expires_at: float
-
-
-def link_key(settings: Settings, token: str) -> str:
-    """The Redis key of a link (by the SHA-256 of its token)."""
-    return f"{settings.key_prefix}:portal:link:{hashlib.sha256(token.encode()).hexdigest()}"
 
 
 def _seconds(value: Any, field: str, low: int, high: int) -> int:
@@ -83,8 +77,9 @@ def base_url(settings: Settings) -> str:
 
 def create_link(stack: str, *, base: str, ttl_s: Any = DEFAULT_TTL_S, user: Any = "",
                 session_ttl_s: Any = DEFAULT_SESSION_TTL_S, logo_url: Any = None, primary_color: Any = None,
-                settings: Settings | None = None) -> PortalLink:  # fmt: skip
-    """A new single-use link to `stack`'s portal at `base` (an origin); raises ValidationError naming the field."""
+                settings: Settings | None = None, key_id: str = "") -> PortalLink:  # fmt: skip
+    """A new single-use link to `stack`'s portal at `base` (an origin), asked for by API key `key_id` (if any: its
+    revocation ends the session); raises ValidationError naming the field."""
     s = settings or get_settings()
     record = {
         "stack": check_name(stack, "stack"),
@@ -92,10 +87,11 @@ def create_link(stack: str, *, base: str, ttl_s: Any = DEFAULT_TTL_S, user: Any 
         "session_ttl_s": _seconds(session_ttl_s, "session_ttl_s", MIN_TTL_S, MAX_SESSION_TTL_S),
         "logo_url": _optional(logo_url, "logo_url", check_logo_url),
         "color": _optional(primary_color, "primary_color", check_color),
+        "key_id": key_id,
     }
     ttl = _seconds(ttl_s, "ttl_s", MIN_TTL_S, MAX_TTL_S)
     token = secrets.token_urlsafe(32)
-    get_redis(s).set(link_key(s, token), json.dumps(record), ex=ttl)
+    get_redis(s).set(PortalKeys(s).link(token_hash(token)), json.dumps(record), ex=ttl)
     return PortalLink(f"{base}/portal/login?token={token}", time.time() + ttl)
 
 
@@ -115,5 +111,5 @@ def consume(settings: Settings, token: str | None) -> dict[str, Any] | None:
     """The link's record, taken (GETDEL: it cannot sign in again), or None when it was used, expired or never was."""
     if not token or len(token) != TOKEN_CHARS:
         return None
-    raw = get_redis(settings).getdel(link_key(settings, token))
+    raw = get_redis(settings).getdel(PortalKeys(settings).link(token_hash(token)))
     return json.loads(raw) if raw else None

@@ -22,6 +22,7 @@ from hooks.catalogue import EventType, list_event_types
 from hooks.errors import ValidationError
 from hooks.models.test_event import TestResult
 from hooks.models.webhook import Webhook
+from hooks.portal.keys import PortalKeys
 from hooks.portal.session import PortalSession
 from hooks.settings import Settings, get_settings
 from hooks.store.connection import get_redis
@@ -45,7 +46,7 @@ class Answer:
 
 def answer_key(settings: Settings, session: PortalSession, webhook_id: str) -> str:
     """The Redis key of a session's last test answer for one endpoint."""
-    return f"{settings.key_prefix}:portal:test:{session.token_hash}:{webhook_id}"
+    return PortalKeys(settings).test(session.token_hash, webhook_id)
 
 
 def choices() -> list[EventType]:

@@ -1,8 +1,6 @@
 """The portal's one-time secret page (post/redirect/get, as the dashboard's hooks/api/ui/secret_page.py).
 
-| key                                          | type   | holds                                            |
-|----------------------------------------------|--------|--------------------------------------------------|
-| {p}:portal:once:{session hash}:{webhook id}  | string | JSON {secret, rotated, grace_hours} (TTL 10 min) |
+Its key is `PortalKeys.once` (hooks/portal/keys.py).
 
 Adding an endpoint or rotating its secret keeps the new secret for the session that did it and redirects (303) to
 GET /portal/endpoints/{id}/secret, which shows it in full once (read and deleted in one MULTI; only a navigation
@@ -23,6 +21,7 @@ from fastapi.responses import RedirectResponse
 from hooks.api.head import HEAD_MARK
 from hooks.api.ui.secret_page import navigation
 from hooks.models.webhook import Webhook
+from hooks.portal.keys import PortalKeys
 from hooks.portal.session import PortalSession
 from hooks.settings import Settings, get_settings
 from hooks.store.connection import get_redis
@@ -32,7 +31,7 @@ TTL_S = 600
 
 def once_key(settings: Settings, session: PortalSession, webhook_id: str) -> str:
     """The Redis key of a secret kept for one session's next view."""
-    return f"{settings.key_prefix}:portal:once:{session.token_hash}:{webhook_id}"
+    return PortalKeys(settings).once(session.token_hash, webhook_id)
 
 
 def show_once(session: PortalSession, webhook: Webhook, *, rotated: bool = False,

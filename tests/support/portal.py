@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 from hooks.portal import links
 from hooks.settings import get_settings
 
+NAVIGATE = {"Sec-Fetch-Dest": "document", "Sec-Fetch-Mode": "navigate"}  # what a browser opening a link sends
+
 
 def link(stack: str, *, base: str = "http://testserver", **options: object) -> str:
     """A fresh sign-in link to `stack`'s portal at `base`."""
@@ -17,7 +19,7 @@ def link(stack: str, *, base: str = "http://testserver", **options: object) -> s
 
 def sign_in(client: TestClient, stack: str, **options: object) -> TestClient:
     """`client` signed in to `stack`'s portal through a link (as a browser would: the login then the 303)."""
-    r = client.get(link(stack, **options), follow_redirects=False)
+    r = client.get(link(stack, **options), headers=NAVIGATE, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/portal/", (r.status_code, r.text[:300])
     return client
 

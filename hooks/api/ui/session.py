@@ -44,14 +44,15 @@ class Session:
     csrf: str
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What Redis keeps of a session's (or a portal link's) token: its SHA-256, so a copy of Redis signs nobody in."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def start(settings: Settings, key: ApiKey) -> str:
     """A new session for `key`; returns its token (for the cookie)."""
     token = secrets.token_urlsafe(32)
-    name = ApiKeys(settings).session(_hash(token))
+    name = ApiKeys(settings).session(token_hash(token))
     with get_redis(settings).pipeline(transaction=True) as pipe:
         pipe.hset(name, mapping={"key_id": key.id, "csrf": secrets.token_urlsafe(32), "created_at": time.time()})
         pipe.expire(name, int(settings.api_session_ttl_s))
@@ -64,7 +65,7 @@ def load(settings: Settings, request: Request) -> Session | None:
     token = read_cookie(request, COOKIE)
     if not token or len(token) > 100:
         return None
-    raw: dict[bytes, bytes] = get_redis(settings).hgetall(ApiKeys(settings).session(_hash(token)))  # type: ignore[assignment]
+    raw: dict[bytes, bytes] = get_redis(settings).hgetall(ApiKeys(settings).session(token_hash(token)))  # type: ignore[assignment]
     if not raw:
         return None
     try:
@@ -73,7 +74,7 @@ def load(settings: Settings, request: Request) -> Session | None:
         return None
     if key.stack is not None:  # never made by login (it refuses such keys): the dashboard is for global keys
         return None
-    return Session(_hash(token), key, raw[b"csrf"].decode())
+    return Session(token_hash(token), key, raw[b"csrf"].decode())
 
 
 def end(settings: Settings, session: Session) -> None:

@@ -9,11 +9,12 @@ from pydantic import StrictStr, ValidatorFunctionWrapHandler, WrapValidator
 from pydantic import ValidationError as SchemaError
 from pydantic_core import PydanticCustomError
 
+from hooks.api.sealed_cursors import open_cursor, seal_cursor
 from hooks.errors import ValidationError
 from hooks.models.times import delivery_json, iso, parse_time
 from hooks.settings import get_settings
 
-__all__ = ["Cursor", "StrList", "StrMap", "delivery_json", "iso", "limit_of", "page_json", "when"]
+__all__ = ["Cursor", "StrList", "StrMap", "delivery_json", "iso", "limit_of", "opened", "page_json", "when"]
 
 Cursor = Annotated[str | None, Query(description="The `next_cursor` of the page before (anything else is a 400).")]
 
@@ -33,9 +34,16 @@ def when(text: str | None, field: str, *, now: float | None = None) -> float | N
     return parse_time(text, field=field, now=now, unix=True)
 
 
-def page_json(page: Any, item: Any) -> dict[str, Any]:
-    """A listing page: `{"items": [...], "next_cursor": ...}` (null on the last page)."""
-    return {"items": [item(x) for x in page], "next_cursor": page.next_cursor}
+def opened(stack: str | None, listing: str, cursor: str | None) -> str | None:
+    """The plain cursor of a request's `cursor` (sealed when the key is bound to `stack`: hooks/api/sealed_cursors.py);
+    raises UnreadableError (400) for one this listing did not hand to this caller."""
+    return open_cursor(stack, listing, cursor)
+
+
+def page_json(page: Any, item: Any, *, stack: str | None = None, listing: str = "") -> dict[str, Any]:
+    """A listing page: `{"items": [...], "next_cursor": ...}` (null on the last page), the cursor sealed for a key
+    bound to `stack` (so it never holds an id of another stack that the page passed over)."""
+    return {"items": [item(x) for x in page], "next_cursor": seal_cursor(stack, listing, page.next_cursor)}
 
 
 def _as_one(message: str) -> WrapValidator:

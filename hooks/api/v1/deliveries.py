@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 
 from hooks.api.auth import Reader, Writer
 from hooks.api.scope import check_delivery, check_event_filter, check_webhook_filter
-from hooks.api.v1.common import Cursor, delivery_json, limit_of, page_json, when
+from hooks.api.v1.common import Cursor, delivery_json, limit_of, opened, page_json, when
 from hooks.deliveries.dlq import retry_now
 from hooks.deliveries.page import Page
 from hooks.deliveries.query import LISTING, get_delivery, list_deliveries
@@ -36,9 +36,9 @@ def list_(key: Reader, webhook_id: str | None = None, event_id: str | None = Non
                                                                                  stack=key.stack)))  # fmt: skip
     check_event_filter(key, event_id)
     page = deliveries_between(webhook_id=webhook_id, event_id=event_id, status=status, since=when(since, "since"),
-                              until=when(until, "until"), limit=limit_of(limit), cursor=cursor,
-                              stack=key.stack)  # fmt: skip
-    return page_json(page, delivery_json)
+                              until=when(until, "until"), limit=limit_of(limit),
+                              cursor=opened(key.stack, LISTING, cursor), stack=key.stack)  # fmt: skip
+    return page_json(page, delivery_json, stack=key.stack, listing=LISTING)
 
 
 def deliveries_between(*, since: float | None, until: float | None, cursor: str | None,

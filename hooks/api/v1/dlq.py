@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from hooks.api.apikeys import ApiKey
 from hooks.api.auth import Reader, Writer
 from hooks.api.scope import check_delivery, check_webhook_filter
-from hooks.api.v1.common import Cursor, delivery_json, limit_of, page_json, when
+from hooks.api.v1.common import Cursor, delivery_json, limit_of, opened, page_json, when
 from hooks.deliveries.dlq import get_dead, list_dead, purge, purge_many, replay, replay_many
 from hooks.errors import NotFoundError, ValidationError
 from hooks.registry import webhooks as registry
@@ -39,9 +39,9 @@ def list_(key: Reader, webhook_id: str | None = None,
           since: Annotated[str | None, Query(description="dead-lettered at or after (ISO 8601, Unix s, 2h)")] = None,
           limit: int = 50, cursor: Cursor = None) -> dict[str, Any]:  # fmt: skip
     check_webhook_filter(key, webhook_id, leftovers=lambda: _has_dead(key, webhook_id))
-    page = list_dead(webhook_id=webhook_id, since=when(since, "since"), limit=limit_of(limit), cursor=cursor,
-                     stack=key.stack)  # fmt: skip
-    return page_json(page, delivery_json)
+    page = list_dead(webhook_id=webhook_id, since=when(since, "since"), limit=limit_of(limit),
+                     cursor=opened(key.stack, "dlq", cursor), stack=key.stack)  # fmt: skip
+    return page_json(page, delivery_json, stack=key.stack, listing="dlq")
 
 
 @router.get("/{delivery_id}", summary="A dead-lettered delivery and its attempts")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from hooks.api.apikeys import ApiKey
 from hooks.api.auth import Reader, Writer
 from hooks.api.scope import check_stack
-from hooks.api.v1.common import Cursor, StrList, delivery_json, iso, limit_of, page_json
+from hooks.api.v1.common import Cursor, StrList, delivery_json, iso, limit_of, opened, page_json
 from hooks.deliveries.events import EventInfo, get_event, list_events
 from hooks.errors import NotFoundError
 from hooks.models.event import MAX_DEPTH
@@ -72,8 +72,9 @@ def _scoped(key: ApiKey, idempotency_key: str | None) -> str | None:
 @router.get("", summary="List events, newest first (in flight and finished), without payloads")
 def list_(key: Reader, stack: str | None = None, limit: int = 50,
           cursor: Cursor = None) -> dict[str, Any]:  # fmt: skip
-    page = list_events(stack=check_stack(key, stack), limit=limit_of(limit), cursor=cursor)
-    return page_json(page, lambda e: {k: v for k, v in event_json(e).items() if k != "deliveries"})
+    page = list_events(stack=check_stack(key, stack), limit=limit_of(limit), cursor=opened(key.stack, "events", cursor))
+    return page_json(page, lambda e: {k: v for k, v in event_json(e).items() if k != "deliveries"}, stack=key.stack,
+                     listing="events")  # fmt: skip
 
 
 @router.get("/{event_id}", summary="An event, its payload and (up to 100 of) its deliveries",

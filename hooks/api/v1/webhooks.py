@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 
 from hooks.api.auth import Reader, Writer
 from hooks.api.scope import check_stack, check_webhook, own_webhook
-from hooks.api.v1.common import Cursor, StrList, StrMap, limit_of
+from hooks.api.sealed_cursors import seal_cursor
+from hooks.api.v1.common import Cursor, StrList, StrMap, limit_of, opened
 from hooks.api.webhook_pages import page_webhooks
 from hooks.errors import ValidationError
 from hooks.models.credentials import OAuth2Input
@@ -119,10 +120,9 @@ def create(body: WebhookCreate, response: Response, key: Writer) -> dict[str, An
 @router.get("", summary="List webhooks, oldest first, a page at a time")
 def list_(key: Reader, stack: str | None = None, enabled: bool | None = None, limit: int = 50,
           cursor: Cursor = None) -> dict[str, Any]:  # fmt: skip
-    found, more = page_webhooks(
-        get_redis(), stack=check_stack(key, stack), enabled=enabled, limit=limit_of(limit), cursor=cursor
-    )
-    return {"items": [webhook_json(w) for w in found], "next_cursor": more}
+    found, more = page_webhooks(get_redis(), stack=check_stack(key, stack), enabled=enabled, limit=limit_of(limit),
+                                cursor=opened(key.stack, "webhooks", cursor))  # fmt: skip
+    return {"items": [webhook_json(w) for w in found], "next_cursor": seal_cursor(key.stack, "webhooks", more)}
 
 
 @router.get("/{webhook_id}", summary="One webhook, with its breaker's state")

@@ -12,7 +12,7 @@ import pytest
 
 import hooks
 from hooks.catalogue import add_event_type
-from hooks.portal import links
+from hooks.portal.keys import PortalKeys, token_hash
 from hooks.store.connection import get_redis
 from tests.integration.api.browser import csp_violations
 from tests.integration.api.test_browser import shot
@@ -87,7 +87,7 @@ def test_a_used_or_expired_link_is_refused(portal, browser, settings):
     assert answer is not None and answer.status == 410
     assert "This link was used or has expired: ask Acme Cloud for a new one." in second.inner_text("#link-refused")
     expired = link("acme", base=portal, ttl_s=60)
-    get_redis(settings).pexpire(links.link_key(settings, expired.rsplit("=", 1)[1]), 1)
+    get_redis(settings).pexpire(PortalKeys(settings).link(token_hash(expired.rsplit("=", 1)[1])), 1)
     answer = second.goto(expired)
     assert answer is not None and answer.status == 410
     assert second.goto(f"{portal}/portal/").status == 401  # type: ignore[union-attr]

@@ -33,6 +33,7 @@ class Row:
 
 ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/portal/login"): Row(),
+    ("POST", "/portal/login"): Row({"token": "not-a-link-token"}),
     ("GET", "/portal/theme.css"): Row(),
     ("GET", "/portal/"): Row(),
     ("GET", "/portal/endpoints/new"): Row(),

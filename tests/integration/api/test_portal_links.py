@@ -15,10 +15,10 @@ import hooks
 from hooks.api.apikeys import create_key
 from hooks.api.app import create_app
 from hooks.errors import ConfigurationError, ValidationError
-from hooks.portal import links
+from hooks.portal.keys import PortalKeys, token_hash
 from hooks.settings import reset_settings
 from hooks.store.connection import get_redis
-from tests.support.portal import csrf, link, sign_in
+from tests.support.portal import NAVIGATE, csrf, link, sign_in
 
 PUBLIC = "https://hooks.example.com"
 
@@ -33,7 +33,7 @@ def test_portal_url_is_a_single_use_link_that_signs_in_to_its_stack_only(setting
     url = hooks.portal_url("acme", ttl_s=300, user="ada@acme.test", settings=public)
     assert url.startswith(f"{PUBLIC}/portal/login?token=")
     with TestClient(create_app(settings)) as client:
-        r = client.get(_path(url), follow_redirects=False)
+        r = client.get(_path(url), headers=NAVIGATE, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/portal/"
         cookie = r.headers["set-cookie"]
         assert cookie.startswith("hooks_portal=") and "HttpOnly" in cookie and "Path=/portal" in cookie
@@ -41,7 +41,7 @@ def test_portal_url_is_a_single_use_link_that_signs_in_to_its_stack_only(setting
         home = client.get("/portal/")
         assert home.status_code == 200 and "acme" in home.text and "ada@acme.test" in home.text
     with TestClient(create_app(settings)) as other:
-        again = other.get(_path(url), follow_redirects=False)
+        again = other.get(_path(url), headers=NAVIGATE, follow_redirects=False)
         assert again.status_code == 410 and "This link was used or has expired" in again.text
         assert "set-cookie" not in again.headers
         assert other.get("/portal/").status_code == 401
@@ -49,10 +49,10 @@ def test_portal_url_is_a_single_use_link_that_signs_in_to_its_stack_only(setting
 
 def test_an_expired_or_unknown_link_is_refused_with_the_410_page(settings):
     url = link("acme", ttl_s=60)
-    get_redis(settings).pexpire(links.link_key(settings, url.rsplit("=", 1)[1]), 1)
+    get_redis(settings).pexpire(PortalKeys(settings).link(token_hash(url.rsplit("=", 1)[1])), 1)
     with TestClient(create_app(settings)) as client:
         for path in (_path(url), "/portal/login?token=nope", "/portal/login"):
-            r = client.get(path, follow_redirects=False)
+            r = client.get(path, headers=NAVIGATE, follow_redirects=False)
             assert r.status_code == 410 and "ask the app that sent you here for a new one" in r.text, path
             assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
 
@@ -112,7 +112,7 @@ def test_the_api_makes_a_link_for_a_read_write_key_and_its_own_stack_only(settin
         assert ask(read_key, stack="acme").status_code == 403
         bad = ask(write_key, stack="acme", ttl_s=5)
         assert bad.status_code == 422 and bad.json()["field"] == "ttl_s", bad.json()
-        assert client.get(_path(data["url"]), follow_redirects=False).status_code == 303
+        assert client.get(_path(data["url"]), headers=NAVIGATE, follow_redirects=False).status_code == 303
         assert "acme" in client.get("/portal/").text
 
 
@@ -136,7 +136,7 @@ def test_the_cli_prints_a_link_and_refuses_bad_values_in_one_sentence(settings, 
     data = json.loads(made.stdout)
     assert data["url"].startswith(f"{PUBLIC}/portal/login?token=") and data["stack"] == "acme"
     with TestClient(create_app(settings)) as client:
-        assert client.get(_path(data["url"]), follow_redirects=False).status_code == 303
+        assert client.get(_path(data["url"]), headers=NAVIGATE, follow_redirects=False).status_code == 303
     bad = _cli("portal-link", "--stack", "acme", "--ttl-s", "5", env=env)
     assert bad.returncode == 2 and "ttl_s: must be from 60 to 86400 seconds, got 5." in bad.stderr
     unset = _cli("portal-link", "--stack", "acme", env=hooks_env)
@@ -155,13 +155,13 @@ def test_a_form_without_the_session_token_or_from_another_origin_is_refused(sett
         assert hooks.list_webhooks(stack="acme") == []
 
 
-def test_the_https_cookie_is_secure_partitioned_and_samesite_none_for_cross_site_iframes(settings):
+def test_the_https_cookie_is_host_only_secure_partitioned_and_samesite_none_for_cross_site_iframes(settings):
     reset_settings(settings.model_copy(update={"api_public_url": PUBLIC}))
     with TestClient(create_app(settings), base_url=PUBLIC) as client:
-        r = client.get(_path(link("acme", base=PUBLIC)), follow_redirects=False)
+        r = client.get(_path(link("acme", base=PUBLIC)), headers=NAVIGATE, follow_redirects=False)
     cookie = r.headers["set-cookie"]
-    assert cookie.startswith("__Secure-hooks_portal=") and "Secure" in cookie and "Partitioned" in cookie
-    assert "SameSite=none" in cookie and "HttpOnly" in cookie and "Path=/portal" in cookie
+    assert cookie.startswith("__Host-hooks_portal=") and "Secure" in cookie and "Partitioned" in cookie
+    assert "SameSite=none" in cookie and "HttpOnly" in cookie and "Path=/;" in cookie and "Domain" not in cookie
 
 
 def test_a_link_may_bring_its_own_color_and_logo_whose_origin_alone_joins_img_src(settings):
@@ -201,5 +201,5 @@ def test_the_https_sign_out_clears_the_partitioned_cookie(settings):
         client.get(_path(link("acme", base=PUBLIC)))
         out = client.post("/portal/sign-out", data={"csrf": csrf(client.get("/portal/").text)}, follow_redirects=False)
     cookie = out.headers["set-cookie"]
-    assert cookie.startswith('__Secure-hooks_portal="";') and "Max-Age=0" in cookie and "Partitioned" in cookie
-    assert "Secure" in cookie and "SameSite=none" in cookie and "Path=/portal" in cookie
+    assert cookie.startswith('__Host-hooks_portal="";') and "Max-Age=0" in cookie and "Partitioned" in cookie
+    assert "Secure" in cookie and "SameSite=none" in cookie and "Path=/;" in cookie

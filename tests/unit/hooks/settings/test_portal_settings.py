@@ -35,11 +35,25 @@ def test_the_logo_origin_alone_is_added_to_img_src():
     ({"HOOKS_PORTAL_LOGO_URL": "http://cdn.example.com/l.png"}, "HOOKS_PORTAL_LOGO_URL: must be an https URL of an image"),
     ({"HOOKS_PORTAL_LOGO_URL": "https://cdn.example.com/a b.png"}, "HOOKS_PORTAL_LOGO_URL: must be an https URL of an image"),
     ({"HOOKS_PORTAL_PRIMARY_COLOR": "blue"}, "HOOKS_PORTAL_PRIMARY_COLOR: must be a color as #rrggbb"),
+    # what would go into the CSP header: ASCII, one host, a real port, no user info (else every page is a 500)
+    ({"HOOKS_PORTAL_LOGO_URL": "https://例え.jp/logo.png"}, "HOOKS_PORTAL_LOGO_URL: must be an https URL of an image in ASCII"),
+    ({"HOOKS_PORTAL_LOGO_URL": "https://a.example.com:99999/x.png"}, "HOOKS_PORTAL_LOGO_URL: must have a port from 1 to 65535"),
+    ({"HOOKS_PORTAL_LOGO_URL": "https://*/x.png"}, "HOOKS_PORTAL_LOGO_URL: must name one host (no wildcard)"),
+    ({"HOOKS_PORTAL_LOGO_URL": "https://*.example.com/x.png"}, "HOOKS_PORTAL_LOGO_URL: must name one host (no wildcard)"),
+    ({"HOOKS_PORTAL_LOGO_URL": "https://user:pw@cdn.example.com/x.png"}, "HOOKS_PORTAL_LOGO_URL: must not hold a user name"),
+    ({"HOOKS_PORTAL_FRAME_ANCESTORS": "https://例え.jp"}, "HOOKS_PORTAL_FRAME_ANCESTORS: 'https://例え.jp' must name one host in ASCII"),
+    ({"HOOKS_PORTAL_PRIMARY_COLOR": "#11223\uff13"}, "HOOKS_PORTAL_PRIMARY_COLOR: must be a color as #rrggbb"),
 ])  # fmt: skip
 def test_a_bad_portal_setting_names_its_variable(env, message):
     with pytest.raises(ConfigurationError) as caught:
         Settings.from_env(env)
     assert str(caught.value).startswith(message), str(caught.value)
+
+
+@pytest.mark.parametrize("url", ["https://xn--r8jz45g.jp/logo.png", "https://cdn.example.com:8443/l.svg",
+                                 "https://[2001:db8::1]/l.png", "http://127.0.0.1:8000/l.png"])  # fmt: skip
+def test_an_ascii_logo_url_of_one_host_is_kept(url):
+    assert Settings.from_env({"HOOKS_PORTAL_LOGO_URL": url}).portal_logo_url == url
 
 
 def test_a_color_is_kept_in_lower_case():
