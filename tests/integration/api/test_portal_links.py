@@ -198,7 +198,7 @@ def test_sign_out_ends_the_session_clears_the_cookie_and_says_so(settings):
 def test_the_https_sign_out_clears_the_partitioned_cookie(settings):
     reset_settings(settings.model_copy(update={"api_public_url": PUBLIC}))
     with TestClient(create_app(settings), base_url=PUBLIC) as client:
-        client.get(_path(link("acme", base=PUBLIC)))
+        client.get(_path(link("acme", base=PUBLIC)), headers=NAVIGATE)
         out = client.post("/portal/sign-out", data={"csrf": csrf(client.get("/portal/").text)}, follow_redirects=False)
     cookie = out.headers["set-cookie"]
     assert cookie.startswith('__Host-hooks_portal="";') and "Max-Age=0" in cookie and "Partitioned" in cookie
