@@ -182,11 +182,10 @@ def get_event(engine: Engine, event_id: str, *, deliveries_limit: int = MAX_LIMI
 
 
 def mark_replayed(conn: Connection, ids: Sequence[str], replays: Sequence[int] | None = None) -> int:
-    """Take deliveries out of the DLQ as replayed (pending, one more replay); returns how many were in it.
-
-    `replays`: each one's count the replay was decided on; a row with another count is left alone. The replayed
-    round can fail and be archived as dead-lettered again (replays one higher) before this mark runs: marking that
-    row would take it out of the DLQ for good, with nothing in flight."""
+    """Take deliveries out of the DLQ as replayed (pending, one more replay); returns how many were in it."""
+    # `replays`: each one's count the replay was decided on; a row with another count is left alone. The replayed
+    # round can fail and be archived as dead-lettered again (replays one higher) before this mark runs: marking that
+    # row would take it out of the DLQ for good, with nothing in flight.
     return _mark(conn, ids, "status = 'pending', replays = d.replays + 1", replays)
 
 

@@ -22,6 +22,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from hooks.api.sealed_cursors import open_cursor, seal_cursor
 from hooks.deliveries.dlq import list_dead
 from hooks.deliveries.events import get_event
 from hooks.deliveries.page import Page
@@ -96,8 +97,9 @@ def stack_deliveries(stack: str, *, endpoint: str | None = None, status: str | N
             return list_dead(webhook_id=webhook_id, stack=stack, limit=count, cursor=after)
         return list_deliveries(webhook_id=webhook_id, status=status, stack=stack, limit=count, cursor=after)
 
+    listing = f"portal {status == 'dead'}"  # a dead-letter page's cursor is of another listing than the log's
     items: list[Delivery] = []
-    after, count = cursor, limit
+    after, count = open_cursor(stack, listing, cursor), limit
     for _ in range(FILL_ROUNDS):
         page = fetch(after, count)
         items += of_stack(stack, mine, page)
@@ -107,7 +109,8 @@ def stack_deliveries(stack: str, *, endpoint: str | None = None, status: str | N
         if after is None or len(items) >= limit:
             break
         count = min(MAX_READ, count * 4)  # what was left out may go on: read more at once
-    return Page(items[:limit], after)
+    # sealed: the cursor may name the last delivery read, of a webhook moved away from the stack (not shown)
+    return Page(items[:limit], seal_cursor(stack, listing, after))
 
 
 def of_stack(stack: str, webhook_ids: set[str], page: Page[Delivery]) -> Page[Delivery]:

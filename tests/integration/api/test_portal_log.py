@@ -9,12 +9,14 @@ is acme's only, and beta's ids answer the very 404 of an id that does not exist.
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -186,6 +188,19 @@ def test_the_log_pages_and_filters_by_endpoint_and_status(world: World, acme: Po
     assert listed(acme, f"?endpoint={world.acme_ok.id}&status=failed") == []
     bad = acme.client.get("/portal/deliveries?status=lost")
     assert bad.status_code == 422 and "status: must be one of pending, delivered, failed, dead" in bad.text
+
+
+def test_the_logs_cursors_are_sealed_to_the_stack(world: World, acme: Portal, beta: Portal,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr(log, "PAGE", 2)
+    page = acme.client.get("/portal/deliveries").text
+    older = page.split('id="older"')[0].rsplit('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    cursor = parse_qs(urlsplit(older).query)["cursor"][0]
+    assert "msg_" not in base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("latin-1")
+    for forged in (cursor[:-4] + "AAAA", "ZGVsaXZlcmllc3x4fHk"):
+        r = acme.client.get("/portal/deliveries", params={"cursor": forged})
+        assert r.status_code == 400 and "cursor: not a cursor this listing handed out." in r.text
+    assert beta.client.get(older).status_code == 400  # another stack's session cannot follow it
 
 
 def test_a_delivery_shows_its_attempts_and_pretty_payload_and_no_secret(world: World, acme: Portal) -> None:
