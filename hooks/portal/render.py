@@ -18,13 +18,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from hooks.api.security import portal_csp
+from hooks.api.ui.render import TEMPLATES as UI_TEMPLATES
 from hooks.api.ui.render import templates as ui_templates
 from hooks.api.ui.session import same, same_origin
 from hooks.portal import theme
 from hooks.portal.session import PortalLoginRequired, PortalSession, cookie_token, current, load
 from hooks.settings import get_settings
 
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+# the portal's own templates first, then the dashboard's partials it shares (charts.html)
+templates = Jinja2Templates(directory=[Path(__file__).resolve().parent / "templates", UI_TEMPLATES])
 templates.env.filters.update(ui_templates.env.filters)  # when, iso, pct, ms, pretty: as on the dashboard
 templates.env.globals.update(ui_templates.env.globals)
 

@@ -22,7 +22,8 @@ from hooks.api.v1.common import iso
 from hooks.errors import HooksError
 from hooks.settings import get_settings
 
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+templates = Jinja2Templates(directory=TEMPLATES)
 templates.env.filters["iso"] = lambda ts: iso(ts) or ""
 templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v * 100:.1f}%"
 templates.env.filters["ms"] = lambda v: "-" if v is None else f"{v:,.1f} ms"
