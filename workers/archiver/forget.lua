@@ -7,12 +7,13 @@
   ARGV: 1 key prefix, 2 number of delivery ids, the delivery ids, then the event ids.
   Returns how many index entries were removed.
 ]]
+--- @include "delivery_id"
 local P, n, removed = ARGV[1], tonumber(ARGV[2]), 0
 for i = 3, 2 + n do
   local id = ARGV[i]
   local status = redis.call('HGET', P .. ':dl:' .. id, 'status')
   if status ~= 'pending' then
-    local wh = 'wh_' .. string.match(id, '^msg_[^_]+_(.+)$')
+    local wh = webhook_of(id)
     removed = removed + redis.call('ZREM', P .. ':dl:all', id) + redis.call('ZREM', P .. ':dl:by_wh:' .. wh, id)
   end
 end
