@@ -162,6 +162,8 @@ def _singles_rows(g: Callable[[str], Any]) -> list[Row]:
              _check(redis_ms, lambda v: v <= 0.08)),
             ("12 singles", f"  worker CPU ms per delivery, {who}", worker, None, "<= 0.2",
              _check(worker, lambda v: v <= 0.2)),
+            ("12 singles", f"  producer CPU ms per publish_event call (its threads' own), {who}",
+             g(f"{at}.producer_cpu_ms_per_delivery"), None, "", None),
             ("12 singles", f"  Redis script calls (EVALSHA) per delivery, {who}",
              g(f"{at}.redis_calls_per_delivery.evalsha.calls"), None, "", None),
         ]  # fmt: skip
