@@ -43,3 +43,23 @@ def test_a_script_runs_again_after_redis_forgets_it(server_client: tuple[str, re
     client.script_flush()
     assert prune.run(client, "wild", "a.*") == 1, f"NOSCRIPT not handled on Redis {version}"
     assert client.hexists("wild", "a.*") == 0
+
+
+def test_every_script_loads_on_every_primary_of_a_redis_cluster(redis_cluster: object) -> None:
+    # a cluster keeps scripts per node: each primary compiles every script (includes expanded) to the sha we run
+    from hooks.local.cluster import ClusterTopology
+
+    assert isinstance(redis_cluster, ClusterTopology)
+    primaries = redis_cluster.primaries()
+    assert len(primaries) == 3
+    for node in primaries:
+        client = redis.Redis(host=node.host, port=node.port)
+        try:
+            version = client.info("server")["redis_version"]
+            for path in all_scripts():
+                script = lua_script(path)
+                assert client.script_load(script.source) == script.sha, (
+                    f"{path.name} on cluster node {node.port} (Redis {version})"
+                )
+        finally:
+            client.close()
