@@ -106,16 +106,17 @@ local function fan_out_event(ev, room)
   return created, complete
 end
 local function fan_out()
-  local spent = 0
+  local spent, emptied = 0, false
   while spent < budget do
     local ev = redis.call('LINDEX', FANOUT, 0)  -- peek: it leaves the list only once it is fanned out
-    if not ev then break end
+    if not ev then emptied = true; break end
     local created, complete = fan_out_event(ev, budget - spent)
     spent = spent + created + 1
     if not complete then break end  -- the budget ran out: the next call goes on with it
     redis.call('LPOP', FANOUT)
   end
-  if spent > 0 and redis.call('LLEN', FANOUT) > 0 then kick() end
+  -- events left (the budget ran out): another drain for them; an emptied list needs no second look
+  if spent > 0 and not emptied and redis.call('LLEN', FANOUT) > 0 then kick() end
   return spent
 end
 -- READY's scores are turns, not times: a webhook served goes behind every other (ties would sort by id)
@@ -185,7 +186,8 @@ local function take(wh)
   -- dead endpoint holds one worker, not ten, for its first deadline
   if failures > 0 or not st[4] or ordered then limit = 1 end  -- ordered: one in flight, always
   if not st[4] then n = 1 end  -- and a batch of one: its first answer opens the other lanes
-  if redis.call('ZCARD', lanes) >= limit then  -- at its cap: out of the turns until a lane is released
+  local busy = redis.call('ZCARD', lanes)
+  if busy >= limit then  -- at its cap: out of the turns until a lane is released
     redis.call('ZREM', READY, wh)
     redis.call('ZADD', CAPPED, redis.call('ZRANGE', lanes, 0, 0, 'WITHSCORES')[2], wh)
     return nil
@@ -200,17 +202,18 @@ local function take(wh)
   if #ids == 0 then redis.call('ZREM', READY, wh); return nil end
   if rate then tokens = tokens - #ids; spend(wh, rate, tokens, clock) end
   if open_until > 0 then redis.call('HSET', state, 'probe_until', NOW + lease) end
-  redis.call('ZADD', lanes, NOW + lease, token)
+  busy = busy + redis.call('ZADD', lanes, NOW + lease, token)
   redis.call('EXPIRE', lanes, math.ceil(lease) + 1)
   lease_all(LEASED, ids)
   redis.call('LTRIM', list, #ids, -1)
-  local left = redis.call('LLEN', list)
+  local left = 0  -- fewer than asked: the list is empty now (one event at a time: the usual case)
+  if #ids == n then left = redis.call('LLEN', list) end
   local others = redis.call('ZCARD', READY) - 1  -- webhooks with work besides this one
   local spent = rate and tokens < 1  -- rated and out of tokens: no other drain for it until the next one
   if left == 0 then redis.call('ZREM', READY, wh) elseif spent then await_token(wh, rate, tokens) else to_back(wh) end
   -- another drain for this webhook only when a whole batch is left (fewer are this drain's next batch: a take
   -- per delivery would cost more CPU than the wait saves), and one for the other webhooks
-  if (left >= batch and not spent and redis.call('ZCARD', lanes) < limit) or others > 0 then kick() end
+  if (left >= batch and not spent and busy < limit) or others > 0 then kick() end
   local hashes, bodies = {}, {}
   for i, id in ipairs(ids) do
     hashes[i] = redis.call('HGETALL', P .. ':dl:' .. id)
@@ -251,8 +254,9 @@ local function settle()
   -- its last attempt succeeded: a success ends a run of failures (and closes an open breaker: the probe)
   if ARGV[15] == '1' then
     local state = P .. ':wh:state:' .. previous
-    if tonumber(redis.call('HGET', state, 'failures') or '0') > 0 then close_breaker(previous) end
-    redis.call('HSETNX', state, 'proven', 1)
+    local st = redis.call('HMGET', state, 'failures', 'proven')
+    if tonumber(st[1] or '0') > 0 then close_breaker(previous); st[2] = false end  -- it deletes the state
+    if not st[2] then redis.call('HSETNX', state, 'proven', 1) end
   end
 end
 
