@@ -3,14 +3,15 @@
 A working tool beside the benchmark, not one of its scenarios: it measures the code of two checkouts back to
 back in one invocation (the machine's two cores are shared, so figures from separate runs do not compare):
 
-    python -m bench.trickle [--n 5000] [--old /work/main] [--slowlog 1000]
+    python -m bench.trickle [--n 5000] [--old /work/main] [--slowlog 1000] [--bulk]
 
 For each checkout it starts that checkout's own stack (redis-server, PostgreSQL, receiver, one worker, the
 scheduler and the archiver, bench/procs.py), registers one webhook, makes `n` `publish_event` calls from one
 thread, waits for every delivery and for the archiver to empty the history stream, and prints deliveries/s, CPU
 ms per delivery of Redis, the worker and the archiver, and Redis `INFO commandstats` per delivery. Then, with
 SLOWLOG logging every command (it costs Redis CPU, so it runs after the measured window), it publishes
-`--slowlog` more and splits EVALSHA by script (the sha of each of the checkout's scripts names it).
+`--slowlog` more and splits EVALSHA by script (the sha of each of the checkout's scripts names it). With
+`--bulk` the measured events are published with `publish_events`, 500 a call, as scenario 1 does.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EVENT, STACK = "bench.ev", "bench"
 
 
-def _one(root: Path, n: int, slow_n: int, concurrency: int) -> dict[str, Any]:
+def _one(root: Path, n: int, slow_n: int, concurrency: int, bulk: bool) -> dict[str, Any]:
     """Measure the checkout at `root` (imported from there: its bench, hooks and workers)."""
     here = str(Path(__file__).resolve().parent)
     sys.path[:] = [str(root)] + [d for d in sys.path if d != here]  # run by path: bench/ itself is no package root
@@ -60,8 +61,11 @@ def _one(root: Path, n: int, slow_n: int, concurrency: int) -> dict[str, Any]:
             time.sleep(0.5)
         cpu0, cmd0 = stack.cpu(), _commandstats(client)
         t0 = time.time()
-        for i in range(n):
-            one(i)
+        if bulk:  # publish_events, 500 a call (scenario 1's producer)
+            load.publish_ours(EVENT, STACK, n, 1024)
+        else:
+            for i in range(n):
+                one(i)
         publish_s = time.time() - t0
         load.wait_unique(rcv, n, 120 + n / 50)
         rows, requests = rcv.take()
@@ -127,7 +131,8 @@ def _by_script(stack: Any, client: Any, keys: Any, load: Any, one: Any, n: int, 
 
 def _run_checkout(label: str, root: Path, python: str, args: argparse.Namespace) -> dict[str, Any]:
     cmd = [python, str(Path(__file__).resolve()), "--one", str(root), "--n", str(args.n),
-           "--slowlog", str(args.slowlog), "--concurrency", str(args.concurrency)]  # fmt: skip
+           "--slowlog", str(args.slowlog), "--concurrency", str(args.concurrency),
+           *(["--bulk"] if args.bulk else [])]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     out = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
@@ -165,10 +170,11 @@ def main() -> int:
     p.add_argument("--old", default="/work/main", help="the checkout to compare with (its .venv runs it)")
     p.add_argument("--only", default="old,new", help="old, new or both")
     p.add_argument("--concurrency", type=int, default=32, help="threads of the worker process")
+    p.add_argument("--bulk", action="store_true", help="publish with publish_events, 500 a call, instead")
     p.add_argument("--one", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.one:
-        print(json.dumps(_one(Path(args.one), args.n, args.slowlog, args.concurrency)))
+        print(json.dumps(_one(Path(args.one), args.n, args.slowlog, args.concurrency, args.bulk)))
         return 0
     old = Path(args.old)
     runs = {"old": (old, str(old / ".venv/bin/python")), "new": (ROOT, sys.executable)}

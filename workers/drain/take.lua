@@ -105,18 +105,24 @@ local function fan_out_event(ev, room)
   end
   return created, complete
 end
+local FANOUT_PEEK = 100  -- events read from the fan-out list at a time
 local function fan_out()
-  local spent, emptied = 0, false
-  while spent < budget do
-    local ev = redis.call('LINDEX', FANOUT, 0)  -- peek: it leaves the list only once it is fanned out
-    if not ev then emptied = true; break end
-    local created, complete = fan_out_event(ev, budget - spent)
-    spent = spent + created + 1
-    if not complete then break end  -- the budget ran out: the next call goes on with it
-    redis.call('LPOP', FANOUT)
+  local spent, done, more = 0, 0, true
+  while more and spent < budget do
+    -- peek: they leave the list (one LTRIM below) only once fanned out, so a call that fails half-way leaves them
+    local evs = redis.call('LRANGE', FANOUT, done, done + FANOUT_PEEK - 1)
+    more = #evs == FANOUT_PEEK
+    for _, ev in ipairs(evs) do
+      if spent >= budget then more = true; break end
+      local created, complete = fan_out_event(ev, budget - spent)
+      spent = spent + created + 1
+      if not complete then more = true; break end  -- the budget ran out: the next call goes on with it
+      done = done + 1
+    end
   end
-  -- events left (the budget ran out): another drain for them; an emptied list needs no second look
-  if spent > 0 and not emptied and redis.call('LLEN', FANOUT) > 0 then kick() end
+  if done > 0 then redis.call('LTRIM', FANOUT, done, -1) end
+  -- events left (the budget ran out): another drain for them; a list seen to the end needs no second look
+  if spent > 0 and more and redis.call('LLEN', FANOUT) > 0 then kick() end
   return spent
 end
 -- READY's scores are turns, not times: a webhook served goes behind every other (ties would sort by id)
@@ -225,6 +231,7 @@ end
 local function settle()
   local previous, i = ARGV[14], 18
   local retried, retried_due  -- the batch's delivery that failed with a retry (a batch stops at its first failure)
+  local settled = {}
   for _ = 1, tonumber(ARGV[17]) do
     local id, due, finishes, nf = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
     -- a settle run twice (Redis ran it, then died before answering, and the drain called again) finishes once
@@ -232,9 +239,10 @@ local function settle()
     if nf > 0 then redis.call('HSET', P .. ':dl:' .. id, unpack(ARGV, i + 4, i + 3 + 2 * nf)) end
     if due ~= '' then redis.call('ZADD', RETRY, due, id); retried, retried_due = id, due end
     if first then finish_delivery(id) end
-    redis.call('ZREM', P .. ':leased', id)
+    settled[#settled + 1] = id
     i = i + 4 + 2 * nf
   end
+  if #settled > 0 then redis.call('ZREM', P .. ':leased', unpack(settled)) end  -- their leases, last, in one call
   if previous == '' then return end
   redis.call('ZREM', P .. ':inflight:' .. previous, token)
   uncap(previous)  -- the lane is free: the webhook takes turns again
@@ -269,7 +277,10 @@ if mode == 'end' then  -- the slice is over: a fresh task takes over if work is 
   if redis.call('LLEN', FANOUT) > 0 or redis.call('ZCARD', READY) > 0 then kick() end
   return {'ended'}
 end
-redis.call('ZADD', DRAINS, NOW + lease, token)
+-- this drain's registration: refreshed when a second of its lease has gone (a ZADD in every take moved its entry
+-- every turn; the lease is tens of seconds, and kick() only counts the drains whose lease has not run out)
+local mine = redis.call('ZSCORE', DRAINS, token)
+if not mine or tonumber(mine) < NOW + lease - 1 then redis.call('ZADD', DRAINS, NOW + lease, token) end
 redis.call('ZREM', IDLE, token)
 local fanned = fan_out()
 append_history(ARGV[16])  -- the settled batch's records, and the events finished by it or by the fan-out
