@@ -45,6 +45,7 @@ def rows(fig: dict[str, Any]) -> list[Row]:
         met = None if ours is None or not base else ours >= 5 * base
         out.append(("1 throughput", f"deliveries/s, {label}", ours, base, ">= 5x baseline", met))
     out += _throughput_rows(g)
+    out += _singles_rows(g)
     rate = g("latency.ours.rate_per_s")
     out.append(("2 latency", f"p50 ms at half max ({rate}/s ours)", g("latency.ours.p50_ms"), g("latency.baseline.p50_ms"),
                 "<= 20 ms", _check(g("latency.ours.p50_ms"), lambda v: v <= 20)))  # fmt: skip
@@ -138,10 +139,35 @@ def _throughput_rows(g: Callable[[str], Any]) -> list[Row]:
          None if ours is None or not prefork else ours >= 5 * prefork),
         ("1 throughput", "worker CPU ms per delivery (events off)", worker,
          g("throughput.baseline_events_off.cpu_ms_per_delivery.workers"), "<= 0.25", _check(worker, lambda v: v <= 0.25)),
-        ("1 throughput", "Redis CPU ms per delivery (events off)", redis_ms,
+        ("1 throughput", "Redis CPU ms per delivery (events off, bulk)", redis_ms,
          g("throughput.baseline_events_off.cpu_ms_per_delivery.redis"), "<= 0.05", _check(redis_ms, lambda v: v <= 0.05)),
         ("1 throughput", "one Redis core's ceiling, deliveries/s (1 / Redis CPU)", ceiling, None, "", None),
+        ("1 throughput", "Redis script calls (EVALSHA) per delivery (events off)",
+         g("throughput.ours_events_off.redis_calls_per_delivery.evalsha.calls"), None, "", None),
     ]  # fmt: skip
+
+
+def _singles_rows(g: Callable[[str], Any]) -> list[Row]:
+    """Scenario 12: one `publish_event` per event, from one thread and from four (history on, as scenario 1)."""
+    out: list[Row] = []
+    n = g("singles.events") or "N"
+    for t in (1, 4):
+        at = f"singles.threads_{t}"
+        who = f"{t} thread{'s' if t > 1 else ''}"
+        redis_ms, worker = g(f"{at}.cpu_ms_per_delivery.redis"), g(f"{at}.cpu_ms_per_delivery.workers")
+        out += [
+            ("12 singles", f"deliveries/s, {n} publish_event calls from {who}", g(f"{at}.deliveries_per_s"), None, "",
+             None),
+            ("12 singles", f"  Redis CPU ms per delivery, {who}", redis_ms, None, "<= 0.08",
+             _check(redis_ms, lambda v: v <= 0.08)),
+            ("12 singles", f"  worker CPU ms per delivery, {who}", worker, None, "<= 0.2",
+             _check(worker, lambda v: v <= 0.2)),
+            ("12 singles", f"  producer CPU ms per publish_event call (its threads' own), {who}",
+             g(f"{at}.producer_cpu_ms_per_delivery"), None, "", None),
+            ("12 singles", f"  Redis script calls (EVALSHA) per delivery, {who}",
+             g(f"{at}.redis_calls_per_delivery.evalsha.calls"), None, "", None),
+        ]  # fmt: skip
+    return out
 
 
 def _ratio(a: Any, b: Any) -> float | None:
@@ -191,6 +217,13 @@ def _fmt(v: Any) -> str:
     if isinstance(v, int):
         return f"{v:,}"
     return str(v)
+
+
+def redis_calls(fig: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The Redis-calls-by-command breakdowns present in the figures: singles (1 and 4 threads) and bulk."""
+    found = [(f"12 singles, {t} thread(s)", _get(fig, f"singles.threads_{t}.redis_calls_per_delivery")) for t in (1, 4)]
+    found.append(("1 throughput, bulk (events off)", _get(fig, "throughput.ours_events_off.redis_calls_per_delivery")))
+    return [(label, stats) for label, stats in found if isinstance(stats, dict)]
 
 
 def table(table_rows: list[Row]) -> str:

@@ -19,10 +19,11 @@ from typing import Any
 if __package__ in (None, ""):  # `python bench/run.py`: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import baseline, report, scenarios  # noqa: E402
+from bench import baseline, commandstats, report, scenarios  # noqa: E402
 from bench import history_scenarios as hs  # noqa: E402
 from bench import rate as rate_scenario  # noqa: E402
 from bench import redis_scenarios as rs  # noqa: E402
+from bench import singles as singles_scenario  # noqa: E402
 from bench.procs import PRODUCT_ENV, Stack  # noqa: E402
 from bench.sizes import FULL, QUICK, Sizes  # noqa: E402
 
@@ -38,6 +39,7 @@ SCENARIOS = (
     "rate",
     "retry_backlog",
     "history",
+    "singles",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -79,6 +81,7 @@ def one_run(stack: Stack, sz: Sizes, only: set[str], log: Any) -> tuple[dict[str
             (fig.get("throughput") or {}).get(f"{kind}_events_off", {}).get("deliveries_per_s") or rates[kind]
         )
     step("latency", lambda: scenarios.latency(stack, sz, rates))
+    step("singles", lambda: singles_scenario.singles(stack, sz))  # after latency: its worker set still runs
     step("fanout", lambda: scenarios.fanout(stack, sz))
     step("isolation", lambda: scenarios.isolation(stack, sz, rates))
     step("scaling", lambda: scenarios.scaling(stack, sz))
@@ -143,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     }  # fmt: skip
     path = report.write(args.out, result)
     print(report.table(table_rows))
+    for label, stats in report.redis_calls(figures):
+        print("\n" + "\n".join(commandstats.lines(label, stats)))
     print(f"\n{args.runs} run(s), median shown; wall {wall_s}s; JSON: {path}")
     for e in errors:
         log(e)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bench import load
+from bench import commandstats, load
 from bench.procs import Stack, WorkerSet
 from bench.sizes import Sizes
 from hooks import publish_event
@@ -25,13 +25,17 @@ def _wait_s(n: int) -> float:
     return min(300.0, 20.0 + n / 50)
 
 
-def batch_run(stack: Stack, kind: str, n: int, size_b: int) -> dict[str, Any]:
-    """Publish n events to one webhook as fast as the producer can; deliveries/s from first publish to last receipt."""
+def batch_run(stack: Stack, kind: str, n: int, size_b: int, *, redis_calls: bool = False) -> dict[str, Any]:
+    """Publish n events to one webhook as fast as the producer can; deliveries/s from first publish to last receipt.
+
+    `redis_calls`: also Redis's calls and usec per delivery by command (`bench.commandstats`).
+    """
     client, rcv = stack.client, stack.receiver
     url = rcv.url + "/t"
     if kind == "ours":
         load.write_webhooks(client, [(url, STACK, [EVENT])])
     rcv.take()
+    calls0 = commandstats.snapshot(client) if redis_calls else {}
     cpu0 = stack.cpu()
     t0 = time.time()
     if kind == "ours":
@@ -41,10 +45,13 @@ def batch_run(stack: Stack, kind: str, n: int, size_b: int) -> dict[str, Any]:
     publish_s = time.time() - t0
     load.wait_unique(rcv, n, _wait_s(n))
     cpu = {k: round((v - cpu0[k]) * 1000 / n, 3) for k, v in stack.cpu().items()}
+    calls: dict[str, Any] = {}
+    if redis_calls:
+        calls["redis_calls_per_delivery"] = commandstats.per_delivery(calls0, commandstats.snapshot(client), n)
     rows, requests = rcv.take()
     load.clean(client)
     return {**load.rate_figures(rows, n, t0), "publish_s": round(publish_s, 3), "duplicates": requests - len(rows),
-            "cpu_ms_per_delivery": cpu}  # fmt: skip
+            "cpu_ms_per_delivery": cpu, **calls}  # fmt: skip
 
 
 def throughput(stack: Stack, sz: Sizes) -> dict[str, Any]:
@@ -54,7 +61,9 @@ def throughput(stack: Stack, sz: Sizes) -> dict[str, Any]:
     for kind, events in (("ours", False), ("ours", True), ("baseline", True), ("baseline", False)):
         stack.workers(WorkerSet(kind, 1, events, ()))
         n = sz.throughput_n if kind == "ours" else sz.baseline_throughput_n
-        out[f"{kind}_events_{'on' if events else 'off'}"] = batch_run(stack, kind, n, sz.payload_b)
+        out[f"{kind}_events_{'on' if events else 'off'}"] = batch_run(
+            stack, kind, n, sz.payload_b, redis_calls=kind == "ours" and not events
+        )
     # the baseline as a user who changes nothing runs it: Celery's default pool, one process per core
     stack.workers(WorkerSet("baseline", 1, False, (), pool="prefork"))
     out["baseline_prefork"] = batch_run(stack, "baseline", sz.baseline_prefork_n, sz.payload_b)

@@ -35,6 +35,7 @@ class Sizes:
     rate_warmup_s: float = 2.0  # the bucket's first burst and the drains settling in, left out of the window
     rate_free_n: int = 15_000  # events to the unlimited neighbour, alone and beside the limited webhook (~4 s)
     rate_threads: int = 8  # worker threads sending (0: the stack's, reusing the running workers)
+    singles_n: int = 20_000  # scenario 12: one publish_event per event, from one thread, then split over four
 
 
 FULL = Sizes()
@@ -64,4 +65,5 @@ QUICK = Sizes(
     rate_warmup_s=0.3,
     rate_free_n=100,
     rate_threads=0,
+    singles_n=300,
 )

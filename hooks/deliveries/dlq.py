@@ -24,6 +24,7 @@ from hooks.history.bulk import deliveries_by_ids, events_by_ids
 from hooks.history.connection import UNREACHABLE, get_engine, unavailable
 from hooks.metrics.counters import uncount_replayed
 from hooks.models.delivery import Delivery, from_record, parse_delivery
+from hooks.models.ids import split_delivery_id
 from hooks.settings import Settings, get_settings
 from hooks.store.connection import get_redis
 from hooks.store.keys import Keys
@@ -108,7 +109,7 @@ def _requeue(ids: Sequence[str], *, only_dead: bool, strict: bool = False) -> li
     client = get_redis(settings)
     keys = Keys(settings)
     stored = _history(lambda engine: deliveries_by_ids(engine, ids))
-    events = _history(lambda engine: events_by_ids(engine, sorted({f"evt_{i.split('_')[1]}" for i in ids})))
+    events = _history(lambda engine: events_by_ids(engine, sorted({split_delivery_id(i)[0] for i in ids})))
     args: list[Any] = []
     sources: dict[str, Delivery] = {}
     for delivery_id in ids:

@@ -10,14 +10,14 @@
   Returns the ids put back in flight.
 ]]
 --- @include "kick"
+--- @include "delivery_id"
 local ttl, out = ARGV[6], {}
 for i = 7, #ARGV, 12 do
   local id = ARGV[i]
   local key = P .. ':dl:' .. id
   local now = redis.call('HMGET', key, 'status', 'replays')
   if now[1] ~= 'pending' and tonumber(now[2] or '0') <= tonumber(ARGV[i + 2]) then
-    local ev = 'evt_' .. string.match(id, '^msg_([^_]+)_')
-    local wh = 'wh_' .. string.match(id, '^msg_[^_]+_(.+)$')
+    local ev, wh = event_of(id), webhook_of(id)
     local evkey = P .. ':ev:' .. ev
     if redis.call('EXISTS', evkey) == 0 then
       redis.call('HSET', evkey, 'type', ARGV[i + 6], 'stack', ARGV[i + 7], 'branch', ARGV[i + 8],

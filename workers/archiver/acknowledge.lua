@@ -20,6 +20,7 @@
 ]]
 local P = ARGV[1]
 --- @include "when_full"
+--- @include "delivery_id"
 local stream, group, n = ARGV[2], ARGV[3], tonumber(ARGV[4])
 keep_working_when_full()
 local acked = 0
@@ -33,9 +34,8 @@ local deliveries = tonumber(ARGV[i])
 for k = i + 1, i + deliveries do
   local id = ARGV[k]
   if redis.call('HGET', P .. ':dl:' .. id, 'status') ~= 'pending' then
-    local wh = 'wh_' .. string.match(id, '^msg_[^_]+_(.+)$')
     redis.call('ZREM', P .. ':dl:all', id)
-    redis.call('ZREM', P .. ':dl:by_wh:' .. wh, id)
+    redis.call('ZREM', P .. ':dl:by_wh:' .. webhook_of(id), id)
   end
 end
 i = i + 1 + deliveries

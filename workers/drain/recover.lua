@@ -11,6 +11,7 @@
 ]]
 --- @include "kick"
 --- @include "when_full"
+--- @include "delivery_id"
 local limit = tonumber(ARGV[6])
 keep_working_when_full()
 for _, wh in ipairs(redis.call('ZRANGEBYSCORE', CAPPED, '-inf', NOW, 'LIMIT', 0, limit)) do
@@ -22,7 +23,7 @@ end
 local leased = redis.call('ZRANGEBYSCORE', P .. ':leased', '-inf', NOW, 'LIMIT', 0, limit)
 for k = #leased, 1, -1 do  -- backwards: each goes to the front, so the oldest ends up first
   local id = leased[k]
-  local wh = 'wh_' .. string.match(id, '^msg_[^_]+_(.+)$')
+  local wh = webhook_of(id)
   redis.call('LPUSH', P .. ':ready:' .. wh, id)
   ready(wh)
 end

@@ -49,6 +49,7 @@ local IDLE_POLL_S = 0.25  -- workers/drain/drain.py's _WAKE_POLL_S: how often an
 --- @include "create_deliveries"
 --- @include "close_breaker"
 --- @include "history"
+--- @include "delivery_id"
 --- @include "when_full"
 
 local function lease_all(key, ids)
@@ -223,7 +224,7 @@ local function take(wh)
   local hashes, bodies = {}, {}
   for i, id in ipairs(ids) do
     hashes[i] = redis.call('HGETALL', P .. ':dl:' .. id)
-    bodies[i] = redis.call('HMGET', P .. ':ev:evt_' .. string.match(id, '^msg_([^_]+)_'), 'body', 'concise_body')
+    bodies[i] = redis.call('HMGET', P .. ':ev:' .. event_of(id), 'body', 'concise_body')
   end
   return {'deliver', wh, tostring(failures), redis.call('GET', webhook_prefix .. wh), ids, hashes, bodies}
 end

@@ -8,12 +8,13 @@
 ]]
 --- @include "kick"
 --- @include "when_full"
+--- @include "delivery_id"
 local kind, id = ARGV[6], ARGV[7]
 keep_working_when_full()
 if kind == 'event' then
   redis.call('RPUSH', P .. ':fanout', id)
 else
-  local wh = 'wh_' .. string.match(id, '^msg_[^_]+_(.+)$')
+  local wh = webhook_of(id)
   redis.call('RPUSH', P .. ':ready:' .. wh, id)
   ready(wh)
 end

@@ -6,11 +6,12 @@
   so they are listed newest first by ZREVRANGEBYLEX (hooks/deliveries/query.py).
   Returns (created, complete): complete is false when the budget ran out first.
 ]]
+--- @include "delivery_id"
 local function create_deliveries(ev, whs, budget, ttl)
-  local by_ev, short_ev, created = P .. ':dl:by_ev:' .. ev, string.sub(ev, 5), 0
+  local by_ev, created = P .. ':dl:by_ev:' .. ev, 0
   for _, wh in ipairs(whs) do
     if created >= budget then return created, false end
-    local id = 'msg_' .. short_ev .. '_' .. string.sub(wh, 4)
+    local id = delivery_id(ev, wh)
     local key = P .. ':dl:' .. id
     if redis.call('EXISTS', key) == 0 then
       redis.call('HSET', key, 'event_id', ev, 'webhook_id', wh, 'status', 'pending', 'attempts', 0,

@@ -9,6 +9,7 @@
         drain, '' for none), `e` the finished events' records (JSON, built here from their hashes)
   An event's hash counts its unfinished deliveries in `open` and says `fanned` once its fan-out is complete.
 ]]
+--- @include "delivery_id"
 local finished_events = {}
 
 local function finish_event(ev)
@@ -20,7 +21,7 @@ end
 
 local function finish_delivery(id)
   redis.call('EXPIRE', P .. ':dl:' .. id, FINISHED_TTL)
-  local ev = 'evt_' .. string.match(id, '^msg_([^_]+)_')
+  local ev = event_of(id)
   local key = P .. ':ev:' .. ev
   local f = redis.call('HMGET', key, 'type', 'fanned')  -- every stored event has a type
   if not f[1] then return end  -- expired or erased: nothing left to count

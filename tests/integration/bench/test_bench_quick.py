@@ -19,7 +19,7 @@ from tests.support.bench import run_bench
 # about a third of the quick run each (seconds on a loaded two-core machine: 81, 64, 87)
 GROUPS = {
     "workers": ("throughput", "latency", "isolation"),
-    "scale": ("scaling", "fanout", "publishing", "matching"),
+    "scale": ("scaling", "fanout", "publishing", "matching", "singles"),
     "backlogs": ("history", "retry_backlog", "ordered", "rate"),
 }
 
