@@ -3,7 +3,7 @@
 A working tool beside the benchmark, not one of its scenarios: it measures the code of two checkouts back to
 back in one invocation (the machine's two cores are shared, so figures from separate runs do not compare):
 
-    python -m bench.trickle [--n 5000] [--old /work/main] [--slowlog 1000] [--bulk]
+    python -m bench.trickle [--n 5000] [--old /work/main] [--slowlog 1000] [--bulk] [--runs 3]
 
 For each checkout it starts that checkout's own stack (redis-server, PostgreSQL, receiver, one worker, the
 scheduler and the archiver, bench/procs.py), registers one webhook, makes `n` `publish_event` calls from one
@@ -170,6 +170,7 @@ def main() -> int:
     p.add_argument("--old", default="/work/main", help="the checkout to compare with (its .venv runs it)")
     p.add_argument("--only", default="old,new", help="old, new or both")
     p.add_argument("--concurrency", type=int, default=32, help="threads of the worker process")
+    p.add_argument("--runs", type=int, default=1, help="old and new this many times each, alternating")
     p.add_argument("--bulk", action="store_true", help="publish with publish_events, 500 a call, instead")
     p.add_argument("--one", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -178,10 +179,22 @@ def main() -> int:
         return 0
     old = Path(args.old)
     runs = {"old": (old, str(old / ".venv/bin/python")), "new": (ROOT, sys.executable)}
-    for label in args.only.split(","):
-        root, python = runs[label]
-        _print(label, _run_checkout(label, root, python, args))
-        sys.stdout.flush()
+    medians: dict[str, list[dict[str, float]]] = {}
+    for run in range(args.runs):  # old and new alternate: a busy spell on the shared cores hits both
+        for label in args.only.split(","):
+            root, python = runs[label]
+            fig = _run_checkout(label, root, python, args)
+            _print(f"{label}, run {run + 1}/{args.runs}", fig)
+            if "error" not in fig:
+                medians.setdefault(label, []).append(fig["cpu_ms_per_delivery"])
+            sys.stdout.flush()
+    if args.runs > 1:
+        for label, cpus in medians.items():
+            mid = {k: sorted(c[k] for c in cpus)[len(cpus) // 2] for k in ("redis", "workers", "archiver", "postgres")}
+            print(
+                f"== {label}: median of {len(cpus)} runs, CPU ms/delivery: "
+                + ", ".join(f"{k} {v}" for k, v in mid.items())
+            )
     return 0
 
 
