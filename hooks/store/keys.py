@@ -43,9 +43,9 @@
 | {p}:leased                           | zset   | delivery ids a drain is sending, scored by lease expiry  |
 | {p}:drains                           | zset   | drain task tokens (queued or running), by lease expiry   |
 | {p}:drains:idle                      | zset   | drains waiting for work, by lease expiry                 |
-| {p}:drains:wake                      | list   | wake-up calls for idle drains (trimmed)                  |
-| {p}:full-probe                       | string | written and deleted at once by scripts (when_full.lua):  |
-|                                      |        | refused only when Redis is full                          |
+| {p}:drains:wake                      | list   | wake-up calls, at most one per idle drain                |
+| {p}:no-such-key                      | string | never exists: deleted first by scripts that must run on  |
+|                                      |        | a full Redis (when_full.lua)                             |
 | {p}:history:rejected                 | stream | history entries the database refused, with the error     |
 | {p}:test:{token}                     | list   | the answer of one test send, for the API waiting (TTL)   |
 

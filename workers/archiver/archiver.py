@@ -33,9 +33,14 @@ from workers.archiver.batch import ArchiveBatch
 
 log = logging.getLogger("workers.archiver")
 
-_FORGET = beside(__file__, "forget")
 _ACKNOWLEDGE = beside(__file__, "acknowledge")
 _BLOCK_MS = 1000
+# Records trickling in (one settle per delivery) would make a batch, a transaction and an acknowledgement per
+# record: after a read of fewer than _LINGER_BELOW entries, the next read waits _LINGER_S first, so they gather
+# (a tenth of a second more before the history has them). A read that found nothing does not linger: the first
+# record after a quiet spell is written at once.
+_LINGER_S = 0.1
+_LINGER_BELOW = 100
 _MAINTAIN_EVERY_S = 3600
 _REPORT_EVERY_S = 60
 DATABASE_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)  # down, restarting, cut
@@ -50,6 +55,7 @@ class Archiver:
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
         self.own_pending = True  # at start, and after a failed write: first what was delivered to us
         self.next_claim = self.next_report = 0.0
+        self.linger = False  # the last read of new entries was small: let the next ones gather first
 
     def ensure_group(self) -> None:
         """Create the consumer group (from the stream's start, so nothing appended before is skipped)."""
@@ -80,7 +86,12 @@ class Archiver:
             if claimed[1]:
                 log.info("archiver: claimed %d entries of an archiver that stopped", len(claimed[1]))
                 return list(claimed[1])
-        return _entries_of(self.client.xreadgroup(GROUP, self.consumer, {stream: ">"}, count=count, block=_BLOCK_MS))
+        if self.linger:
+            time.sleep(_LINGER_S)
+        entries = _entries_of(self.client.xreadgroup(GROUP, self.consumer, {stream: ">"}, count=count,
+                                                     block=_BLOCK_MS))  # fmt: skip
+        self.linger = 0 < len(entries) < min(count, _LINGER_BELOW)
+        return entries
 
     def archive(self, batch: ArchiveBatch) -> None:
         """Write the batch in one transaction, then acknowledge and delete its entries and forget what finished.
@@ -111,11 +122,9 @@ class Archiver:
 
     def _done(self, batch: ArchiveBatch) -> None:
         ops = archived_ops(self.settings, batch.deliveries, batch.attempts)  # the metrics (hooks/metrics/)
+        done, events = batch.finished_deliveries, batch.finished_events
         _ACKNOWLEDGE.run(self.client, self.keys.p, self.keys.history, GROUP, len(batch.entry_ids), *batch.entry_ids,
-                         *ops)  # fmt: skip
-        done = batch.finished_deliveries
-        if done or batch.finished_events:
-            _FORGET.run(self.client, self.keys.p, len(done), *done, *batch.finished_events)
+                         len(done), *done, len(events), *events, *ops)  # fmt: skip
 
     def forget_gone_consumers(self) -> int:
         """Delete the group's consumers that hold nothing and have been idle an hour: each archiver start adds one

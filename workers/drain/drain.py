@@ -42,7 +42,7 @@ import redis
 from hooks.settings import Settings
 from hooks.store.keys import Keys
 from hooks.store.kick import kick_args
-from hooks.store.scripts import beside
+from hooks.store.scripts import beside, call_own
 from workers.drain.batch import Batch, Settled, send_batch
 from workers.drain.outage import LOST, ride_out, waited
 
@@ -75,6 +75,7 @@ class Drain:
         self.idle_since: float | None = None
         self.done: Counter[str] = Counter()
         self.settled = Settled()
+        self.wake_key = Keys(settings).drains_wake
 
     def run(self) -> str:
         """Turns until the take script says the drain has ended; a summary of what was done."""
@@ -110,7 +111,7 @@ class Drain:
             self.idle_since = now if self.idle_since is None else self.idle_since
             # a rated webhook's next token due sooner than the poll: this drain wakes for it
             wait_s = min(float(reply[1]), _WAKE_POLL_S) if len(reply) > 1 else _WAKE_POLL_S
-            wake = functools.partial(self.client.blpop, [Keys(self.settings).drains_wake], timeout=wait_s)
+            wake = functools.partial(call_own, self.client, "BLPOP", self.wake_key, wait_s)
             self._call(wake, wait_s)
         return True
 

@@ -106,17 +106,24 @@ local function fan_out_event(ev, room)
   end
   return created, complete
 end
+local FANOUT_PEEK = 100  -- events read from the fan-out list at a time
 local function fan_out()
-  local spent = 0
-  while spent < budget do
-    local ev = redis.call('LINDEX', FANOUT, 0)  -- peek: it leaves the list only once it is fanned out
-    if not ev then break end
-    local created, complete = fan_out_event(ev, budget - spent)
-    spent = spent + created + 1
-    if not complete then break end  -- the budget ran out: the next call goes on with it
-    redis.call('LPOP', FANOUT)
+  local spent, done, more = 0, 0, true
+  while more and spent < budget do
+    -- peek: they leave the list (one LTRIM below) only once fanned out, so a call that fails half-way leaves them
+    local evs = redis.call('LRANGE', FANOUT, done, done + FANOUT_PEEK - 1)
+    more = #evs == FANOUT_PEEK
+    for _, ev in ipairs(evs) do
+      if spent >= budget then more = true; break end
+      local created, complete = fan_out_event(ev, budget - spent)
+      spent = spent + created + 1
+      if not complete then more = true; break end  -- the budget ran out: the next call goes on with it
+      done = done + 1
+    end
   end
-  if spent > 0 and redis.call('LLEN', FANOUT) > 0 then kick() end
+  if done > 0 then redis.call('LTRIM', FANOUT, done, -1) end
+  -- events left (the budget ran out): another drain for them; a list seen to the end needs no second look
+  if spent > 0 and more and redis.call('LLEN', FANOUT) > 0 then kick() end
   return spent
 end
 -- READY's scores are turns, not times: a webhook served goes behind every other (ties would sort by id)
@@ -186,7 +193,8 @@ local function take(wh)
   -- dead endpoint holds one worker, not ten, for its first deadline
   if failures > 0 or not st[4] or ordered then limit = 1 end  -- ordered: one in flight, always
   if not st[4] then n = 1 end  -- and a batch of one: its first answer opens the other lanes
-  if redis.call('ZCARD', lanes) >= limit then  -- at its cap: out of the turns until a lane is released
+  local busy = redis.call('ZCARD', lanes)
+  if busy >= limit then  -- at its cap: out of the turns until a lane is released
     redis.call('ZREM', READY, wh)
     redis.call('ZADD', CAPPED, redis.call('ZRANGE', lanes, 0, 0, 'WITHSCORES')[2], wh)
     return nil
@@ -201,17 +209,18 @@ local function take(wh)
   if #ids == 0 then redis.call('ZREM', READY, wh); return nil end
   if rate then tokens = tokens - #ids; spend(wh, rate, tokens, clock) end
   if open_until > 0 then redis.call('HSET', state, 'probe_until', NOW + lease) end
-  redis.call('ZADD', lanes, NOW + lease, token)
+  busy = busy + redis.call('ZADD', lanes, NOW + lease, token)
   redis.call('EXPIRE', lanes, math.ceil(lease) + 1)
   lease_all(LEASED, ids)
   redis.call('LTRIM', list, #ids, -1)
-  local left = redis.call('LLEN', list)
+  local left = 0  -- fewer than asked: the list is empty now (one event at a time: the usual case)
+  if #ids == n then left = redis.call('LLEN', list) end
   local others = redis.call('ZCARD', READY) - 1  -- webhooks with work besides this one
   local spent = rate and tokens < 1  -- rated and out of tokens: no other drain for it until the next one
   if left == 0 then redis.call('ZREM', READY, wh) elseif spent then await_token(wh, rate, tokens) else to_back(wh) end
   -- another drain for this webhook only when a whole batch is left (fewer are this drain's next batch: a take
   -- per delivery would cost more CPU than the wait saves), and one for the other webhooks
-  if (left >= batch and not spent and redis.call('ZCARD', lanes) < limit) or others > 0 then kick() end
+  if (left >= batch and not spent and busy < limit) or others > 0 then kick() end
   local hashes, bodies = {}, {}
   for i, id in ipairs(ids) do
     hashes[i] = redis.call('HGETALL', P .. ':dl:' .. id)
@@ -223,6 +232,7 @@ end
 local function settle()
   local previous, i = ARGV[14], 18
   local retried, retried_due  -- the batch's delivery that failed with a retry (a batch stops at its first failure)
+  local settled = {}
   for _ = 1, tonumber(ARGV[17]) do
     local id, due, finishes, nf = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
     -- a settle run twice (Redis ran it, then died before answering, and the drain called again) finishes once
@@ -230,9 +240,10 @@ local function settle()
     if nf > 0 then redis.call('HSET', P .. ':dl:' .. id, unpack(ARGV, i + 4, i + 3 + 2 * nf)) end
     if due ~= '' then redis.call('ZADD', RETRY, due, id); retried, retried_due = id, due end
     if first then finish_delivery(id) end
-    redis.call('ZREM', P .. ':leased', id)
+    settled[#settled + 1] = id
     i = i + 4 + 2 * nf
   end
+  if #settled > 0 then redis.call('ZREM', P .. ':leased', unpack(settled)) end  -- their leases, last, in one call
   if previous == '' then return end
   redis.call('ZREM', P .. ':inflight:' .. previous, token)
   uncap(previous)  -- the lane is free: the webhook takes turns again
@@ -252,8 +263,9 @@ local function settle()
   -- its last attempt succeeded: a success ends a run of failures (and closes an open breaker: the probe)
   if ARGV[15] == '1' then
     local state = P .. ':wh:state:' .. previous
-    if tonumber(redis.call('HGET', state, 'failures') or '0') > 0 then close_breaker(previous) end
-    redis.call('HSETNX', state, 'proven', 1)
+    local st = redis.call('HMGET', state, 'failures', 'proven')
+    if tonumber(st[1] or '0') > 0 then close_breaker(previous); st[2] = false end  -- it deletes the state
+    if not st[2] then redis.call('HSETNX', state, 'proven', 1) end
   end
 end
 
@@ -266,7 +278,10 @@ if mode == 'end' then  -- the slice is over: a fresh task takes over if work is 
   if redis.call('LLEN', FANOUT) > 0 or redis.call('ZCARD', READY) > 0 then kick() end
   return {'ended'}
 end
-redis.call('ZADD', DRAINS, NOW + lease, token)
+-- this drain's registration: refreshed when a second of its lease has gone (a ZADD in every take moved its entry
+-- every turn; the lease is tens of seconds, and kick() only counts the drains whose lease has not run out)
+local mine = redis.call('ZSCORE', DRAINS, token)
+if not mine or tonumber(mine) < NOW + lease - 1 then redis.call('ZADD', DRAINS, NOW + lease, token) end
 redis.call('ZREM', IDLE, token)
 local fanned = fan_out()
 append_history(ARGV[16])  -- the settled batch's records, and the events finished by it or by the fan-out

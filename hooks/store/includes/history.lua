@@ -23,9 +23,10 @@ local function finish_delivery(id)
   redis.call('EXPIRE', P .. ':dl:' .. id, FINISHED_TTL)
   local ev = event_of(id)
   local key = P .. ':ev:' .. ev
-  if redis.call('EXISTS', key) == 0 then return end  -- expired or erased: nothing left to count
+  local f = redis.call('HMGET', key, 'type', 'fanned')  -- every stored event has a type
+  if not f[1] then return end  -- expired or erased: nothing left to count
   local open = redis.call('HINCRBY', key, 'open', -1)
-  if open <= 0 and redis.call('HGET', key, 'fanned') == '1' then finish_event(ev) end
+  if open <= 0 and f[2] == '1' then finish_event(ev) end
 end
 
 local function append_history(deliveries_json)

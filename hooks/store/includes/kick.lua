@@ -9,8 +9,9 @@
                it waits for a token (rated, in RATED_WAIT): then it comes back when the token is due (take)
     uncap(wh)  a lane of wh was released: it takes turns again if it has work
     unwait(wh) a rated wh's next token is due: it takes turns again if it has work
-    kick()     wake an idle drain if there is one, else start a drain task (a Celery message pushed on the
-               queue, written from the template below) while fewer than MAX_DRAINS exist; returns 1 if started
+    kick()     wake an idle drain if there is one (unless each already has a wake-up waiting), else start a
+               drain task (a Celery message pushed on the queue, written from the template below) while fewer
+               than MAX_DRAINS exist; returns 1 if started
   Making work ready and making sure someone will take it happen in one atomic step, so no work waits unseen.
 ]]
 local P, NOW = ARGV[1], tonumber(ARGV[2])
@@ -36,13 +37,15 @@ local function unwait(wh)
 end
 
 local function kick()
-  redis.call('ZREMRANGEBYSCORE', DRAINS, '-inf', NOW)
   redis.call('ZREMRANGEBYSCORE', IDLE, '-inf', NOW)
-  if redis.call('ZCARD', IDLE) > 0 then
-    redis.call('RPUSH', WAKE, '1')
-    redis.call('LTRIM', WAKE, -64, -1)
+  local idle = redis.call('ZCARD', IDLE)
+  if idle > 0 then
+    -- at most one wake-up per idle drain: a wake-up left over when every idle drain has one is popped later by a
+    -- drain that finds nothing (an empty take); one already waiting guarantees a take after this script
+    if redis.call('LLEN', WAKE) < idle then redis.call('RPUSH', WAKE, '1') end
     return 0
   end
+  redis.call('ZREMRANGEBYSCORE', DRAINS, '-inf', NOW)
   if redis.call('ZCARD', DRAINS) >= MAX_DRAINS then return 0 end
   local token = 'drain.' .. redis.call('INCR', P .. ':seq')
   redis.call('ZADD', DRAINS, NOW + QUEUED_LEASE, token)

@@ -48,13 +48,39 @@ def test_entries_leave_the_stream_and_the_metrics_move_in_one_call(client: redis
         with pytest.raises(redis.exceptions.OutOfMemoryError):
             client.set("t:anything", "1")
     # When the batch is acknowledged
-    acked = _ACKNOWLEDGE.run(client, keys.p, keys.history, GROUP, len(ids), *ids, *ops)
+    acked = _ACKNOWLEDGE.run(client, keys.p, keys.history, GROUP, len(ids), *ids, 0, 0, *ops)
     # Then its entries are acknowledged and gone, and the webhook's counters hold the three deliveries
     assert acked == 3 and client.xlen(keys.history) == 0
     assert client.xpending(keys.history, GROUP)["pending"] == 0
     counters = {k.decode(): v.decode() for k, v in client.hgetall(MetricKeys(settings).webhook("wh_a")).items()}
     assert counters.get("d:delivered") == "3", counters
-    assert not client.exists(f"{keys.p}:full-probe")
+    assert not client.exists(f"{keys.p}:no-such-key")
+
+
+def test_finished_work_leaves_the_indexes_in_the_same_call_and_work_back_in_flight_stays(client: redis.Redis) -> None:
+    # Given one stream entry whose batch finished two deliveries and two events, of which one delivery was put
+    # back in flight since (a replay: pending again) and one event has a delivery open again
+    settings = Settings(key_prefix="t")
+    keys = Keys(settings)
+    ids = _entries(client, keys, 1)
+    done, replayed = "msg_e1_a", "msg_e1_b"
+    client.hset(f"{keys.p}:dl:{done}", "status", "delivered")
+    client.hset(f"{keys.p}:dl:{replayed}", "status", "pending")
+    client.hset(f"{keys.p}:ev:evt_e1", mapping={"type": "t.x", "fanned": 1, "open": 0})
+    client.hset(f"{keys.p}:ev:evt_e2", mapping={"type": "t.x", "fanned": 1, "open": 1})
+    for d in (done, replayed):
+        client.zadd(keys.deliveries_all, {d: 0})
+        client.zadd(keys.deliveries_by_webhook("wh_" + d.rpartition("_")[2]), {d: 0})
+    client.zadd(keys.events_all, {"evt_e1": 0, "evt_e2": 0, "evt_gone": 0})
+    # When the batch is acknowledged with them
+    acked = _ACKNOWLEDGE.run(client, keys.p, keys.history, GROUP, 1, *ids, 2, done, replayed, 3, "evt_e1", "evt_e2",
+                             "evt_gone")  # fmt: skip
+    # Then the entry is gone with the finished ones' index entries; the ones in flight again stay listed
+    assert acked == 1 and client.xlen(keys.history) == 0
+    assert client.zrange(keys.deliveries_all, 0, -1) == [replayed.encode()]
+    assert client.zcard(keys.deliveries_by_webhook("wh_a")) == 0
+    assert client.zcard(keys.deliveries_by_webhook("wh_b")) == 1
+    assert client.zrange(keys.events_all, 0, -1) == [b"evt_e2"]
 
 
 def test_consumers_that_hold_nothing_and_idle_an_hour_leave_the_group(
