@@ -15,7 +15,8 @@ delivery and for the archiver to empty the history stream, and prints deliveries
 Redis, the worker and the archiver, and Redis `INFO commandstats` per delivery. Then, with SLOWLOG logging every
 command (it costs Redis CPU, so it runs after the measured window), it publishes `--slowlog` more and splits
 EVALSHA by script (the sha of each of the checkout's scripts names it), a drain's take calls also by whether they
-settled a batch (`take/settling`) or not (`take/fresh`: after an idle or fanned-only turn). With `--bulk` the
+settled a batch (`take/settling`) or not (`take/fresh`: after an idle or fanned-only turn), and how many found
+nothing (`take/idle`). With `--bulk` the
 measured events are published with `publish_events`, 500 a call, as scenario 1 does.
 """
 
@@ -156,6 +157,8 @@ def _by_script(
             name = "script:" + names.get(parts[1].lower(), parts[1][:8])
             if name == "script:take" and len(parts) > 16:  # EVALSHA sha 0 ARGV...: ARGV[14] is the settled webhook
                 calls["take/" + ("settling" if parts[16] not in ("", '""') else "fresh")] += 1
+        elif name == "ZADD" and len(parts) > 1 and parts[1].endswith(":drains:idle"):
+            calls["take/idle"] += 1  # a take that found nothing: the drain registers as idle
         if name in ("SLOWLOG", "CONFIG"):
             continue
         calls[name] += 1
