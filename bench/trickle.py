@@ -3,15 +3,21 @@
 A working tool beside the benchmark, not one of its scenarios: it measures the code of two checkouts back to
 back in one invocation (the machine's two cores are shared, so figures from separate runs do not compare):
 
-    python -m bench.trickle [--n 5000] [--old /work/main] [--slowlog 1000] [--bulk] [--runs 3]
+    python -m bench.trickle --old PATH [--n 5000] [--threads 1] [--slowlog 1000] [--bulk] [--runs 3]
+
+`--old` (required) is the checkout to compare with, a git worktree of this project with its own `.venv`
+(`scripts/setup dev` there), e.g. one checked out at the commit before a change.
 
 For each checkout it starts that checkout's own stack (redis-server, PostgreSQL, receiver, one worker, the
 scheduler and the archiver, bench/procs.py), registers one webhook, makes `n` `publish_event` calls from one
-thread, waits for every delivery and for the archiver to empty the history stream, and prints deliveries/s, CPU
-ms per delivery of Redis, the worker and the archiver, and Redis `INFO commandstats` per delivery. Then, with
-SLOWLOG logging every command (it costs Redis CPU, so it runs after the measured window), it publishes
-`--slowlog` more and splits EVALSHA by script (the sha of each of the checkout's scripts names it). With
-`--bulk` the measured events are published with `publish_events`, 500 a call, as scenario 1 does.
+thread (from `--threads` threads, the events split between them, as bench scenario 12 does), waits for every
+delivery and for the archiver to empty the history stream, and prints deliveries/s, CPU ms per delivery of
+Redis, the worker and the archiver, and Redis `INFO commandstats` per delivery. Then, with SLOWLOG logging every
+command (it costs Redis CPU, so it runs after the measured window), it publishes `--slowlog` more and splits
+EVALSHA by script (the sha of each of the checkout's scripts names it), a drain's take calls also by whether they
+settled a batch (`take/settling`) or not (`take/fresh`: after an idle or fanned-only turn), and how many found
+nothing (`take/idle`). With `--bulk` the
+measured events are published with `publish_events`, 500 a call, as scenario 1 does.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -30,7 +37,31 @@ ROOT = Path(__file__).resolve().parent.parent
 EVENT, STACK = "bench.ev", "bench"
 
 
-def _one(root: Path, n: int, slow_n: int, concurrency: int, bulk: bool) -> dict[str, Any]:
+def _publish(one: Any, n: int, threads: int) -> None:
+    """n `publish_event` calls, from `threads` threads (distinct sequence numbers: the receiver dedupes on them)."""
+    if threads <= 1:
+        for i in range(n):
+            one(i)
+        return
+    errors: list[BaseException] = []
+
+    def produce(seqs: range) -> None:
+        try:
+            for i in seqs:
+                one(i)
+        except BaseException as exc:  # noqa: BLE001 - reported below, not lost in a thread
+            errors.append(exc)
+
+    ts = [threading.Thread(target=produce, args=(range(i, n, threads),)) for i in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if errors:
+        raise RuntimeError(f"a producer thread failed: {errors[0]!r}") from errors[0]
+
+
+def _one(root: Path, n: int, slow_n: int, concurrency: int, bulk: bool, threads: int = 1) -> dict[str, Any]:
     """Measure the checkout at `root` (imported from there: its bench, hooks and workers)."""
     here = str(Path(__file__).resolve().parent)
     sys.path[:] = [str(root)] + [d for d in sys.path if d != here]  # run by path: bench/ itself is no package root
@@ -64,8 +95,7 @@ def _one(root: Path, n: int, slow_n: int, concurrency: int, bulk: bool) -> dict[
         if bulk:  # publish_events, 500 a call (scenario 1's producer)
             load.publish_ours(EVENT, STACK, n, 1024)
         else:
-            for i in range(n):
-                one(i)
+            _publish(one, n, threads)
         publish_s = time.time() - t0
         load.wait_unique(rcv, n, 120 + n / 50)
         rows, requests = rcv.take()
@@ -78,7 +108,9 @@ def _one(root: Path, n: int, slow_n: int, concurrency: int, bulk: bool) -> dict[
         per = {c: (round((cmd1[c][0] - cmd0.get(c, (0, 0))[0]) / n, 3),
                    round((cmd1[c][1] - cmd0.get(c, (0, 0))[1]) / n, 2)) for c in cmd1}  # fmt: skip
         per = {c: v for c, v in per.items() if v[0] > 0}
-        scripts = _by_script(stack, client, keys, load, one, slow_n, {lua_script(p).sha: p.stem for p in all_scripts()})
+        scripts = _by_script(
+            stack, client, keys, load, one, slow_n, threads, {lua_script(p).sha: p.stem for p in all_scripts()}
+        )
         return {"root": str(root), **load.rate_figures(rows, n, t0), "publish_s": round(publish_s, 3),
                 "duplicates": requests - len(rows), "cpu_ms_per_delivery": cpu, "commands_per_delivery": per,
                 "scripts_per_delivery": scripts}  # fmt: skip
@@ -100,15 +132,16 @@ def _commandstats(client: Any) -> dict[str, tuple[int, int]]:
             for c, v in client.info("commandstats").items()}  # fmt: skip
 
 
-def _by_script(stack: Any, client: Any, keys: Any, load: Any, one: Any, n: int, names: dict[str, str]) -> Any:
+def _by_script(
+    stack: Any, client: Any, keys: Any, load: Any, one: Any, n: int, threads: int, names: dict[str, str]
+) -> Any:
     """Publish n more with every command in SLOWLOG: calls and usec per delivery of each script and command."""
     if n <= 0:
         return {}
     client.config_set("slowlog-max-len", 1_000_000)
     client.config_set("slowlog-log-slower-than", 0)
     client.slowlog_reset()
-    for i in range(n):
-        one(i)
+    _publish(one, n, threads)
     load.wait_unique(stack.receiver, n, 120)
     stack.receiver.take()
     _settle(client, keys)
@@ -118,10 +151,14 @@ def _by_script(stack: Any, client: Any, keys: Any, load: Any, one: Any, n: int, 
     usec: defaultdict[str, int] = defaultdict(int)
     for e in entries:
         cmd = e["command"]
-        parts = (cmd.decode(errors="replace") if isinstance(cmd, bytes) else cmd).split(" ", 2)
+        parts = (cmd.decode(errors="replace") if isinstance(cmd, bytes) else cmd).split(" ")
         name = parts[0].upper()
         if name in ("EVALSHA", "EVALSHA_RO") and len(parts) > 1:
             name = "script:" + names.get(parts[1].lower(), parts[1][:8])
+            if name == "script:take" and len(parts) > 16:  # EVALSHA sha 0 ARGV...: ARGV[14] is the settled webhook
+                calls["take/" + ("settling" if parts[16] not in ("", '""') else "fresh")] += 1
+        elif name == "ZADD" and len(parts) > 1 and parts[1].endswith(":drains:idle"):
+            calls["take/idle"] += 1  # a take that found nothing: the drain registers as idle
         if name in ("SLOWLOG", "CONFIG"):
             continue
         calls[name] += 1
@@ -131,7 +168,7 @@ def _by_script(stack: Any, client: Any, keys: Any, load: Any, one: Any, n: int, 
 
 def _run_checkout(label: str, root: Path, python: str, args: argparse.Namespace) -> dict[str, Any]:
     cmd = [python, str(Path(__file__).resolve()), "--one", str(root), "--n", str(args.n),
-           "--slowlog", str(args.slowlog), "--concurrency", str(args.concurrency),
+           "--slowlog", str(args.slowlog), "--concurrency", str(args.concurrency), "--threads", str(args.threads),
            *(["--bulk"] if args.bulk else [])]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     out = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, check=False)
@@ -167,7 +204,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=5000, help="publish_event calls measured")
     p.add_argument("--slowlog", type=int, default=1000, help="calls published again with SLOWLOG on (0: none)")
-    p.add_argument("--old", default="/work/main", help="the checkout to compare with (its .venv runs it)")
+    p.add_argument("--old", help="the checkout to compare with, a worktree with its own .venv (required)")
+    p.add_argument("--threads", type=int, default=1, help="publishing threads (the events split between them)")
     p.add_argument("--only", default="old,new", help="old, new or both")
     p.add_argument("--concurrency", type=int, default=32, help="threads of the worker process")
     p.add_argument("--runs", type=int, default=1, help="old and new this many times each, alternating")
@@ -175,9 +213,13 @@ def main() -> int:
     p.add_argument("--one", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.one:
-        print(json.dumps(_one(Path(args.one), args.n, args.slowlog, args.concurrency, args.bulk)))
+        print(json.dumps(_one(Path(args.one), args.n, args.slowlog, args.concurrency, args.bulk, args.threads)))
         return 0
-    old = Path(args.old)
+    if args.threads < 1:
+        p.error("--threads must be at least 1.")
+    if "old" in args.only.split(",") and not args.old:
+        p.error("--old is required: give the path of the checkout to compare with (a worktree with its own .venv).")
+    old = Path(args.old or ".")
     runs = {"old": (old, str(old / ".venv/bin/python")), "new": (ROOT, sys.executable)}
     medians: dict[str, list[dict[str, float]]] = {}
     for run in range(args.runs):  # old and new alternate: a busy spell on the shared cores hits both

@@ -20,7 +20,9 @@ tasks and the legacy requeue tasks travel here, and both are safe to lose once s
 in Redis and comes back through the scheduler, and a drain that is not running is kicked again), and the ack
 falls back to ZREM and HDEL without MULTI, which a full Redis accepts. The worker's periodic sweep for abandoned
 messages takes a lock with SET, which a full Redis refuses too: that sweep is skipped (the
-scheduler's sweep runs again later). Logged once per full spell.
+scheduler's sweep runs again later). Logged once per full spell. Redis 7 may refuse a MULTI at its EXEC instead
+of at a command ("EXECABORT Transaction discarded because of: OOM ..."): redis-py then raises ExecAbortError,
+which counts as full too (`FULL`, `_full`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,15 @@ import redis
 from kombu.transport import redis as kombu_redis
 
 log = logging.getLogger("workers")
+
+# what a full Redis raises: OutOfMemoryError, or ExecAbortError when Redis 7 refuses a MULTI whole at its EXEC
+FULL = (redis.exceptions.OutOfMemoryError, redis.exceptions.ExecAbortError)
+
+
+def _full(exc: BaseException) -> bool:
+    """True if `exc` (one of FULL) says Redis is out of memory; another EXECABORT is not ours to swallow."""
+    return isinstance(exc, redis.exceptions.OutOfMemoryError) or "OOM" in str(exc)
+
 
 # kombu's own methods (the canary tests run them too)
 original_close = getattr(kombu_redis.Channel.close, "__wrapped__", kombu_redis.Channel.close)
@@ -76,7 +87,9 @@ def _run_untracked_when_full() -> None:
     def append_or_run_untracked(self: kombu_redis.QoS, message: object, delivery_tag: object) -> None:
         try:
             original_append(self, message, delivery_tag)
-        except redis.exceptions.OutOfMemoryError:
+        except FULL as exc:
+            if not _full(exc):
+                raise
             if not getattr(qos, "_hooks_full", False):
                 log.warning("worker: Redis is full: task messages run untracked until it has room again")
             qos._hooks_full = True  # type: ignore[attr-defined]
@@ -88,7 +101,9 @@ def _run_untracked_when_full() -> None:
     def ack_even_when_full(self: kombu_redis.QoS, delivery_tag: object) -> None:
         try:
             original_ack(self, delivery_tag)
-        except redis.exceptions.OutOfMemoryError:  # MULTI refused whole: remove the two entries one by one
+        except FULL as exc:  # MULTI refused whole: remove the two entries one by one
+            if not _full(exc):
+                raise
             with self.channel.conn_or_acquire() as client:
                 client.zrem(self.unacked_index_key, delivery_tag)
                 client.hdel(self.unacked_key, delivery_tag)
@@ -98,7 +113,9 @@ def _run_untracked_when_full() -> None:
     def restore_visible_unless_full(self: kombu_redis.QoS, *args: Any, **kwargs: Any) -> None:
         try:
             original_restore_visible(self, *args, **kwargs)
-        except redis.exceptions.OutOfMemoryError:  # its lock is a SET: skipped, the next sweep runs it
+        except FULL as exc:  # its lock is a SET: skipped, the next sweep runs it
+            if not _full(exc):
+                raise
             if not getattr(qos, "_hooks_full", False):
                 log.warning("worker: Redis is full: the sweep for abandoned task messages waits until it has room")
             qos._hooks_full = True  # type: ignore[attr-defined]

@@ -78,6 +78,7 @@ class Keys:
         self.rates, self.capped_waker = f"{p}:rates", f"{p}:capped:waker"  # rated webhooks; the drain timing them
         self.rated_wait = f"{p}:rated_wait"  # rated webhooks out of tokens, by when the next is due (take.lua)
         self.drains, self.drains_idle, self.drains_wake = f"{p}:drains", f"{p}:drains:idle", f"{p}:drains:wake"
+        self.drains_woken = f"{p}:drains:woken"  # a wake-up is on its way (kick.lua), until the next take
         self.deliveries_all, self.events_all = f"{p}:dl:all", f"{p}:ev:all"  # in flight, for listing
         # str.format of the full template: one call, no Python frame of our own
         self.webhook: Callable[[str], str] = f"{p}:wh:{{}}".format

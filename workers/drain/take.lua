@@ -269,7 +269,9 @@ local function settle()
   end
 end
 
-keep_working_when_full()  -- drains deliver on a full Redis, which frees memory (includes/when_full.lua)
+-- drains deliver on a full Redis, which frees memory (includes/when_full.lua); the DEL is of WOKEN (kick.lua): this
+-- call fans out every event queued so far (or, ending, kicks for them), so the next kick may wake a drain again
+keep_working_when_full(WOKEN)
 settle()
 if mode == 'end' then  -- the slice is over: a fresh task takes over if work is left
   append_history(ARGV[16])

@@ -9,7 +9,8 @@
                it waits for a token (rated, in RATED_WAIT): then it comes back when the token is due (take)
     uncap(wh)  a lane of wh was released: it takes turns again if it has work
     unwait(wh) a rated wh's next token is due: it takes turns again if it has work
-    kick()     wake an idle drain if there is one (unless each already has a wake-up waiting), else start a
+    kick()     wake an idle drain if there is one (unless a wake-up is already on its way: WOKEN, cleared by the
+               next take, which fans out every event queued before it; or each idle drain has one), else start a
                drain task (a Celery message pushed on the queue, written from the template below) while fewer
                than MAX_DRAINS exist; returns 1 if started
   Making work ready and making sure someone will take it happen in one atomic step, so no work waits unseen.
@@ -19,7 +20,7 @@ local MAX_DRAINS, QUEUED_LEASE, QUEUE = tonumber(ARGV[3]), tonumber(ARGV[4]), AR
 -- the drain task's message (hooks/store/drain_message.py), part of the source: sending its kilobyte with every
 -- publish measurably cost publish_event
 local TEMPLATE = [==[@@DRAIN_MESSAGE@@]==]
-local DRAINS, IDLE, WAKE = P .. ':drains', P .. ':drains:idle', P .. ':drains:wake'
+local DRAINS, IDLE, WAKE, WOKEN = P .. ':drains', P .. ':drains:idle', P .. ':drains:wake', P .. ':drains:woken'
 local CAPPED, RATED_WAIT = P .. ':capped', P .. ':rated_wait'
 
 local function ready(wh)
@@ -42,7 +43,13 @@ local function kick()
   if idle > 0 then
     -- at most one wake-up per idle drain: a wake-up left over when every idle drain has one is popped later by a
     -- drain that finds nothing (an empty take); one already waiting guarantees a take after this script
-    if redis.call('LLEN', WAKE) < idle then redis.call('RPUSH', WAKE, '1') end
+    -- and none while one is on its way (woken, its take not yet run): that take fans out every event queued before
+    -- it and takes their deliveries, kicking again if a whole batch is left. Without this, each of several
+    -- producers' publishes woke a drain of its own for one event (a take per delivery, 4 threads: +11% script
+    -- calls). WOKEN's expiry bounds the wait if the woken drain died before its take (idle drains poll anyway).
+    if redis.call('SET', WOKEN, '1', 'PX', 1000, 'NX') and redis.call('LLEN', WAKE) < idle then
+      redis.call('RPUSH', WAKE, '1')
+    end
     return 0
   end
   redis.call('ZREMRANGEBYSCORE', DRAINS, '-inf', NOW)

@@ -9,8 +9,9 @@
   runs it untracked, see workers/kombu_patch.py.) One command: it runs in every take, so it used to be a SET
   probe (refused only when full) and a DEL, two commands per drain turn for a return value no script read.
   Needs P.
-    keep_working_when_full()  makes the script's first write, whatever Redis's memory
+    keep_working_when_full(key)  makes the script's first write, whatever Redis's memory: a DEL of `key` if the
+                                 script deletes one anyway (it frees memory too), else of a key that never exists
 ]]
-local function keep_working_when_full()
-  redis.call('DEL', P .. ':no-such-key')
+local function keep_working_when_full(key)
+  redis.call('DEL', key or (P .. ':no-such-key'))
 end

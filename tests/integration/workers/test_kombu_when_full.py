@@ -61,3 +61,23 @@ def test_canary_unpatched_kombu_refuses_on_a_full_redis(full_redis, monkeypatch:
         queue.get(timeout=2)
     with pytest.raises(redis.exceptions.OutOfMemoryError):
         queue.channel.qos.restore_visible(interval=1)
+
+
+def test_a_multi_refused_whole_at_its_exec_counts_as_full(full_redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Redis 7 may refuse the MULTI at its EXEC (memory crossed maxmemory after the commands were queued): redis-py
+    # raises ExecAbortError, not OutOfMemoryError; it ended a worker in the full-Redis fault test
+    queue, _ = full_redis
+    oom = "Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'."
+
+    def refused(*args: object) -> None:
+        raise redis.exceptions.ExecAbortError(oom)
+
+    monkeypatch.setattr(kombu_patch, "original_append", refused)
+    assert queue.get(timeout=2).payload == {"n": 1}  # run untracked
+
+    def aborted(*args: object) -> None:
+        raise redis.exceptions.ExecAbortError("Transaction discarded because of previous errors.")
+
+    monkeypatch.setattr(kombu_patch, "original_append", aborted)
+    with pytest.raises(redis.exceptions.ExecAbortError):  # not a full Redis: not swallowed
+        queue.get(timeout=2)
