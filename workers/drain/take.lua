@@ -280,10 +280,12 @@ if mode == 'end' then  -- the slice is over: a fresh task takes over if work is 
   if redis.call('LLEN', FANOUT) > 0 or redis.call('ZCARD', READY) > 0 then kick() end
   return {'ended'}
 end
--- this drain's registration: refreshed when a second of its lease has gone (a ZADD in every take moved its entry
--- every turn; the lease is tens of seconds, and kick() only counts the drains whose lease has not run out)
+-- this drain's registration: set to the running lease when it is a second off it (a ZADD in every take moved its
+-- entry every turn; the lease is tens of seconds, and kick() only counts the drains whose lease has not run out).
+-- Off both ways: a queued task is registered for the longer queued lease (kick), which its first take brings
+-- down, so a drain whose worker dies counts against MAX_DRAINS for a lease after its last take, not the queued one
 local mine = redis.call('ZSCORE', DRAINS, token)
-if not mine or tonumber(mine) < NOW + lease - 1 then redis.call('ZADD', DRAINS, NOW + lease, token) end
+if not mine or math.abs(tonumber(mine) - (NOW + lease)) >= 1 then redis.call('ZADD', DRAINS, NOW + lease, token) end
 redis.call('ZREM', IDLE, token)
 local fanned = fan_out()
 append_history(ARGV[16])  -- the settled batch's records, and the events finished by it or by the fan-out

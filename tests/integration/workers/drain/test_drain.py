@@ -34,6 +34,23 @@ def taken_ids(reply: list) -> list[str]:
     return [d.decode() for d in reply[4]]
 
 
+def test_a_queued_drains_registration_comes_down_to_the_running_lease_at_its_first_take(make_cluster):
+    # kick() registers a queued drain task for the queued lease (visibility timeout + lease); once it runs, a worker
+    # killed under it must free its place among MAX_DRAINS a lease after its last take, not a queued lease after
+    cluster = make_cluster()
+    settings, keys, client = cluster.settings, Keys(cluster.settings), get_redis()
+    now = time.time()
+    queued_lease = kick_args(settings, now)[3]
+    assert queued_lease > settings.lease_s + 1
+    client.zadd(keys.drains, {"drain.q": now + queued_lease})
+
+    take(settings, "drain.q", now=now + 1)
+    assert client.zscore(keys.drains, "drain.q") == pytest.approx(now + 1 + settings.lease_s, abs=0.01)
+
+    take(settings, "drain.q", now=now + 1.5)  # within a second of the lease: left alone (no ZADD every turn)
+    assert client.zscore(keys.drains, "drain.q") == pytest.approx(now + 1 + settings.lease_s, abs=0.01)
+
+
 def test_webhooks_with_ready_work_are_served_in_turn(make_cluster):
     cluster = make_cluster(HOOKS_DRAIN_BATCH="5")
     busy = hooks.create_webhook("http://127.0.0.1:9/busy", ["a"])
