@@ -3,7 +3,6 @@ run on the embedded Redis 6.2 and the system's 7.x: the Lua side and the Python 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -12,11 +11,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from hooks.local.servers import RedisServer, embedded_redis_server_binary
+from hooks.local.servers import RedisServer
 from hooks.models.ids import delivery_id, new_event_id, new_webhook_id, split_delivery_id
 from hooks.store.scripts import expand
-
-BINARIES = {"embedded": embedded_redis_server_binary, "system": lambda: shutil.which("redis-server") or ""}
 
 # ARGV: an event id, a webhook id, a delivery id -> the delivery id of the first two, the event and the webhook of
 # the third
@@ -30,16 +27,11 @@ return {delivery_id(ARGV[1], ARGV[2]), event_of(ARGV[3]), webhook_of(ARGV[3])}
 parts = st.text(alphabet="0123456789ABCDEFGHJKMNPQRSTVWXYZabc-", min_size=1, max_size=30)
 
 
-@pytest.fixture(scope="module", params=sorted(BINARIES))
-def client(request: pytest.FixtureRequest) -> Iterator[redis.Redis]:
-    binary = BINARIES[request.param]()
-    if not binary:
-        pytest.skip(f"no {request.param} redis-server here")
-    server = RedisServer(binary=binary).start()
-    conn = redis.Redis(port=server.port, decode_responses=True)
+@pytest.fixture(scope="module")
+def client(each_redis_server: RedisServer) -> Iterator[redis.Redis]:
+    conn = redis.Redis(port=each_redis_server.port, decode_responses=True)
     yield conn
     conn.close()
-    server.stop()
 
 
 def lua_says(client: redis.Redis, ev: str, wh: str, dl: str) -> list[str]:

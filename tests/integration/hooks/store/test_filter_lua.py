@@ -5,7 +5,6 @@ both answer the documented examples as the README says."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,11 +15,9 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from hooks.errors import ValidationError
-from hooks.local.servers import RedisServer, embedded_redis_server_binary
+from hooks.local.servers import RedisServer
 from hooks.models.filters import check_filter, matches, stored_conditions
 from hooks.store.scripts import expand
-
-BINARIES = {"embedded": embedded_redis_server_binary, "system": lambda: shutil.which("redis-server") or ""}
 
 # ARGV: the body's JSON, then filter texts -> 1 or 0 per filter (filter_passes), then the ids kept_passing keeps
 # of webhooks `w1`..`wN` having those filters, joined by commas, and the ones dropped.
@@ -41,16 +38,11 @@ return out
 )
 
 
-@pytest.fixture(scope="module", params=sorted(BINARIES))
-def client(request: pytest.FixtureRequest) -> Iterator[redis.Redis]:
-    binary = BINARIES[request.param]()
-    if not binary:
-        pytest.skip(f"no {request.param} redis-server here")
-    server = RedisServer(binary=binary).start()
-    conn = redis.Redis(port=server.port)
+@pytest.fixture(scope="module")
+def client(each_redis_server: RedisServer) -> Iterator[redis.Redis]:
+    conn = redis.Redis(port=each_redis_server.port)
     yield conn
     conn.close()
-    server.stop()
 
 
 def dump(body: Any) -> bytes:

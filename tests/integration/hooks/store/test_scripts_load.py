@@ -3,28 +3,20 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
 import redis
 
-from hooks.local.servers import RedisServer, embedded_redis_server_binary
+from hooks.local.servers import RedisServer
 from hooks.store.scripts import all_scripts, lua_script
 
-BINARIES = {"embedded": embedded_redis_server_binary, "system": lambda: shutil.which("redis-server") or ""}
 
-
-@pytest.fixture(scope="module", params=sorted(BINARIES))
-def server_client(request: pytest.FixtureRequest) -> Iterator[tuple[str, redis.Redis]]:
-    binary = BINARIES[request.param]()
-    if not binary:
-        pytest.skip(f"no {request.param} redis-server here")
-    server = RedisServer(binary=binary).start()
-    client = redis.Redis(port=server.port)
+@pytest.fixture(scope="module")
+def server_client(each_redis_server: RedisServer) -> Iterator[tuple[str, redis.Redis]]:
+    client = redis.Redis(port=each_redis_server.port)
     yield str(client.info("server")["redis_version"]), client
     client.close()
-    server.stop()
 
 
 def test_every_script_loads_and_its_sha_is_the_one_we_run(server_client: tuple[str, redis.Redis]) -> None:
