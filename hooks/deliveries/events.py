@@ -9,8 +9,12 @@ the bodies of an event still in flight, whose deliveries then end failed without
 from __future__ import annotations
 
 import json
+import logging
+import time
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+import redis
 
 from hooks.deliveries.page import Page
 from hooks.deliveries.query import list_deliveries
@@ -26,9 +30,11 @@ from hooks.history.times import as_datetime
 from hooks.models.delivery import Delivery
 from hooks.models.event import MAX_DEPTH
 from hooks.models.rules import check_name
-from hooks.settings import get_settings
+from hooks.settings import Settings, get_settings
 from hooks.store.connection import decoded, get_redis
 from hooks.store.keys import Keys
+
+log = logging.getLogger(__name__)
 
 LISTING = "events"
 
@@ -125,7 +131,7 @@ def list_events(*, stack: str | None = None, limit: int = 50, cursor: str | None
 def erase_event(event_id: str) -> bool:
     """Remove an event's payloads from the history and from Redis; returns whether there was such an event."""
     settings = get_settings()
-    in_redis = bool(get_redis(settings).hdel(Keys(settings).event(event_id), "body", "concise_body"))
+    in_redis = _erase_in_redis(settings, event_id)
     try:
         in_history = history_erase_event(get_engine(settings), event_id)
     except UNREACHABLE as exc:
@@ -142,11 +148,30 @@ def erase_stack(stack: str, *, before: float | None = None) -> int:
     erased = 0
     for info in _each_in_flight(stack):
         if before is None or info.published_at < before:
-            erased += get_redis(settings).hdel(Keys(settings).event(info.id), "body", "concise_body") > 0
+            erased += _erase_in_redis(settings, info.id)
     try:
         return erased + history_erase_stack(get_engine(settings), stack, before)
     except UNREACHABLE as exc:
         raise unavailable(exc) from None
+
+
+def _erase_in_redis(settings: Settings, event_id: str) -> bool:
+    """Remove an event's payloads from Redis; returns whether its hash had them.
+
+    Its history record may already be on its way to PostgreSQL with the payload (in the stream, or in an archiver's
+    batch), and erasing the history finds no row until the archiver writes it. So a marker is left first, for as
+    long as the history keeps events: the archiver erases, once written, every event of its batch that carries one
+    (workers/archiver/archiver.py). Either the archiver reads the marker after its commit, or the commit came
+    before the marker and so before the history's erasure here, which then finds the row: the payload never stays.
+    """
+    keys, client = Keys(settings), get_redis(settings)
+    had = bool(client.hdel(keys.event(event_id), "body", "concise_body"))  # frees memory: never refused
+    try:
+        client.set(keys.erased(event_id), f"{time.time():.3f}", ex=max(1, int(settings.retention_days * 86400)))
+    except redis.exceptions.OutOfMemoryError:
+        log.warning("Redis is full: event %s's payload is erased, but a history record on its way to PostgreSQL "
+                    "may still bring it there; erase it again once Redis has room", event_id)  # fmt: skip
+    return had
 
 
 def _in_flight(stack: str | None, limit: int, before: str | None) -> tuple[list[EventInfo], bool]:

@@ -17,6 +17,9 @@
 |                                      |        | and `filtered` webhook ids (<= 100) / `filtered_count`   |
 | {p}:ev:all                           | zset   | events in flight, all scored 0: newest first by id (lex) |
 | {p}:idem:{key}                       | string | event id published with this idempotency key (TTL 24 h)  |
+| {p}:erased:{event_id}                | string | its payload was erased (Unix s) while its history record |
+|                                      |        | may be on its way: the archiver erases it again once     |
+|                                      |        | written (TTL: the retention)                             |
 | {p}:dl:{delivery_id}                 | hash   | delivery state and its last attempt (TTL; finished: HOOKS_FINISHED_TTL_S) |
 | {p}:dl:all / by_wh:{id} / by_ev:{id} | zset   | deliveries in flight, all scored 0: by id (lex)          |
 | {p}:retry                            | zset   | deliveries waiting to retry, scored by due time (s)      |
@@ -90,6 +93,7 @@ class Keys:
         self.route: Callable[[str], str] = f"{p}:wh:stack:{{}}:route".format  # stack
         self.event: Callable[[str], str] = f"{p}:ev:{{}}".format
         self.idempotency: Callable[[str], str] = f"{p}:idem:{{}}".format
+        self.erased: Callable[[str], str] = f"{p}:erased:{{}}".format  # hooks/deliveries/events.py erase_*
         self.delivery: Callable[[str], str] = f"{p}:dl:{{}}".format
         self.deliveries_by_webhook: Callable[[str], str] = f"{p}:dl:by_wh:{{}}".format
         self.deliveries_by_event: Callable[[str], str] = f"{p}:dl:by_ev:{{}}".format

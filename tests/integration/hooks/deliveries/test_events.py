@@ -72,6 +72,33 @@ def test_purging_an_event_removes_its_payload_in_flight_and_in_the_history(make_
     assert run(capsys, "event", "purge", "evt_01M8T6Q1858VZY27KSC63DGW4D")[0] == 1  # not found
 
 
+def test_a_payload_erased_while_its_history_record_is_on_its_way_never_reaches_the_history(make_cluster, capsys):
+    # Given an event fanned out to no webhook, finished, its record (with the payload) waiting in the history
+    # stream because no archiver runs yet
+    from hooks.store.connection import get_redis
+    from hooks.store.keys import Keys
+
+    cluster = make_cluster(archiver=False)
+    cluster.worker()
+    event_id = hooks.publish_event("nobody.listens", {"secret": "a person's address"})
+    keys = Keys(cluster.settings)
+    wait_for(lambda: get_redis().xlen(keys.history) > 0, what="the event's record in the history stream")
+    assert b"a person's address" in b"".join(v for _, f in get_redis().xrange(keys.history) for v in f.values())
+
+    # When it is purged (the history has no row to clear yet), then the archiver writes the record
+    code, out, _ = run(capsys, "event", "purge", event_id)
+    assert code == 0 and "removed the payload" in out
+    cluster.archiver()
+    wait_for(lambda: history_event_or_none(event_id), what="the event in the history")
+
+    # Then the history keeps no payload: the archiver erased it again once written
+    wait_for(lambda: history_event(get_engine(), event_id).event.erased_at is not None, 10, what="the erasure")
+    assert history_event(get_engine(), event_id).event.body is None
+    wait_for(lambda: not get_redis().exists(keys.event(event_id)) or get_event(event_id).body is None, 5,
+             what="no payload shown")  # fmt: skip
+    assert "person" not in json.dumps(get_event(event_id).to_dict())
+
+
 def history_event_or_none(event_id: str):
     from hooks.errors import NotFoundError
 
