@@ -128,6 +128,11 @@ def bearer(webhook: Webhook, settings: Settings, client: redis.Redis, *, refused
             raise OAuthError("no token before the attempt's deadline")
         if client.set(lock, me, nx=True, px=int((left + 1) * 1000)):  # held no longer than the fetch can last
             try:
+                # read again under the lock: a fetch may have stored its token and let go of the lock between
+                # the read above and this SET (without this, a third fetch followed a burst of 401s under load)
+                cached = _read(client, key, digest, settings)
+                if cached is not None and _after(cached, refused):
+                    return _remember(webhook.id, digest, cached)
                 token = store(client, key, digest, fetch(config, settings, deadline=deadline), settings)
                 return _remember(webhook.id, digest, token)
             finally:

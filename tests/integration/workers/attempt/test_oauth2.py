@@ -326,6 +326,37 @@ def test_a_reissued_token_is_fetched_once_for_every_attempt_it_was_refused_to(se
     assert bearer_receiver.seen.count(("tok-same", 401)) == n
 
 
+def test_a_token_stored_between_the_read_and_the_lock_is_taken_not_fetched_again(settings, token_server,
+                                                                               bearer_receiver, monkeypatch):  # fmt: skip
+    # Given a token refused with a 401, and another worker that fetches its successor and lets go of the lock just
+    # after this one read the (stale) cache and just before it takes the lock
+    token_server.same = "tok-same"
+    webhook = get_webhook(_webhook(token_server, bearer_receiver).id)
+    client = get_redis(settings)
+    refused = oauth2.bearer(webhook, settings, client)
+    assert len(token_server.requests) == 1
+    key, digest, real_read = (
+        Keys(settings).oauth2_token(webhook.id),
+        oauth2.settings_digest(webhook.oauth2),
+        oauth2._read,
+    )
+    reads: list[object] = []
+
+    def read_then_the_other_worker_stores(*args: Any) -> Any:
+        got = real_read(*args)
+        reads.append(got)
+        if len(reads) == 1:  # the other worker's fetch, stored with its lock let go, after our read
+            oauth2.store(client, key, digest, oauth2.fetch(webhook.oauth2, settings), settings)
+        return got
+
+    monkeypatch.setattr(oauth2, "_read", read_then_the_other_worker_stores)
+    # When this worker asks for a token after the 401
+    token = oauth2.bearer(webhook, settings, client, refused=refused)
+    # Then it takes the other's fetch (the same value, a later stamp): two fetches in all, not three
+    assert token.value == "tok-same" and token.fetched_at != refused.fetched_at
+    assert len(token_server.requests) == 2
+
+
 def test_the_settings_digest_is_computed_once_not_per_delivery(settings, token_server, bearer_receiver, monkeypatch):
     hashed: list[bytes] = []
     sha256 = oauth2.hashlib.sha256
