@@ -68,7 +68,6 @@ def one_run(client: redis.Redis, way: str, webhooks: int, events: int) -> dict[s
     from bench.load import clean
     from hooks.settings import get_settings
     from hooks.store.keys import Keys
-    from hooks.store.kick import kick_args
     from workers.drain import drain
     from workers.drain.batch import Settled
 
@@ -78,9 +77,7 @@ def one_run(client: redis.Redis, way: str, webhooks: int, events: int) -> dict[s
     s, fanout = get_settings(), Keys(get_settings()).fanout
     calls, cpu0, t0, own0 = 0, _cpu_s(client), time.perf_counter(), time.process_time()
     while client.llen(fanout) > 0:
-        drain._TAKE.run(client, *kick_args(s, time.time()), f"bench{calls}", s.lease_s, s.max_in_flight_per_webhook,
-                        s.drain_batch, drain.FANOUT_BUDGET, int(s.retention_days * 86400), s.finished_ttl_s, "take",
-                        *Settled().args())  # fmt: skip
+        drain._TAKE.run_named(client, drain.take_options(s, f"bench{calls}", "take", Settled()))
         calls += 1
     wall_s, cpu_s, own_s = time.perf_counter() - t0, _cpu_s(client) - cpu0, time.process_time() - own0
     made = client.zcard(Keys(s).deliveries_all)

@@ -14,7 +14,14 @@ from hooks.settings import Settings
 from hooks.store.keys import DELIVERIES_QUEUE
 
 
-def kick_args(settings: Settings, now: float) -> list[Any]:
-    """The five arguments the prelude reads: prefix, now, max drains, lease of a queued drain, the queue."""
+def kick_options(settings: Settings, now: float) -> dict[str, Any]:
+    """The prelude's named options (its `--- @options` line): prefix, now, max drains, lease of a queued drain, the
+    queue; a script's own options follow them (LuaScript.run_named)."""
     queued_lease = max(settings.visibility_timeout_s, settings.lease_s) + settings.lease_s
-    return [settings.key_prefix, now, settings.drain_tasks, queued_lease, DELIVERIES_QUEUE]
+    return {"prefix": settings.key_prefix, "now": now, "max_drains": settings.drain_tasks,
+            "queued_lease": queued_lease, "queue": DELIVERIES_QUEUE}  # fmt: skip
+
+
+def kick_args(settings: Settings, now: float) -> list[Any]:
+    """The prelude's options as the first five ARGV, for the scripts whose own arguments are positional after them."""
+    return list(kick_options(settings, now).values())

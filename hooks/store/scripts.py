@@ -6,8 +6,15 @@ placeholders are filled from `CONSTANTS` (the kick prelude's drain message). Eac
 hashed once per process (`lua_script`), and run with EVALSHA; after a NOSCRIPT (Redis restarted, or its
 scripts flushed) it is loaded and run again.
 
-Scripts take no KEYS: every key is built inside from the prefix in ARGV[1] (see each file's header), so one
-script serves any deployment prefix. That ties a script to one Redis server (no Redis Cluster slots).
+Named options: a line `--- @options name ...` (in a script or an include) names the script's leading ARGV. The
+loader gathers every such line of the expanded script, in order, into one Lua table made where the first line
+was, `local O = {name = ARGV[1], ...}`, and `ARGS_TAIL`, the index of the first ARGV after them; Python passes a
+dict (`LuaScript.run_named`), put in that order here, so no caller mirrors a position. (A table decoded from
+cjson or cmsgpack would name them as well, at the cost of a decode in every call; the take script runs once per
+drain turn.)
+
+Scripts take no KEYS: every key is built inside from the prefix in the `prefix` option (see each file's header),
+so one script serves any deployment prefix. That ties a script to one Redis server (no Redis Cluster slots).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from hooks.store.keys import DELIVERIES_QUEUE
 
 INCLUDES = Path(__file__).with_name("includes")
 _INCLUDE_RE = re.compile(r'^--- @include "([a-z_]+)"$', re.MULTILINE)
+_OPTIONS_RE = re.compile(r"^--- @options ([a-z_]+(?: [a-z_]+)*)$", re.MULTILINE)
 _PLACEHOLDER_RE = re.compile(r"@@([A-Z_]+)@@")
 
 # Filled into every script; TASK_ID and ARG stay placeholders for the kick prelude to fill at run time.
@@ -42,7 +50,7 @@ class LuaScript:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = path.stem
-        self.source = expand(path.read_text())
+        self.options, self.source = named_options(expand(path.read_text()), path.name)
         self._script = Script(None, self.source.encode())  # type: ignore[arg-type]  # bytes: no client needed
         self.sha = self._script.sha
 
@@ -71,6 +79,20 @@ class LuaScript:
         except BaseException:
             _drop(client, conn)
             raise
+
+    def run_named(self, client: redis.Redis, options: dict[str, Any], *tail: Any) -> Any:
+        """`run` with the script's named options (its `--- @options` lines) from a dict, then positional `tail`."""
+        return self.run(client, *self.ordered(options), *tail)
+
+    def ordered(self, options: dict[str, Any]) -> list[Any]:
+        """The options' values in the script's order; TypeError naming the missing or unknown ones."""
+        if len(options) == len(self.options):
+            try:
+                return [options[name] for name in self.options]
+            except KeyError:
+                pass
+        missing, unknown = sorted(set(self.options) - set(options)), sorted(set(options) - set(self.options))
+        raise TypeError(f"{self.name}.lua: missing options {missing}, unknown options {unknown}")
 
     def wait_for_replicas(self, client: redis.Redis, replicas: int, timeout_ms: int) -> int:
         """After `run` on this thread: how many replicas have its writes, waiting up to `timeout_ms` (WAIT)."""
@@ -126,6 +148,26 @@ def expand(source: str, seen: set[str] | None = None) -> str:
         return expand((INCLUDES / f"{name}.lua").read_text(), seen).rstrip("\n")
 
     return _PLACEHOLDER_RE.sub(lambda m: CONSTANTS[m.group(1)], _INCLUDE_RE.sub(include, source))
+
+
+def named_options(source: str, name: str = "script") -> tuple[tuple[str, ...], str]:
+    """The option names of an expanded script, in order, and its source with its `--- @options` lines made into
+    one table `O` (where the first was) and `ARGS_TAIL`; ValueError for a name given twice."""
+    names = [n for line in _OPTIONS_RE.findall(source) for n in line.split()]
+    if not names:
+        return (), source
+    if len(set(names)) != len(names):
+        raise ValueError(f"{name}: an option is named twice in its @options lines: {names}")
+    table = ", ".join(f"{n} = ARGV[{i}]" for i, n in enumerate(names, 1))
+    made = f"local O, ARGS_TAIL = {{{table}}}, {len(names) + 1}  -- the named options (hooks/store/scripts.py)"
+    first = True
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal first
+        line, first = (made if first else f"-- (options {match.group(1)}: in O above)"), False
+        return line
+
+    return tuple(names), _OPTIONS_RE.sub(replace, source)
 
 
 def all_scripts() -> list[Path]:

@@ -63,12 +63,15 @@ class Settled:
     ended_ok: bool = False  # the last attempt succeeded: the take script resets the breaker's failure count
     outcomes: Counter[str] = field(default_factory=Counter)
 
-    def args(self) -> list[Any]:
-        """The take script's arguments from the 14th on (take.lua's header has the layout)."""
+    def options(self) -> dict[str, Any]:
+        """The take script's options about this batch (take.lua's header has them)."""
         history = [r.history for r in self.records if r.history is not None]
-        return [self.webhook_id, int(self.ended_ok), orjson.dumps(history) if history else "",
-                len(self.records), *(a for r in self.records for a in r.args()), len(self.give_back),
-                *self.give_back]  # fmt: skip
+        return {"previous": self.webhook_id, "succeeded": int(self.ended_ok),
+                "history": orjson.dumps(history) if history else "", "records": len(self.records)}  # fmt: skip
+
+    def tail(self) -> list[Any]:
+        """The take script's arguments after its options: the records, then the ids given back."""
+        return [*(a for r in self.records for a in r.args()), len(self.give_back), *self.give_back]
 
     def after_written(self, client: redis.Redis, settings: Settings) -> None:
         """Once the records are in Redis: announce dead-lettered deliveries."""

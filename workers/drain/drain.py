@@ -41,7 +41,7 @@ import redis
 
 from hooks.settings import Settings
 from hooks.store.keys import Keys
-from hooks.store.kick import kick_args
+from hooks.store.kick import kick_args, kick_options
 from hooks.store.scripts import beside, call_own
 from workers.drain.batch import Batch, Settled, send_batch
 from workers.drain.outage import LOST, ride_out, waited
@@ -124,9 +124,19 @@ class Drain:
 
     def _take(self, mode: str, settled: Settled) -> Any:
         s = self.settings
-        return _TAKE.run(self.client, *kick_args(s, time.time()), self.token, s.lease_s, s.max_in_flight_per_webhook,
-                         s.drain_batch, FANOUT_BUDGET, int(s.retention_days * 86400), s.finished_ttl_s, mode,
-                         *settled.args())  # fmt: skip
+        return _TAKE.run_named(self.client, take_options(s, self.token, mode, settled), *settled.tail())
+
+
+def take_options(
+    settings: Settings, token: str, mode: str, settled: Settled, *, now: float | None = None, **overrides: Any
+) -> dict[str, Any]:
+    """The take script's named options (take.lua's header): the kick prelude's, the drain's and the settled batch's;
+    `overrides` replace settings' values (tests)."""
+    s = settings
+    return {**kick_options(s, time.time() if now is None else now), "token": token, "lease": s.lease_s,
+            "cap": s.max_in_flight_per_webhook, "batch": s.drain_batch, "budget": FANOUT_BUDGET,
+            "retention": int(s.retention_days * 86400), "finished_ttl": s.finished_ttl_s, "mode": mode,
+            **settled.options(), **overrides}  # fmt: skip
 
 
 def recover(client: redis.Redis, settings: Settings, *, now_s: float | None = None) -> int:

@@ -2,14 +2,16 @@
   take: one turn of a drain (workers/drain/drain.py), in one call: settle the previous batch, fan out waiting
   events, then hand out one webhook's batch with everything needed to send it.
   KEYS: none.
-  ARGV: 1-5 the kick prelude's; 6 drain token, 7 lease (s), 8 in-flight cap per webhook, 9 batch size,
-        10 fan-out budget (deliveries one call may create), 11 retention (s), 12 how long a finished delivery or
-        event stays readable (s), 13 mode: 'take', 'exit' (take, or end if there is nothing) or 'end' (hand
-        over: the slice is over);
-        then the previous batch: 14 its webhook id ('' for none), 15 whether its last attempt succeeded ('1'/'0'),
-        16 its history records (a JSON array, '' for none), 17 its number of records, each record as
-        workers/attempt/record.py `Record.args` gives it (id, retry due, finishes '1'/'0', number of fields,
-        field/value...), then the number of ids it gives back, the ids.
+  Options (by name, hooks/store/scripts.py; workers/drain/drain.py `Drain._take` passes them): the kick prelude's;
+        token (the drain's), lease (s), cap (in-flight per webhook), batch (size), budget (deliveries one call's
+        fan-out may create), retention (s), finished_ttl (how long a finished delivery or event stays readable,
+        s), mode ('take', 'exit': take, or end if there is nothing, or 'end': hand over, the slice is over);
+        then the previous batch (workers/drain/batch.py `Settled.options`): previous (its webhook id, '' for
+        none), succeeded (whether its last attempt did, '1'/'0'), history (its history records, a JSON array, ''
+        for none), records (their number).
+  ARGV: after the options (`Settled.tail`), each record as workers/attempt/record.py `Record.args` gives it (id,
+        retry due, finishes '1'/'0', number of fields, field/value...), then the number of ids it gives back, the
+        ids.
   Settling writes the records (new state, retry entry, finished deliveries and events: includes/history.lua),
   appends the history records to the stream for the archiver, releases the leases and the lane, and puts
   given-back ids at the front of the webhook's list. An ordered webhook (`ordered: true`) has one lane and no
@@ -33,9 +35,10 @@
         | {'ended'}.
 ]]
 --- @include "kick"
-local token, lease, cap = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
-local batch, budget, ttl, FINISHED_TTL = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], tonumber(ARGV[12])
-local mode = ARGV[13]
+--- @options token lease cap batch budget retention finished_ttl mode previous succeeded history records
+local token, lease, cap = O.token, tonumber(O.lease), tonumber(O.cap)
+local batch, budget, ttl, FINISHED_TTL = tonumber(O.batch), tonumber(O.budget), O.retention, tonumber(O.finished_ttl)
+local mode = O.mode
 local READY, FANOUT = P .. ':ready', P .. ':fanout'
 local ORDERED, HELD, RETRY, LEASED = P .. ':ordered', P .. ':held', P .. ':retry', P .. ':leased'
 local webhook_prefix = P .. ':wh:'
@@ -230,10 +233,10 @@ local function take(wh)
 end
 
 local function settle()
-  local previous, i = ARGV[14], 18
+  local previous, i = O.previous, ARGS_TAIL
   local retried, retried_due  -- the batch's delivery that failed with a retry (a batch stops at its first failure)
   local settled = {}
-  for _ = 1, tonumber(ARGV[17]) do
+  for _ = 1, tonumber(O.records) do
     local id, due, finishes, nf = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
     -- a settle run twice (Redis ran it, then died before answering, and the drain called again) finishes once
     local first = finishes == '1' and redis.call('HGET', P .. ':dl:' .. id, 'status') == 'pending'
@@ -261,7 +264,7 @@ local function settle()
     ready(previous)
   end
   -- its last attempt succeeded: a success ends a run of failures (and closes an open breaker: the probe)
-  if ARGV[15] == '1' then
+  if O.succeeded == '1' then
     local state = P .. ':wh:state:' .. previous
     local st = redis.call('HMGET', state, 'failures', 'proven')
     if tonumber(st[1] or '0') > 0 then close_breaker(previous); st[2] = false end  -- it deletes the state
@@ -274,7 +277,7 @@ end
 keep_working_when_full(WOKEN)
 settle()
 if mode == 'end' then  -- the slice is over: a fresh task takes over if work is left
-  append_history(ARGV[16])
+  append_history(O.history)
   redis.call('ZREM', DRAINS, token)
   redis.call('ZREM', IDLE, token)
   if redis.call('LLEN', FANOUT) > 0 or redis.call('ZCARD', READY) > 0 then kick() end
@@ -288,7 +291,7 @@ local mine = redis.call('ZSCORE', DRAINS, token)
 if not mine or math.abs(tonumber(mine) - (NOW + lease)) >= 1 then redis.call('ZADD', DRAINS, NOW + lease, token) end
 redis.call('ZREM', IDLE, token)
 local fanned = fan_out()
-append_history(ARGV[16])  -- the settled batch's records, and the events finished by it or by the fan-out
+append_history(O.history)  -- the settled batch's records, and the events finished by it or by the fan-out
 -- due: a rated webhook's next token (CAPPED is recover.lua's alone: a lane that ran out has leases to put back)
 for _, wh in ipairs(redis.call('ZRANGEBYSCORE', RATED_WAIT, '-inf', NOW, 'LIMIT', 0, 16)) do unwait(wh) end
 for _, wh in ipairs(redis.call('ZRANGE', READY, 0, 15)) do

@@ -1,8 +1,8 @@
 --[[
   kick: the prelude of every script that makes work ready. Include it first.
 
-  Reads ARGV[1..5]: key prefix, now (Unix s), max drains, lease of a queued drain (s), the queue drains are sent
-  to (hooks/store/kick.py `kick_args` builds them); a script's own arguments start at ARGV[6].
+  Its named options (hooks/store/kick.py `kick_options` builds them; ARGV[1..5]): the key prefix, now (Unix s),
+  max drains, the lease of a queued drain (s), the queue drains are sent to; a script's own arguments follow.
   Defines P, NOW, DRAINS, IDLE, WAKE, CAPPED, RATED_WAIT and:
     ready(wh)  a webhook with deliveries ready takes its turn, unless it is at its in-flight cap: then it waits
                in CAPPED and comes back when a lane is released (the drain's settle) or runs out (recover), or
@@ -15,8 +15,9 @@
                than MAX_DRAINS exist; returns 1 if started
   Making work ready and making sure someone will take it happen in one atomic step, so no work waits unseen.
 ]]
-local P, NOW = ARGV[1], tonumber(ARGV[2])
-local MAX_DRAINS, QUEUED_LEASE, QUEUE = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+--- @options prefix now max_drains queued_lease queue
+local P, NOW = O.prefix, tonumber(O.now)
+local MAX_DRAINS, QUEUED_LEASE, QUEUE = tonumber(O.max_drains), tonumber(O.queued_lease), O.queue
 -- the drain task's message (hooks/store/drain_message.py), part of the source: sending its kilobyte with every
 -- publish measurably cost publish_event
 local TEMPLATE = [==[@@DRAIN_MESSAGE@@]==]

@@ -13,7 +13,7 @@ import hooks
 from hooks.registry.index import write
 from hooks.store.connection import get_redis
 from hooks.store.keys import DELIVERIES_QUEUE, Keys
-from hooks.store.kick import kick_args
+from hooks.store.kick import kick_options
 from workers.attempt.record import Record
 from workers.breaker import breaker
 from workers.drain import drain
@@ -23,10 +23,10 @@ from workers.scheduler.schedule import move_due
 
 def take(settings, token: str, *, now: float | None = None, mode: str = "take") -> list:
     """One call of the take script, as a drain makes it (with no previous batch to settle)."""
-    return drain._TAKE.run(get_redis(), *kick_args(settings, now or time.time()), token, settings.lease_s,
-                           settings.max_in_flight_per_webhook, settings.drain_batch, drain.FANOUT_BUDGET,
-                           int(settings.retention_days * 86400), settings.finished_ttl_s, mode,
-                           *Settled().args())  # fmt: skip
+    settled = Settled()
+    return drain._TAKE.run_named(
+        get_redis(), drain.take_options(settings, token, mode, settled, now=now), *settled.tail()
+    )
 
 
 def taken_ids(reply: list) -> list[str]:
@@ -40,7 +40,7 @@ def test_a_queued_drains_registration_comes_down_to_the_running_lease_at_its_fir
     cluster = make_cluster()
     settings, keys, client = cluster.settings, Keys(cluster.settings), get_redis()
     now = time.time()
-    queued_lease = kick_args(settings, now)[3]
+    queued_lease = kick_options(settings, now)["queued_lease"]
     assert queued_lease > settings.lease_s + 1
     client.zadd(keys.drains, {"drain.q": now + queued_lease})
 
@@ -72,8 +72,9 @@ def test_a_webhook_has_one_lane_until_a_success_then_its_cap_and_one_again_while
     keys, client = Keys(cluster.settings), get_redis()
 
     def call(token: str, mode: str, settled: Settled) -> list:
-        return drain._TAKE.run(client, *kick_args(cluster.settings, time.time()), token, cluster.settings.lease_s, 2, 3,
-                               drain.FANOUT_BUDGET, 86400, 10, mode, *settled.args())  # fmt: skip
+        options = drain.take_options(cluster.settings, token, mode, settled, cap=2, batch=3, retention=86400,
+                                     finished_ttl=10)  # fmt: skip
+        return drain._TAKE.run_named(client, options, *settled.tail())
 
     first = taken_ids(take(cluster.settings, "a"))
     assert len(first) == 1  # slow start: a new endpoint gets a batch of one ...

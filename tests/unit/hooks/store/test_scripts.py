@@ -47,3 +47,26 @@ def test_no_python_file_of_the_product_holds_lua() -> None:
     offenders = [str(p.relative_to(ROOT)) for d in ("hooks", "workers") for p in (ROOT / d).rglob("*.py")
                  if re.search(r"redis\.call|redis\.pcall", p.read_text())]  # fmt: skip
     assert offenders == []
+
+
+def test_named_options_become_one_table_in_declaration_order_includes_first() -> None:
+    from hooks.store.scripts import named_options
+
+    names, source = named_options("--- @options prefix now\nlocal P = O.prefix\n--- @options token mode\nreturn 1\n")
+    assert names == ("prefix", "now", "token", "mode")
+    assert source.splitlines()[0].startswith(
+        "local O, ARGS_TAIL = {prefix = ARGV[1], now = ARGV[2], token = ARGV[3], mode = ARGV[4]}, 5"
+    )
+    assert "--- @options" not in source and "local O" not in source.split("\n", 1)[1]
+    with pytest.raises(ValueError, match="named twice"):
+        named_options("--- @options a b\n--- @options b\n")
+    assert named_options("return 1\n") == ((), "return 1\n")
+
+
+def test_the_take_script_is_called_by_name_and_a_wrong_name_is_refused_naming_it() -> None:
+    take = next(lua_script(p) for p in all_scripts() if p.name == "take.lua")
+    assert take.options[:6] == ("prefix", "now", "max_drains", "queued_lease", "queue", "token")  # kick's first
+    options = {name: i for i, name in enumerate(take.options)}
+    assert take.ordered(options) == list(range(len(take.options)))
+    with pytest.raises(TypeError, match=r"take.lua: missing options \['mode'\], unknown options \['mood'\]"):
+        take.ordered({**{k: v for k, v in options.items() if k != "mode"}, "mood": 1})
