@@ -131,7 +131,7 @@ def list_events(*, stack: str | None = None, limit: int = 50, cursor: str | None
 def erase_event(event_id: str) -> bool:
     """Remove an event's payloads from the history and from Redis; returns whether there was such an event."""
     settings = get_settings()
-    in_redis = _erase_in_redis(settings, event_id)
+    in_redis = _erase_in_redis(settings, [event_id]) > 0
     try:
         in_history = history_erase_event(get_engine(settings), event_id)
     except UNREACHABLE as exc:
@@ -146,32 +146,50 @@ def erase_stack(stack: str, *, before: float | None = None) -> int:
         raise ValidationError(f"before: expected a Unix time in seconds, got {type(before).__name__}.")
     settings = get_settings()
     erased = 0
+    chosen: list[str] = []
     for info in _each_in_flight(stack):
         if before is None or info.published_at < before:
-            erased += _erase_in_redis(settings, info.id)
+            chosen.append(info.id)
+        if len(chosen) == _ERASE_CHUNK:
+            erased, chosen = erased + _erase_in_redis(settings, chosen), []
+    erased += _erase_in_redis(settings, chosen)
     try:
         return erased + history_erase_stack(get_engine(settings), stack, before)
     except UNREACHABLE as exc:
         raise unavailable(exc) from None
 
 
-def _erase_in_redis(settings: Settings, event_id: str) -> bool:
-    """Remove an event's payloads from Redis; returns whether its hash had them.
+_ERASE_CHUNK = 500  # events erased in Redis per pipeline (one round trip each)
 
-    Its history record may already be on its way to PostgreSQL with the payload (in the stream, or in an archiver's
-    batch), and erasing the history finds no row until the archiver writes it. So a marker is left first, for as
-    long as the history keeps events: the archiver erases, once written, every event of its batch that carries one
-    (workers/archiver/archiver.py). Either the archiver reads the marker after its commit, or the commit came
-    before the marker and so before the history's erasure here, which then finds the row: the payload never stays.
+
+def _erase_in_redis(settings: Settings, event_ids: list[str]) -> int:
+    """Remove events' payloads from Redis, in one round trip; returns how many hashes had them.
+
+    Their history records may already be on their way to PostgreSQL with the payload (in the stream, or in an
+    archiver's batch), and erasing the history finds no row until the archiver writes it. So a marker is left
+    first, for as long as the history keeps events: the archiver erases, once written, every event of its batch that
+    carries one (workers/archiver/archiver.py). Either the archiver reads the marker after its commit, or the commit
+    came before the marker and so before the history's erasure here, which then finds the row: the payload never
+    stays. On a full Redis the markers are refused (the HDELs, which free memory, are not): said in the log.
     """
-    keys, client = Keys(settings), get_redis(settings)
-    had = bool(client.hdel(keys.event(event_id), "body", "concise_body"))  # frees memory: never refused
-    try:
-        client.set(keys.erased(event_id), f"{time.time():.3f}", ex=max(1, int(settings.retention_days * 86400)))
-    except redis.exceptions.OutOfMemoryError:
-        log.warning("Redis is full: event %s's payload is erased, but a history record on its way to PostgreSQL "
-                    "may still bring it there; erase it again once Redis has room", event_id)  # fmt: skip
-    return had
+    if not event_ids:
+        return 0
+    keys, ttl_s = Keys(settings), max(1, int(settings.retention_days * 86400))
+    with get_redis(settings).pipeline(transaction=False) as pipe:
+        for event_id in event_ids:
+            pipe.hdel(keys.event(event_id), "body", "concise_body")
+            pipe.set(keys.erased(event_id), f"{time.time():.3f}", ex=ttl_s)
+        replies = pipe.execute(raise_on_error=False)
+    for event_id, marked in zip(event_ids, replies[1::2], strict=True):
+        if isinstance(marked, redis.exceptions.OutOfMemoryError):
+            log.warning("Redis is full: event %s's payload is erased, but a history record on its way to PostgreSQL "
+                        "may still bring it there; erase it again once Redis has room", event_id)  # fmt: skip
+        elif isinstance(marked, Exception):
+            raise marked
+    for had in replies[0::2]:
+        if isinstance(had, Exception):
+            raise had
+    return sum(int(had) > 0 for had in replies[0::2])
 
 
 def _in_flight(stack: str | None, limit: int, before: str | None) -> tuple[list[EventInfo], bool]:

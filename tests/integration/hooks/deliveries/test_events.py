@@ -141,3 +141,19 @@ def test_status_shows_the_work_in_flight_and_the_history_backlog(make_cluster, c
     assert data["history"]["backlog_entries"] == 0
     code, out, _ = run(capsys, "status")
     assert code == 0 and re.search(r"^waiting for fan-out: +3$", out, re.MULTILINE), out
+
+
+def test_erasing_a_stack_removes_its_payloads_in_flight_marks_them_and_leaves_other_stacks_alone(make_cluster):
+    from hooks.deliveries.events import erase_stack
+    from hooks.store.connection import get_redis
+    from hooks.store.keys import Keys
+
+    # Given events waiting for their fan-out (no worker) in two stacks
+    cluster = make_cluster(archiver=False)
+    mine = [hooks.publish_event("e", {"secret": f"person {i}"}, stack="a") for i in range(3)]
+    other = hooks.publish_event("e", {"secret": "someone else"}, stack="b")
+    # When stack a is erased, then its three payloads are gone and marked for the archiver; b's stays
+    assert erase_stack("a") == 3
+    keys, client = Keys(cluster.settings), get_redis()
+    assert all(get_event(i).body is None for i in mine) and get_event(other).body is not None
+    assert all(client.exists(keys.erased(i)) for i in mine) and not client.exists(keys.erased(other))
